@@ -1,0 +1,20 @@
+/** Why a file could not be indexed. These strings are part of the `ich scan --json` contract. */
+export type ProblemKind = 'not_dicom' | 'unreadable' | 'no_pixels' | 'not_ct' | 'unsupported';
+
+/** An error that knows which problem kind it is, so callers can report it without guessing. */
+export class DicomError extends Error {
+  readonly kind: ProblemKind;
+  constructor(kind: ProblemKind, message: string) {
+    super(message);
+    this.name = 'DicomError';
+    this.kind = kind;
+  }
+}
+
+/** dicom-parser throws plain strings; turn anything thrown into a one-line message. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  if (typeof err === 'string') return err.split('\n')[0] ?? err;
+  if (err && typeof err === 'object' && 'exception' in err) return errorMessage((err as { exception: unknown }).exception);
+  return String(err);
+}

@@ -1,0 +1,240 @@
+// The seed's image preparation (spec §2 "Decoding" and "Size"): pad to square with the raw [0,0]
+// value, rescale to HU, then resize the way skimage.transform.resize(order=1, mode='reflect',
+// anti_aliasing=True, preserve_range=True) does. skimage maps mode 'reflect' to scipy.ndimage's
+// 'mirror' (d c b | a b c d | c b a) for both the anti-aliasing Gaussian and the zoom, so every
+// boundary here is 'mirror'. Work is done in float64 like skimage on a float64 HU image; only the
+// final result is narrowed to float32.
+
+export interface Rescale {
+  slope: number;
+  intercept: number;
+}
+
+/** scipy.ndimage.gaussian_filter's default kernel extent, in standard deviations. */
+export const GAUSSIAN_TRUNCATE = 4;
+
+function checkDims(length: number, rows: number, cols: number, what: string): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+    throw new RangeError(`${what}: rows and cols must be positive integers, got ${rows} x ${cols}`);
+  }
+  if (length < rows * cols) throw new RangeError(`${what}: ${length} values for a ${rows} x ${cols} image`);
+}
+
+/** scipy.ndimage 'mirror' extension of an integer index (period 2n - 2, edge sample not repeated). */
+export function mirrorIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n - 2;
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/**
+ * scipy.ndimage's map_coordinate for 'mirror', step for step: folds a fractional coordinate back
+ * toward [0, n - 1]; a result in (n - 1, n) is left for the mirrored neighbour index to finish.
+ */
+function mirrorCoordinate(c: number, n: number): number {
+  if (n <= 1) return 0;
+  const sz2 = 2 * n - 2;
+  if (c < 0) {
+    c = sz2 * Math.trunc(-c / sz2) + c;
+    c = c <= 1 - n ? c + sz2 : -c;
+  } else if (c > n - 1) {
+    c -= sz2 * Math.trunc(c / sz2);
+    if (c >= n) c = sz2 - c;
+  }
+  return c;
+}
+
+/**
+ * Pads a rows x cols image to a centered square, the extra row/column (odd difference) going after
+ * the image like numpy's pad((d // 2, d - d // 2)). The fill defaults to the value at [0,0].
+ */
+export function padToSquare(
+  image: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  fill: number = image[0] ?? 0,
+): { data: Float64Array; size: number } {
+  checkDims(image.length, rows, cols, 'padToSquare');
+  const size = Math.max(rows, cols);
+  const top = Math.floor((size - rows) / 2);
+  const left = Math.floor((size - cols) / 2);
+  const data = new Float64Array(size * size);
+  if (rows !== cols) data.fill(fill);
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    const dst = (r + top) * size + left;
+    for (let c = 0; c < cols; c++) data[dst + c] = image[src + c]!;
+  }
+  return { data, size };
+}
+
+/** scipy.ndimage._gaussian_kernel1d (order 0): normalised, radius = int(truncate * sigma + 0.5). */
+export function gaussianKernel(sigma: number, truncate = GAUSSIAN_TRUNCATE): Float64Array {
+  const radius = Math.trunc(truncate * sigma + 0.5);
+  const k = new Float64Array(2 * radius + 1);
+  const a = -0.5 / (sigma * sigma);
+  let sum = 0;
+  for (let x = -radius; x <= radius; x++) {
+    const v = Math.exp(a * x * x);
+    k[x + radius] = v;
+    sum += v;
+  }
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  return k;
+}
+
+/**
+ * scipy.ndimage.gaussian_filter(image, (sigmaRow, sigmaCol), mode='mirror', truncate=4): separable,
+ * axis 0 first then axis 1, axes with sigma ~ 0 skipped (as scipy does).
+ */
+export function gaussianBlur(
+  image: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  sigmaRow: number,
+  sigmaCol: number,
+  truncate = GAUSSIAN_TRUNCATE,
+): Float64Array {
+  checkDims(image.length, rows, cols, 'gaussianBlur');
+  let cur = new Float64Array(rows * cols);
+  for (let i = 0; i < cur.length; i++) cur[i] = image[i]!;
+
+  if (sigmaRow > 1e-15) {
+    const k = gaussianKernel(sigmaRow, truncate);
+    const radius = (k.length - 1) / 2;
+    const out = new Float64Array(rows * cols);
+    // Walk whole rows per tap so the vertical pass stays cache-friendly.
+    for (let r = 0; r < rows; r++) {
+      const dst = r * cols;
+      for (let t = 0; t < k.length; t++) {
+        const w = k[t]!;
+        const src = mirrorIndex(r + t - radius, rows) * cols;
+        for (let c = 0; c < cols; c++) out[dst + c] = out[dst + c]! + w * cur[src + c]!;
+      }
+    }
+    cur = out;
+  }
+
+  if (sigmaCol > 1e-15) {
+    const k = gaussianKernel(sigmaCol, truncate);
+    const radius = (k.length - 1) / 2;
+    const out = new Float64Array(rows * cols);
+    // Mirror-extended copy of one row, so the inner loop has no boundary logic.
+    const line = new Float64Array(cols + 2 * radius);
+    const ext = Int32Array.from({ length: line.length }, (_, i) => mirrorIndex(i - radius, cols));
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let i = 0; i < line.length; i++) line[i] = cur[base + ext[i]!]!;
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let t = 0; t < k.length; t++) acc += k[t]! * line[c + t]!;
+        out[base + c] = acc;
+      }
+    }
+    cur = out;
+  }
+  return cur;
+}
+
+/** Per output index: the two source indices and the weight of the second (order-1 spline). */
+function linearTable(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w: Float64Array } {
+  const scale = inSize / outSize;
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const w = new Float64Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    // ndimage.zoom(grid_mode=True): pixel centers line up, in = (out + 0.5) * in/out - 0.5.
+    const c = mirrorCoordinate((o + 0.5) * scale - 0.5, inSize);
+    const f = Math.floor(c);
+    i0[o] = f;
+    i1[o] = mirrorIndex(f + 1, inSize);
+    w[o] = c - f;
+  }
+  return { i0, i1, w };
+}
+
+/**
+ * Bilinear sampling at pixel centers with 'mirror' boundaries: scipy.ndimage.zoom(order=1,
+ * mode='mirror', grid_mode=True). No anti-aliasing; see resizeAntiAliased for skimage's resize.
+ */
+export function resizeBilinear(
+  image: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  outRows: number,
+  outCols: number,
+): Float64Array {
+  checkDims(image.length, rows, cols, 'resizeBilinear');
+  checkDims(outRows * outCols, outRows, outCols, 'resizeBilinear output');
+  const ry = linearTable(rows, outRows);
+  const rx = linearTable(cols, outCols);
+  const out = new Float64Array(outRows * outCols);
+  for (let y = 0; y < outRows; y++) {
+    const a = ry.i0[y]! * cols;
+    const b = ry.i1[y]! * cols;
+    const wy = ry.w[y]!;
+    const dst = y * outCols;
+    for (let x = 0; x < outCols; x++) {
+      const x0 = rx.i0[x]!;
+      const x1 = rx.i1[x]!;
+      const wx = rx.w[x]!;
+      const top = image[a + x0]! * (1 - wx) + image[a + x1]! * wx;
+      const bottom = image[b + x0]! * (1 - wx) + image[b + x1]! * wx;
+      out[dst + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}
+
+/**
+ * skimage.transform.resize(image, (outRows, outCols), order=1, mode='reflect', anti_aliasing=True,
+ * preserve_range=True, clip=True): Gaussian with sigma = max(0, (in/out - 1) / 2) per axis, bilinear
+ * zoom, then clip to the input's value range.
+ */
+export function resizeAntiAliased(
+  image: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  outRows: number,
+  outCols: number,
+): Float64Array {
+  checkDims(image.length, rows, cols, 'resizeAntiAliased');
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < rows * cols; i++) {
+    const v = image[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const sigmaRow = Math.max(0, (rows / outRows - 1) / 2);
+  const sigmaCol = Math.max(0, (cols / outCols - 1) / 2);
+  const filtered = sigmaRow > 0 || sigmaCol > 0 ? gaussianBlur(image, rows, cols, sigmaRow, sigmaCol) : image;
+  const out = resizeBilinear(filtered, rows, cols, outRows, outCols);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if (v < lo) out[i] = lo;
+    else if (v > hi) out[i] = hi;
+  }
+  return out;
+}
+
+/**
+ * The seed's load_one_image + MyTransform resize: pad to square with the raw stored [0,0] value,
+ * convert to HU, and resize to outSize x outSize (skipped when already that size).
+ */
+export function prepareImage(
+  stored: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  rescale: Rescale,
+  outSize: number,
+): Float32Array {
+  checkDims(stored.length, rows, cols, 'prepareImage');
+  if (!Number.isInteger(outSize) || outSize < 1) throw new RangeError(`prepareImage: outSize must be a positive integer, got ${outSize}`);
+  const { data, size } = padToSquare(stored, rows, cols);
+  const { slope, intercept } = rescale;
+  for (let i = 0; i < data.length; i++) data[i] = slope * data[i]! + intercept;
+  if (size === outSize) return Float32Array.from(data);
+  return Float32Array.from(resizeAntiAliased(data, size, size, outSize, outSize));
+}

@@ -1,0 +1,50 @@
+// Reads one DICOM file into CT slices: headers, per-frame seed pixel statistics, and the header dump.
+// This is the unit of work of a scan; it never touches the workspace.
+import { DicomError } from './errors.ts';
+import { parseDicomBytes, type ParsedDicom } from './parse.ts';
+import { dumpHeader, isCtImage, readSliceHeaders, type SliceHeader } from './header.ts';
+import { decodeFrameStored, readPixelModule } from './pixels.ts';
+import { seedPixelStats, type PixelStats } from './pixel-stats.ts';
+
+export interface CtSlice {
+  header: SliceHeader;
+  stats: PixelStats;
+}
+
+export interface CtImageFile {
+  transferSyntaxUid: string;
+  slices: CtSlice[];
+  /** Every header element but pixel data, for the metadata panel. */
+  headerDump: Record<string, string>;
+  /** File-level oddities worth a warning (the file was still read). */
+  warnings: string[];
+}
+
+/** Parses, checks it is a CT image with usable pixels, and decodes every frame for its statistics. */
+export function readCtImageFile(bytes: Uint8Array): CtImageFile {
+  const parsed: ParsedDicom = parseDicomBytes(bytes);
+  const ds = parsed.dataSet;
+  const headers = readSliceHeaders(ds);
+  const first = headers[0]!;
+  if (!ds.elements['x7fe00010']) {
+    const what = first.sopClassUid === '1.2.840.10008.1.3.10' ? 'DICOMDIR (media storage directory)' : `${first.modality || 'unknown modality'} object`;
+    throw new DicomError('no_pixels', `${what} has no pixel data`);
+  }
+  if (!isCtImage(first)) {
+    throw new DicomError('not_ct', `modality is ${first.modality || `missing (SOP class ${first.sopClassUid || 'missing'})`}, not CT`);
+  }
+  if (!first.sopInstanceUid) throw new DicomError('unreadable', 'no SOPInstanceUID (0008,0018)');
+  if (!first.seriesInstanceUid) throw new DicomError('unreadable', 'no SeriesInstanceUID (0020,000E)');
+  const pixels = readPixelModule(ds);
+  const warnings: string[] = [];
+  if (!parsed.hasMetaHeader) warnings.push('no preamble or meta header; read as a bare data set');
+  if (ds.warnings?.length) warnings.push(...ds.warnings.slice(0, 3).map((w) => `parser: ${w}`));
+  if (pixels.numberOfFrames !== headers.length) {
+    throw new DicomError('unreadable', `header frame count ${headers.length} disagrees with pixel module ${pixels.numberOfFrames}`);
+  }
+  const slices = headers.map((header, i) => {
+    const stored = decodeFrameStored(parsed, i);
+    return { header, stats: seedPixelStats(stored, header.rescaleSlope, header.rescaleIntercept) };
+  });
+  return { transferSyntaxUid: parsed.transferSyntaxUid, slices, headerDump: dumpHeader(ds), warnings };
+}

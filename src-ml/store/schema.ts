@@ -1,0 +1,114 @@
+// The workspace index schema, as ordered migrations. A migration runs in a transaction and bumps
+// PRAGMA user_version, so an index is always at one known version.
+
+/** Seed metadata columns (seed spec section 6), in the seed's CamelCase names; multi-valued fields split into _0, _1 ... */
+export const METADATA_COLUMNS = [
+  ['SOPInstanceUID', 'TEXT'],
+  ['Modality', 'TEXT'],
+  ['PatientID', 'TEXT'],
+  ['StudyInstanceUID', 'TEXT'],
+  ['SeriesInstanceUID', 'TEXT'],
+  ['StudyID', 'TEXT'],
+  ['ImagePositionPatient_0', 'REAL'],
+  ['ImagePositionPatient_1', 'REAL'],
+  ['ImagePositionPatient_2', 'REAL'],
+  ['ImageOrientationPatient_0', 'REAL'],
+  ['ImageOrientationPatient_1', 'REAL'],
+  ['ImageOrientationPatient_2', 'REAL'],
+  ['ImageOrientationPatient_3', 'REAL'],
+  ['ImageOrientationPatient_4', 'REAL'],
+  ['ImageOrientationPatient_5', 'REAL'],
+  ['SamplesPerPixel', 'INTEGER'],
+  ['PhotometricInterpretation', 'TEXT'],
+  ['Rows', 'INTEGER'],
+  ['Columns', 'INTEGER'],
+  ['PixelSpacing_0', 'REAL'],
+  ['PixelSpacing_1', 'REAL'],
+  ['BitsAllocated', 'INTEGER'],
+  ['BitsStored', 'INTEGER'],
+  ['HighBit', 'INTEGER'],
+  ['PixelRepresentation', 'INTEGER'],
+  ['WindowCenter', 'TEXT'],
+  ['WindowCenter_0', 'REAL'],
+  ['WindowCenter_1', 'REAL'],
+  ['WindowWidth', 'TEXT'],
+  ['WindowWidth_0', 'REAL'],
+  ['WindowWidth_1', 'REAL'],
+  ['RescaleIntercept', 'REAL'],
+  ['RescaleSlope', 'REAL'],
+  ['PxlMin', 'REAL'],
+  ['PxlMax', 'REAL'],
+  ['PxlMean', 'REAL'],
+  ['PxlStd', 'REAL'],
+] as const;
+
+export type MetadataColumn = (typeof METADATA_COLUMNS)[number][0];
+
+/** The six labels in the seed's (Yuval's) order; `any` is last. */
+export const LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
+export type Label = (typeof LABELS)[number];
+
+const metadataDdl = METADATA_COLUMNS.map(([name, type]) => `  "${name}" ${type}`).join(',\n');
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: files, problems, studies, series, instances (one row per slice), labels.
+  `
+  CREATE TABLE files (
+    file_id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'problem')),
+    transfer_syntax TEXT,
+    scanned_at TEXT NOT NULL
+  );
+  CREATE TABLE problems (
+    file_id INTEGER PRIMARY KEY REFERENCES files(file_id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('not_dicom', 'unreadable', 'no_pixels', 'not_ct', 'unsupported')),
+    message TEXT NOT NULL
+  );
+  CREATE TABLE studies (
+    study_uid TEXT PRIMARY KEY,
+    patient_id TEXT NOT NULL,
+    patient_name TEXT NOT NULL,
+    study_date TEXT NOT NULL,
+    study_description TEXT NOT NULL
+  );
+  CREATE TABLE series (
+    series_uid TEXT PRIMARY KEY,
+    study_uid TEXT NOT NULL,
+    modality TEXT NOT NULL,
+    series_number REAL,
+    series_description TEXT NOT NULL,
+    manufacturer TEXT NOT NULL
+  );
+  CREATE TABLE instances (
+    image_id TEXT PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(file_id) ON DELETE CASCADE,
+    frame INTEGER,
+    series_uid TEXT NOT NULL,
+    study_uid TEXT NOT NULL,
+    InstanceNumber REAL,
+    SliceThickness REAL,
+    SOPClassUID TEXT,
+${metadataDdl},
+    warnings TEXT NOT NULL DEFAULT '[]',
+    header_json TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX instances_series ON instances(series_uid);
+  CREATE INDEX instances_file ON instances(file_id);
+  CREATE INDEX series_study ON series(study_uid);
+  CREATE TABLE labels (
+    image_id TEXT PRIMARY KEY,
+    epidural INTEGER NOT NULL,
+    intraparenchymal INTEGER NOT NULL,
+    intraventricular INTEGER NOT NULL,
+    subarachnoid INTEGER NOT NULL,
+    subdural INTEGER NOT NULL,
+    "any" INTEGER NOT NULL,
+    excluded INTEGER NOT NULL DEFAULT 0,
+    exclude_reason TEXT,
+    source TEXT NOT NULL
+  );
+  `,
+];
