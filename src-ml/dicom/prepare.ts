@@ -20,6 +20,19 @@ function checkDims(length: number, rows: number, cols: number, what: string): vo
   if (length < rows * cols) throw new RangeError(`${what}: ${length} values for a ${rows} x ${cols} image`);
 }
 
+/**
+ * The first n values as a Float64Array: the input itself when it already is one (never mutated),
+ * else a copy. Keeps the hot loops below monomorphic over Float64Array.
+ */
+function asFloat64(image: ArrayLike<number>, n: number): Float64Array {
+  if (image instanceof Float64Array) return image.length === n ? image : image.subarray(0, n);
+  const out = new Float64Array(n);
+  if (image.length === n) out.set(image);
+  else if (ArrayBuffer.isView(image)) out.set((image as unknown as Float32Array).subarray(0, n));
+  else for (let i = 0; i < n; i++) out[i] = image[i]!;
+  return out;
+}
+
 /** scipy.ndimage 'mirror' extension of an integer index (period 2n - 2, edge sample not repeated). */
 export function mirrorIndex(i: number, n: number): number {
   if (n === 1) return 0;
@@ -61,11 +74,8 @@ export function padToSquare(
   const left = Math.floor((size - cols) / 2);
   const data = new Float64Array(size * size);
   if (rows !== cols) data.fill(fill);
-  for (let r = 0; r < rows; r++) {
-    const src = r * cols;
-    const dst = (r + top) * size + left;
-    for (let c = 0; c < cols; c++) data[dst + c] = image[src + c]!;
-  }
+  const src = asFloat64(image, rows * cols);
+  for (let r = 0; r < rows; r++) data.set(src.subarray(r * cols, (r + 1) * cols), (r + top) * size + left);
   return { data, size };
 }
 
@@ -97,20 +107,21 @@ export function gaussianBlur(
   truncate = GAUSSIAN_TRUNCATE,
 ): Float64Array {
   checkDims(image.length, rows, cols, 'gaussianBlur');
-  let cur = new Float64Array(rows * cols);
-  for (let i = 0; i < cur.length; i++) cur[i] = image[i]!;
+  let cur = asFloat64(image, rows * cols);
 
   if (sigmaRow > 1e-15) {
     const k = gaussianKernel(sigmaRow, truncate);
-    const radius = (k.length - 1) / 2;
+    const taps = k.length;
+    const radius = (taps - 1) / 2;
     const out = new Float64Array(rows * cols);
-    // Walk whole rows per tap so the vertical pass stays cache-friendly.
+    const offsets = new Int32Array(taps);
     for (let r = 0; r < rows; r++) {
+      for (let t = 0; t < taps; t++) offsets[t] = mirrorIndex(r + t - radius, rows) * cols;
       const dst = r * cols;
-      for (let t = 0; t < k.length; t++) {
-        const w = k[t]!;
-        const src = mirrorIndex(r + t - radius, rows) * cols;
-        for (let c = 0; c < cols; c++) out[dst + c] = out[dst + c]! + w * cur[src + c]!;
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let t = 0; t < taps; t++) acc += k[t]! * cur[offsets[t]! + c]!;
+        out[dst + c] = acc;
       }
     }
     cur = out;
@@ -118,7 +129,8 @@ export function gaussianBlur(
 
   if (sigmaCol > 1e-15) {
     const k = gaussianKernel(sigmaCol, truncate);
-    const radius = (k.length - 1) / 2;
+    const taps = k.length;
+    const radius = (taps - 1) / 2;
     const out = new Float64Array(rows * cols);
     // Mirror-extended copy of one row, so the inner loop has no boundary logic.
     const line = new Float64Array(cols + 2 * radius);
@@ -128,7 +140,7 @@ export function gaussianBlur(
       for (let i = 0; i < line.length; i++) line[i] = cur[base + ext[i]!]!;
       for (let c = 0; c < cols; c++) {
         let acc = 0;
-        for (let t = 0; t < k.length; t++) acc += k[t]! * line[c + t]!;
+        for (let t = 0; t < taps; t++) acc += k[t]! * line[c + t]!;
         out[base + c] = acc;
       }
     }
@@ -167,6 +179,7 @@ export function resizeBilinear(
 ): Float64Array {
   checkDims(image.length, rows, cols, 'resizeBilinear');
   checkDims(outRows * outCols, outRows, outCols, 'resizeBilinear output');
+  const src = asFloat64(image, rows * cols);
   const ry = linearTable(rows, outRows);
   const rx = linearTable(cols, outCols);
   const out = new Float64Array(outRows * outCols);
@@ -179,8 +192,8 @@ export function resizeBilinear(
       const x0 = rx.i0[x]!;
       const x1 = rx.i1[x]!;
       const wx = rx.w[x]!;
-      const top = image[a + x0]! * (1 - wx) + image[a + x1]! * wx;
-      const bottom = image[b + x0]! * (1 - wx) + image[b + x1]! * wx;
+      const top = src[a + x0]! * (1 - wx) + src[a + x1]! * wx;
+      const bottom = src[b + x0]! * (1 - wx) + src[b + x1]! * wx;
       out[dst + x] = top * (1 - wy) + bottom * wy;
     }
   }
@@ -200,16 +213,17 @@ export function resizeAntiAliased(
   outCols: number,
 ): Float64Array {
   checkDims(image.length, rows, cols, 'resizeAntiAliased');
+  const src = asFloat64(image, rows * cols);
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < rows * cols; i++) {
-    const v = image[i]!;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   const sigmaRow = Math.max(0, (rows / outRows - 1) / 2);
   const sigmaCol = Math.max(0, (cols / outCols - 1) / 2);
-  const filtered = sigmaRow > 0 || sigmaCol > 0 ? gaussianBlur(image, rows, cols, sigmaRow, sigmaCol) : image;
+  const filtered = sigmaRow > 0 || sigmaCol > 0 ? gaussianBlur(src, rows, cols, sigmaRow, sigmaCol) : src;
   const out = resizeBilinear(filtered, rows, cols, outRows, outCols);
   for (let i = 0; i < out.length; i++) {
     const v = out[i]!;

@@ -82,9 +82,15 @@ export class LazyDecoder {
   ) {}
 
   init(): Promise<void> {
-    this.loading ??= loadDecoderClass(this.specifier, this.className).then((cls) => {
-      this.cls = cls;
-    });
+    this.loading ??= loadDecoderClass(this.specifier, this.className).then(
+      (cls) => {
+        this.cls = cls;
+      },
+      (err: unknown) => {
+        this.loading = undefined; // let a later initCodecs() try again
+        throw err;
+      },
+    );
     return this.loading;
   }
 
