@@ -70,7 +70,7 @@ export async function huCommand(file: string, opts: { out: string; frame: string
     const header = readSliceHeaders(parsed.dataSet)[frame - 1]!;
     const stored = decodeFrameStored(parsed, frame - 1);
     const hu = storedToHu(stored, header.rescaleSlope, header.rescaleIntercept, pixels.photometricInterpretation, pixels.bitsStored, pixels.pixelRepresentation);
-    writeNpyAtomic(opts.out, hu, [pixels.rows, pixels.columns]);
+    await writeNpyAtomic(opts.out, hu, [pixels.rows, pixels.columns]);
   } catch (err) {
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });
   }

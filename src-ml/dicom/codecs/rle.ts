@@ -4,6 +4,7 @@ import { DicomError } from '../errors.ts';
 import type { DecodedFrame, FrameInfo } from './frame-info.ts';
 
 const HEADER_BYTES = 64;
+const MAX_EXPANSION = 64;
 
 /**
  * Decodes PackBits (PS3.5 G.3.1) from `src` into `dst` until either runs out; returns the number
@@ -42,18 +43,26 @@ export function decode(encoded: Uint8Array, info: FrameInfo): DecodedFrame {
     throw new DicomError('unreadable', `RLE frame has ${segments} segments, Bits Allocated ${info.bitsAllocated} needs ${planes}`);
   }
   const pixels = info.rows * info.columns;
-  const bytes = new Uint8Array(pixels * planes);
+  const bounds: [number, number][] = [];
   for (let s = 0; s < planes; s++) {
     const start = view.getUint32(4 + 4 * s, true);
     const end = s + 1 < planes ? view.getUint32(8 + 4 * s, true) : encoded.length;
     if (start < HEADER_BYTES || end < start || end > encoded.length) {
       throw new DicomError('unreadable', `RLE segment ${s + 1} has bad offsets ${start}..${end}`);
     }
+    // A 2-byte PackBits run expands to at most 128 bytes: refuse before allocating for a lying header.
+    if (pixels > MAX_EXPANSION * (end - start)) {
+      throw new DicomError('unreadable', `RLE segment ${s + 1} (${end - start} bytes) cannot hold ${pixels} pixels`);
+    }
+    bounds.push([start, end]);
+  }
+  const bytes = new Uint8Array(pixels * planes);
+  bounds.forEach(([start, end], s) => {
     const written = unpackBits(encoded.subarray(start, end), bytes.subarray(s * pixels, (s + 1) * pixels));
     if (written !== pixels) {
       throw new DicomError('unreadable', `RLE segment ${s + 1} decodes to ${written} bytes, expected ${pixels}`);
     }
-  }
+  });
   if (planes === 1) return { samples: bytes, bits: info.bitsStored };
   const samples = new Uint16Array(pixels);
   for (let i = 0; i < pixels; i++) samples[i] = (bytes[i]! << 8) | bytes[pixels + i]!;

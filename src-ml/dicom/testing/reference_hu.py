@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference decoder for pixels.test.ts.
 
-Usage: /usr/bin/python3 reference_hu.py OUT_DIR FILE...
+Usage: /usr/bin/python3 reference_hu.py OUT_DIR [FILE...]   (no FILE: one path per line on stdin)
 
 For every FILE, decodes all frames with pydicom (+ the GDCM handler for compressed syntaxes) and
 writes OUT_DIR/<n>.npy (int32, shape frames x rows x columns) holding the STORED values: Bits
@@ -108,6 +108,8 @@ def decode(path, workdir):
 
 def main():
     out_dir, paths = sys.argv[1], sys.argv[2:]
+    if not paths:
+        paths = [line.strip() for line in sys.stdin if line.strip()]
     warnings.simplefilter("ignore")
     index = {"pydicom": pydicom.__version__, "numpy": np.__version__, "files": {}}
     with tempfile.TemporaryDirectory() as workdir:

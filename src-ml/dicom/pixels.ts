@@ -1,0 +1,195 @@
+// Pixel data -> stored values -> HU. Validates the Image Pixel module, picks the codec for the
+// transfer syntax (transfer-syntax.ts) and turns every codec's output into stored values.
+import { DicomError } from './errors.ts';
+import type { DataSet, ParsedDicom } from './parse.ts';
+import { transferSyntaxInfo } from './transfer-syntax.ts';
+import type { CodecId } from './transfer-syntax.ts';
+import * as charls from './codecs/charls.ts';
+import { readEncapsulatedFrame } from './codecs/fragments.ts';
+import type { DecodedFrame, FrameInfo } from './codecs/frame-info.ts';
+import * as jpegLossless from './codecs/jpeg-lossless.ts';
+import * as libjpegTurbo from './codecs/libjpeg-turbo.ts';
+import { readNativeFrame } from './codecs/native.ts';
+import * as openjpeg from './codecs/openjpeg.ts';
+import * as rle from './codecs/rle.ts';
+import { toStoredValues } from './codecs/stored-values.ts';
+
+/** Image Pixel module values (PS3.3 C.7.6.3) the decoder relies on. */
+export interface PixelModule {
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  pixelRepresentation: number;
+  samplesPerPixel: number;
+  photometricInterpretation: 'MONOCHROME1' | 'MONOCHROME2';
+  numberOfFrames: number;
+}
+
+/** Larger than any CT; a bigger header is taken to be lying rather than allocated for. */
+export const MAX_DIMENSION = 16384;
+export const MAX_FRAMES = 65536;
+
+function requiredUint16(ds: DataSet, tag: string, name: string): number {
+  const value = ds.uint16(tag);
+  if (value === undefined) throw new DicomError('unreadable', `${name} ${tag.slice(1)} is missing`);
+  return value;
+}
+
+/** Reads and validates the pixel module; throws DicomError ('no_pixels' | 'unsupported' | 'unreadable'). */
+export function readPixelModule(ds: DataSet): PixelModule {
+  if (!ds.elements['x7fe00010']) {
+    if (ds.elements['x7fe00008'] || ds.elements['x7fe00009']) {
+      throw new DicomError('unsupported', 'float pixel data (7FE0,0008/0009) is not supported');
+    }
+    throw new DicomError('no_pixels', 'no Pixel Data (7FE0,0010)');
+  }
+  // Absent Samples per Pixel / Photometric Interpretation are read as the only values CT uses.
+  const samplesPerPixel = ds.uint16('x00280002') ?? 1;
+  const photometric = (ds.string('x00280004') ?? 'MONOCHROME2').trim().toUpperCase();
+  if (samplesPerPixel !== 1) throw new DicomError('unsupported', `Samples per Pixel is ${samplesPerPixel}, only 1 is supported`);
+  if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
+    throw new DicomError('unsupported', `Photometric Interpretation ${photometric} is not supported (MONOCHROME1/2 only)`);
+  }
+  const rows = requiredUint16(ds, 'x00280010', 'Rows');
+  const columns = requiredUint16(ds, 'x00280011', 'Columns');
+  if (rows < 1 || columns < 1 || rows > MAX_DIMENSION || columns > MAX_DIMENSION) {
+    throw new DicomError('unreadable', `image size ${columns}x${rows} is outside 1..${MAX_DIMENSION}`);
+  }
+  const bitsAllocated = requiredUint16(ds, 'x00280100', 'Bits Allocated');
+  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
+    const legal = bitsAllocated === 1 || bitsAllocated % 8 === 0;
+    throw new DicomError(legal ? 'unsupported' : 'unreadable', `Bits Allocated ${bitsAllocated} is not supported (8 or 16 only)`);
+  }
+  const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
+  if (bitsStored < 1 || bitsStored > bitsAllocated) {
+    throw new DicomError('unreadable', `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`);
+  }
+  const highBit = ds.uint16('x00280102') ?? bitsStored - 1;
+  if (highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+    throw new DicomError('unreadable', `High Bit ${highBit} is inconsistent with Bits Stored ${bitsStored} / Allocated ${bitsAllocated}`);
+  }
+  const pixelRepresentation = ds.uint16('x00280103') ?? 0;
+  if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
+    throw new DicomError('unreadable', `Pixel Representation ${pixelRepresentation} is neither 0 nor 1`);
+  }
+  // Like pydicom, an absent or zero Number of Frames means one frame.
+  const framesText = ds.string('x00280008')?.trim();
+  const numberOfFrames = framesText ? Number(framesText) : 1;
+  if (!Number.isInteger(numberOfFrames) || numberOfFrames < 0 || numberOfFrames > MAX_FRAMES) {
+    throw new DicomError('unreadable', `Number of Frames "${framesText}" is not an integer in 0..${MAX_FRAMES}`);
+  }
+  return {
+    rows,
+    columns,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    pixelRepresentation,
+    samplesPerPixel,
+    photometricInterpretation: photometric,
+    numberOfFrames: Math.max(1, numberOfFrames),
+  };
+}
+
+interface Codec {
+  init?: () => Promise<void>;
+  decode: (encoded: Uint8Array, info: FrameInfo) => DecodedFrame;
+}
+
+const CODECS: Record<Exclude<CodecId, 'native'>, Codec> = {
+  rle,
+  'jpeg-dct': libjpegTurbo,
+  'jpeg-lossless': jpegLossless,
+  'jpeg-ls': charls,
+  jpeg2000: openjpeg,
+};
+
+let codecsReady = false;
+let codecsLoading: Promise<void> | undefined;
+
+/** Loads every wasm codec once; later calls return the same promise. */
+export function initCodecs(): Promise<void> {
+  codecsLoading ??= Promise.all(Object.values(CODECS).map((codec) => codec.init?.())).then(
+    () => {
+      codecsReady = true;
+    },
+    (err: unknown) => {
+      codecsLoading = undefined; // allow a retry
+      throw err;
+    },
+  );
+  return codecsLoading;
+}
+
+/**
+ * Decodes frame `frameIndex` (0-based) to its stored values (rows*columns, row-major): Bits Stored
+ * bits taken from below High Bit, sign-extended when Pixel Representation is 1, in host order.
+ * Synchronous, but needs `await initCodecs()` first (for every syntax, so a missing call shows up
+ * on the first file rather than the first compressed one). Problems are DicomErrors.
+ */
+export function decodeFrameStored(parsed: ParsedDicom, frameIndex: number): Int32Array {
+  if (!codecsReady) throw new Error('decodeFrameStored called before initCodecs() finished');
+  const pm = readPixelModule(parsed.dataSet);
+  const syntax = transferSyntaxInfo(parsed.transferSyntaxUid);
+  if (!Number.isInteger(frameIndex) || frameIndex < 0 || frameIndex >= pm.numberOfFrames) {
+    throw new RangeError(`frame ${frameIndex} is outside 0..${pm.numberOfFrames - 1}`);
+  }
+  const info: FrameInfo = {
+    rows: pm.rows,
+    columns: pm.columns,
+    bitsAllocated: pm.bitsAllocated,
+    bitsStored: pm.bitsStored,
+    pixelRepresentation: pm.pixelRepresentation,
+  };
+  const signed = pm.pixelRepresentation === 1;
+  if (syntax.codec === 'native') {
+    const element = parsed.dataSet.elements['x7fe00010']!;
+    if (element.encapsulatedPixelData) throw new DicomError('unreadable', `pixel data is encapsulated but ${syntax.name} is native`);
+    const words = readNativeFrame(
+      { byteArray: parsed.byteArray, dataOffset: element.dataOffset, length: element.length },
+      info,
+      pm.numberOfFrames,
+      frameIndex,
+      syntax.bigEndian,
+    );
+    return toStoredValues(words, pm.bitsStored, pm.highBit + 1 - pm.bitsStored, signed);
+  }
+  const encoded = readEncapsulatedFrame(parsed.dataSet, frameIndex, pm.numberOfFrames, syntax.codec === 'rle');
+  const decoded = CODECS[syntax.codec].decode(encoded, info);
+  if (decoded.samples.length !== pm.rows * pm.columns) {
+    throw new DicomError('unreadable', `${syntax.name} frame decoded to ${decoded.samples.length} samples, expected ${pm.rows * pm.columns}`);
+  }
+  // Codecs return right-aligned samples, so High Bit plays no part here.
+  return toStoredValues(decoded.samples, decoded.bits, 0, signed);
+}
+
+/**
+ * HU = slope * stored + intercept. For MONOCHROME1 the stored value is inverted first, within the
+ * range Bits Stored / Pixel Representation allow: v' = (min + max) - v, i.e. (2^bits - 1) - v when
+ * unsigned and -1 - v when signed (a bitwise NOT of the stored bits), so the lowest value becomes
+ * the highest as the MONOCHROME1 definition asks. Note that PS3.3 C.7.6.3.1.2 places that inversion
+ * after the Modality LUT, at display; inverting here is this project's chosen reading.
+ */
+export function storedToHu(
+  stored: Int32Array,
+  slope: number,
+  intercept: number,
+  photometric: string,
+  bitsStored: number,
+  pixelRepresentation: number,
+): Float32Array {
+  const hu = new Float32Array(stored.length);
+  let flip = 0;
+  let invert = false;
+  if (photometric.trim().toUpperCase() === 'MONOCHROME1') {
+    invert = true;
+    flip = pixelRepresentation === 1 ? -1 : 2 ** bitsStored - 1;
+  }
+  for (let i = 0; i < stored.length; i++) {
+    const v = invert ? flip - stored[i]! : stored[i]!;
+    hu[i] = slope * v + intercept;
+  }
+  return hu;
+}
