@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // node:sqlite prints an ExperimentalWarning on Node 22 in every worker.
+    execArgv: ['--disable-warning=ExperimentalWarning'],
     reporters: ['default', './vitest.summary-reporter.ts'],
   },
 });

@@ -27,7 +27,7 @@ export function readCtImageFile(bytes: Uint8Array): CtImageFile {
   const headers = readSliceHeaders(ds);
   const first = headers[0]!;
   if (!ds.elements['x7fe00010']) {
-    const what = first.sopClassUid === '1.2.840.10008.1.3.10' ? 'DICOMDIR (media storage directory)' : `${first.modality || 'unknown modality'} object`;
+    const what = (first.sopClassUid || (ds.string('x00020002') ?? '').trim()) === '1.2.840.10008.1.3.10' ? 'DICOMDIR (media storage directory)' : `${first.modality || 'unknown modality'} object`;
     throw new DicomError('no_pixels', `${what} has no pixel data`);
   }
   if (!isCtImage(first)) {

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GE_DIR, hasCommand, PHILIPS_DIR, SYNTAX_DIR, tempDir, writeEnhancedCt } from '../testing/fixtures.ts';
+import { GE_DIR, hasCommand, hasPythonModules, PHILIPS_DIR, SYNTAX_DIR, tempDir, writeEnhancedCt } from '../testing/fixtures.ts';
 import { scanReport } from './queries.ts';
 import { scanFolders } from './scan.ts';
 import { Workspace } from './workspace.ts';
@@ -170,6 +170,37 @@ describe('scan: incremental rescans', () => {
       expect(n).toBe(10);
       const rest = await scanFolders(ws, { roots: [GE_DIR] });
       expect(rest).toMatchObject({ indexed: 18, unchanged: 10 });
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('seed pixel statistics against pydicom + numpy', () => {
+  it.skipIf(!hasPythonModules('pydicom', 'numpy'))('PxlMin/PxlMax/PxlMean/PxlStd equal numpy on raw * int(slope) + int(intercept)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const t = tempDir();
+    try {
+      const ws = Workspace.open(t.dir);
+      const files = [path.join(GE_DIR, geFiles[3]!), path.join(PHILIPS_DIR, 'I150')];
+      await scanFolders(ws, { roots: files });
+      const script = `import sys, json, pydicom
+out = []
+for p in sys.argv[1:]:
+    d = pydicom.dcmread(p)
+    px = d.pixel_array.astype('int64') * int(float(d.RescaleSlope)) + int(float(d.RescaleIntercept))
+    out.append([float(px.min()), float(px.max()), float(px.mean()), float(px.std())])
+print(json.dumps(out))`;
+      const ref = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, ...files], { encoding: 'utf8' })) as number[][];
+      files.forEach((f, i) => {
+        const row = ws.db.prepare('SELECT PxlMin, PxlMax, PxlMean, PxlStd FROM instances i JOIN files f USING (file_id) WHERE f.path = ?').get(f) as Record<string, number>;
+        const [mn, mx, mean, std] = ref[i]!;
+        expect(row.PxlMin).toBe(mn);
+        expect(row.PxlMax).toBe(mx);
+        expect(row.PxlMean).toBeCloseTo(mean!, 6);
+        expect(row.PxlStd).toBeCloseTo(std!, 6);
+      });
       ws.close();
     } finally {
       t.cleanup();

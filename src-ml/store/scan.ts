@@ -1,13 +1,13 @@
 // Indexes DICOM folders into the workspace. Incremental: files whose size and mtime are unchanged are
 // skipped. Crash-safe: files are written in batches, each batch one transaction, so a scan killed at any
 // point leaves a consistent index and a rerun picks up the files it had not committed.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DicomError, errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../dicom/errors.ts';
 import { initCodecs } from '../dicom/pixels.ts';
-import { readCtImageFile } from '../dicom/read-image.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
 import { IndexWriter, type ScannedFile } from './index-writer.ts';
+import { createScanPool, type FileToScan } from './scan-pool.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface ScanOptions {
@@ -57,20 +57,6 @@ export function listFiles(roots: string[], onError: (p: string, message: string)
   return [...out].sort();
 }
 
-/** Reads one file into what the index stores: its slices, or the problem that kept it out. */
-export function scanFile(filePath: string, size: number, mtimeMs: number): ScannedFile {
-  try {
-    const bytes = readFileSync(filePath);
-    const image = readCtImageFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { path: filePath, size, mtimeMs, result: { image } };
-  } catch (err) {
-    const problem = err instanceof DicomError
-      ? { kind: err.kind, message: err.message }
-      : { kind: 'unreadable' as const, message: errorMessage(err) };
-    return { path: filePath, size, mtimeMs, result: { problem } };
-  }
-}
-
 export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<ScanSummary> {
   await initCodecs();
   const batchSize = Math.max(1, options.batchSize ?? 64);
@@ -93,36 +79,41 @@ export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<
       writer.pruneOrphans();
     });
   };
+  // Unchanged files are skipped; the rest go to the readers (worker threads for big scans).
+  const toScan: FileToScan[] = [];
   let done = 0;
-  let lastYield = Date.now();
+  const progress = (item: string) => options.onProgress?.({ stage: 'scan', done: ++done, total: files.length, item });
   for (const filePath of files) {
-    if (options.signal?.aborted) {
-      flush();
-      throw new CancelledError('scan');
-    }
     let st;
     try {
       st = statSync(filePath);
     } catch {
-      continue; // vanished since the walk: the prune below handles it on the next scan
+      progress(filePath); // vanished since the walk: the prune below handles it on the next scan
+      continue;
     }
     const prev = known.get(filePath);
     if (prev && prev.size === st.size && prev.mtime_ms === Math.round(st.mtimeMs)) {
       summary.unchanged++;
+      progress(filePath);
     } else {
-      const scanned = scanFile(filePath, st.size, st.mtimeMs);
+      toScan.push({ path: filePath, size: st.size, mtimeMs: st.mtimeMs });
+    }
+  }
+  const pool = createScanPool(toScan.length);
+  try {
+    await pool.run(toScan, (scanned) => {
       if ('problem' in scanned.result) summary.problems++;
       pending.push(scanned);
       summary.indexed++;
       if (pending.length >= batchSize) flush();
-    }
-    done++;
-    options.onProgress?.({ stage: 'scan', done, total: files.length, item: filePath });
-    // Let timers, signals and the event loop breathe during long scans.
-    if (Date.now() - lastYield > 200) {
-      await new Promise((r) => setImmediate(r));
-      lastYield = Date.now();
-    }
+      progress(scanned.path);
+    }, options.signal);
+  } finally {
+    await pool.close();
+  }
+  if (options.signal?.aborted) {
+    flush();
+    throw new CancelledError('scan');
   }
   flush();
   // Files under a scanned folder that are gone from disk leave the index too.

@@ -126,3 +126,13 @@ export async function writeSeriesCopies(outDir: string, sets: number, srcDir = G
   }
   return written;
 }
+
+/** Whether Debian's python3 (not a pyenv one on PATH) can import all the given modules. */
+export function hasPythonModules(...modules: string[]): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', modules.map((m) => `import ${m}`).join('; ')], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -14,6 +14,26 @@ const require = createRequire(import.meta.url);
 const { Decoder } = require('jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder };
 
 const SOF3 = 0xc3;
+const LOOKAHEAD_PAD = 4;
+
+/**
+ * jpeg-lossless-decoder-js 2.1.2 drops the last pixel (leaves 0) when that pixel's Huffman code
+ * ends in the byte just before EOI: its look-ahead meets the marker first (the cornerstone
+ * CTImage .70 sample). Zero bytes inserted before EOI are never decoded (decoding stops at the last
+ * pixel) but keep the marker out of that look-ahead.
+ */
+function padBeforeEoi(encoded: Uint8Array): Uint8Array {
+  // EOI is at the end, or followed by the fragment's even-length pad byte(s).
+  for (let p = encoded.length - 2; p >= Math.max(0, encoded.length - 4); p--) {
+    if (encoded[p] === 0xff && encoded[p + 1] === 0xd9) {
+      const out = new Uint8Array(p + LOOKAHEAD_PAD + 2);
+      out.set(encoded.subarray(0, p));
+      out.set([0xff, 0xd9], p + LOOKAHEAD_PAD);
+      return out;
+    }
+  }
+  return encoded;
+}
 
 export function decode(encoded: Uint8Array, info: FrameInfo): DecodedFrame {
   // The decoder allocates from this header, so it is checked first.
@@ -22,7 +42,8 @@ export function decode(encoded: Uint8Array, info: FrameInfo): DecodedFrame {
   checkJpegFrame(header, info.rows, info.columns, info.bitsAllocated);
   let samples: Uint8Array | Uint16Array;
   try {
-    samples = new Decoder().decode(encoded.buffer as ArrayBuffer, encoded.byteOffset, encoded.length, header.precision > 8 ? 2 : 1);
+    const padded = padBeforeEoi(encoded);
+    samples = new Decoder().decode(padded.buffer as ArrayBuffer, padded.byteOffset, padded.length, header.precision > 8 ? 2 : 1);
   } catch (err) {
     throw new DicomError('unreadable', `JPEG Lossless decoder failed: ${errorMessage(err)}`);
   }

@@ -35,11 +35,11 @@ export function readNativeFrame(
   const bytes = pixels.byteArray;
   const count = info.rows * info.columns;
   if (bytesPerSample === 1) return bytes.slice(start, start + count);
-  const words = new Uint16Array(count);
-  if (bigEndian) {
-    for (let i = 0, p = start; i < count; i++, p += 2) words[i] = (bytes[p]! << 8) | bytes[p + 1]!;
-  } else {
-    for (let i = 0, p = start; i < count; i++, p += 2) words[i] = bytes[p]! | (bytes[p + 1]! << 8);
-  }
-  return words;
+  // One native copy (aligned, so a typed view works), then a native byte swap for big endian:
+  // per-pixel JS loops here cost ten times more on a 512x512 slice.
+  const copy = bytes.slice(start, start + 2 * count);
+  if (bigEndian === LITTLE_ENDIAN_HOST) Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength).swap16();
+  return new Uint16Array(copy.buffer, copy.byteOffset, count);
 }
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

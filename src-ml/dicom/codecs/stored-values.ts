@@ -13,8 +13,29 @@ export function toStoredValues(
   signed: boolean,
 ): Int32Array {
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new RangeError(`stored bits must be 1..16, got ${bits}`);
-  const out = new Int32Array(samples.length);
   const mask = (1 << bits) - 1;
+  if (shift === 0 && samples.BYTES_PER_ELEMENT === 2) {
+    // Fast paths: the typed-array constructor converts natively (and sign-extends Int16).
+    if (bits === 16) {
+      const words = signed && !(samples instanceof Int16Array) ? new Int16Array(samples.buffer, samples.byteOffset, samples.length) : samples;
+      const direct = !signed && samples instanceof Int16Array ? new Uint16Array(samples.buffer, samples.byteOffset, samples.length) : words;
+      return new Int32Array(direct);
+    }
+    if (!signed) {
+      const out = new Int32Array(samples);
+      // Only pay for masking when bits above Bits Stored are actually set (overlays, garbage).
+      let dirty = false;
+      for (let i = 0; i < out.length; i++) {
+        if (out[i]! > mask) {
+          dirty = true;
+          break;
+        }
+      }
+      if (dirty) for (let i = 0; i < out.length; i++) out[i] = out[i]! & mask;
+      return out;
+    }
+  }
+  const out = new Int32Array(samples.length);
   if (signed) {
     // Two's complement of `bits` bits: move the sign bit to bit 31 and shift back arithmetically.
     const up = 32 - bits;

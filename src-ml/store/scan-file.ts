@@ -1,0 +1,18 @@
+// Reads one file into what the index stores: its slices, or the problem that kept it out.
+import { readFileSync } from 'node:fs';
+import { DicomError, errorMessage } from '../dicom/errors.ts';
+import { readCtImageFile } from '../dicom/read-image.ts';
+import type { ScannedFile } from './index-writer.ts';
+
+export function scanFile(filePath: string, size: number, mtimeMs: number): ScannedFile {
+  try {
+    const bytes = readFileSync(filePath);
+    const image = readCtImageFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return { path: filePath, size, mtimeMs, result: { image } };
+  } catch (err) {
+    const problem = err instanceof DicomError
+      ? { kind: err.kind, message: err.message }
+      : { kind: 'unreadable' as const, message: errorMessage(err) };
+    return { path: filePath, size, mtimeMs, result: { problem } };
+  }
+}
