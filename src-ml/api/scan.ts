@@ -1,5 +1,7 @@
 // The JSON shapes of `ich scan --json` (a contract other tools rely on: keep field names as they are).
-import type { ProblemKind } from '../dicom/errors.ts';
+
+/** Why a file could not be indexed. */
+export type ProblemKind = 'not_dicom' | 'unreadable' | 'no_pixels' | 'not_ct' | 'unsupported';
 
 export interface ScanSeries {
   seriesInstanceUid: string;

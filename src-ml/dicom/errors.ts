@@ -1,5 +1,6 @@
-/** Why a file could not be indexed. These strings are part of the `ich scan --json` contract. */
-export type ProblemKind = 'not_dicom' | 'unreadable' | 'no_pixels' | 'not_ct' | 'unsupported';
+import type { ProblemKind } from '../api/scan.ts';
+
+export type { ProblemKind };
 
 /** An error that knows which problem kind it is, so callers can report it without guessing. */
 export class DicomError extends Error {

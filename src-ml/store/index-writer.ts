@@ -79,7 +79,7 @@ export class IndexWriter {
       const imageId = imageIdOf(h);
       const warnings = [...image.warnings];
       const other = this.ownerOf.get(imageId, fileId) as { path: string } | undefined;
-      if (other) warnings.push(`image ${imageId} is also in ${other.path}; this file's copy is kept`);
+      if (other) warnings.push(`image ${imageId} is in two files: kept ${file.path}, ignored ${other.path}`);
       const values: Record<string, SqlValue> = {
         image_id: imageId, file_id: fileId, frame: h.frame, series_uid: h.seriesInstanceUid, study_uid: h.studyInstanceUid,
         InstanceNumber: h.instanceNumber, SliceThickness: h.sliceThickness, SOPClassUID: h.sopClassUid,
