@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEncapsulatedFrame } from './codecs/fragments.ts';
 import { unpackBits } from './codecs/rle.ts';
 import { DicomError } from './errors.ts';
 import type { ProblemKind } from './errors.ts';
@@ -131,7 +132,8 @@ describe('decodeFrameStored on synthetic files', () => {
     expect(problemOf(() => readPixelModule(parse({ rows: 1, columns: 1, samplesPerPixel: 3, photometric: 'RGB', pixels: [1, 2, 3] }).dataSet)).kind).toBe('unsupported');
     const mpeg = parse({ rows: 1, columns: 1, transferSyntaxUid: '1.2.840.10008.1.2.4.100', fragments: [new Uint8Array(4)] });
     expect(problemOf(() => decodeFrameStored(mpeg, 0))).toEqual({ kind: 'unsupported', message: 'transfer syntax 1.2.840.10008.1.2.4.100 is not supported' });
-    expect(problemOf(() => transferSyntaxInfo('1.2.840.10008.1.2.4.55')).kind).toBe('unsupported');
+    expect(problemOf(() => transferSyntaxInfo('1.2.840.10008.1.2.4.52')).kind).toBe('unsupported'); // retired, arithmetic coding
+    expect(transferSyntaxInfo('1.2.840.10008.1.2.4.55')).toMatchObject({ encapsulated: true, lossy: true, codec: 'jpeg-dct' });
     expect(transferSyntaxInfo('1.2.840.10008.1.2.4.51')).toMatchObject({ encapsulated: true, lossy: true, codec: 'jpeg-dct' });
   });
 
@@ -187,6 +189,72 @@ describe('decodeFrameStored on synthetic files', () => {
   });
 });
 
+const JPEG_EXTENDED_UID = '1.2.840.10008.1.2.4.51';
+const JPEG12_SAMPLE = path.resolve(REPO_ROOT, '../shared/dicom/transfer-syntaxes/cornerstone/CTImage.dcm_JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm');
+
+describe.skipIf(!existsSync(JPEG12_SAMPLE))('12-bit DCT JPEG (IJG 12-bit from dcmjs-codecs)', () => {
+  let frame: Uint8Array = new Uint8Array(0);
+  let expected: Int32Array = new Int32Array(0);
+
+  /** The sample's 512x512 12-bit frame wrapped in a minimal file, with header fields overridden. */
+  function wrap(bytes: Uint8Array, spec: Partial<MinimalImageSpec> = {}): ParsedDicom {
+    return parse({ rows: 512, columns: 512, bitsStored: 12, transferSyntaxUid: JPEG_EXTENDED_UID, fragments: [bytes], ...spec });
+  }
+
+  /** Index of the first value that differs, -1 if none (toEqual on 262144 values takes ~1 s). */
+  function firstDifference(a: Int32Array, b: Int32Array): number {
+    if (a.length !== b.length) return Math.min(a.length, b.length);
+    return a.findIndex((v, i) => v !== b[i]);
+  }
+
+  /** Offset of the first `marker` (second byte) segment in the frame. */
+  function markerAt(marker: number): number {
+    const at = frame.findIndex((v, i) => v === 0xff && frame[i + 1] === marker);
+    if (at < 0) throw new Error(`no FF${marker.toString(16)} in the sample frame`);
+    return at;
+  }
+
+  beforeAll(async () => {
+    await initCodecs();
+    const parsed = parseDicomBytes(readFileSync(JPEG12_SAMPLE));
+    frame = Uint8Array.from(readEncapsulatedFrame(parsed.dataSet, 0, 1, false));
+    expected = decodeFrameStored(parsed, 0);
+  });
+
+  it('decodes the frame out of any file, to 12-bit values', () => {
+    expect(readPixelModule(wrap(frame).dataSet).bitsStored).toBe(12);
+    const stored = decodeFrameStored(wrap(frame), 0);
+    expect(firstDifference(stored, expected)).toBe(-1);
+    const max = stored.reduce((m, v) => Math.max(m, v), 0);
+    expect(max).toBeGreaterThan(255); // really more than 8 bits
+    expect(max).toBeLessThan(4096);
+  });
+
+  it('checks the frame header against the data set before decoding', () => {
+    expect(problemOf(() => decodeFrameStored(wrap(frame, { rows: 256 }), 0))).toEqual({ kind: 'unreadable', message: 'JPEG frame is 512x512, header says 512x256' });
+    const eightBit = wrap(frame, { bitsAllocated: 8, bitsStored: 8 });
+    expect(problemOf(() => decodeFrameStored(eightBit, 0))).toEqual({ kind: 'unreadable', message: 'JPEG precision 12 does not fit Bits Allocated 8' });
+    const tenBit = frame.slice();
+    tenBit[markerAt(0xc1) + 4] = 10; // SOF precision
+    expect(problemOf(() => decodeFrameStored(wrap(tenBit), 0))).toEqual({ kind: 'unreadable', message: 'DCT JPEG precision is 10; only 8 and 12 exist' });
+  });
+
+  it('stays usable after many frames the codec rejects', () => {
+    // Bogus Huffman counts: the codec throws from inside wasm. Unless ijg12.ts restores the wasm
+    // stack pointer, ~30 of these break every later decode.
+    const bogus = frame.slice();
+    const dht = markerAt(0xc4);
+    bogus.fill(0xff, dht + 4, dht + 40);
+    for (let i = 0; i < 100; i++) {
+      const problem = problemOf(() => decodeFrameStored(wrap(bogus), 0));
+      expect(problem.kind).toBe('unreadable');
+      expect(problem.message).toMatch(/^IJG 12-bit \(dcmjs-codecs\) could not decode the frame: .*Bogus Huffman table/);
+      expect(problem.message).not.toContain('\n');
+    }
+    expect(firstDifference(decodeFrameStored(wrap(frame), 0), expected)).toBe(-1);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Every file in ../shared/dicom: decoded equal to pydicom (+GDCM) or reported with a stated kind.
 
@@ -199,27 +267,25 @@ const EXPECTED_PROBLEMS: Record<string, { kind: ProblemKind; why: string }> = {
   'transfer-syntaxes/dicomparser/deflate/report_dfl': { kind: 'no_pixels', why: 'deflated SR document' },
   'transfer-syntaxes/dicomparser/deflate/wave_dfl': { kind: 'no_pixels', why: 'deflated waveform (ECG)' },
   'transfer-syntaxes/pydicom/no_meta.dcm': { kind: 'not_dicom', why: 'stray leading byte; pydicom and dcmtk cannot read it either' },
-  // Retired JPEG syntaxes (spectral selection / full progression), 12-bit. The reference decodes
-  // them only through the dcmtk fallback (dcmdjpeg): pydicom+GDCM fails on both.
-  'transfer-syntaxes/cornerstone/CTImage.dcm_JPEGProcess6_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm': { kind: 'unsupported', why: 'retired syntax .53' },
-  'transfer-syntaxes/cornerstone/CTImage.dcm_JPEGProcess10_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm': { kind: 'unsupported', why: 'retired syntax .55' },
-  // 12-bit Extended JPEG (.51): libjpeg-turbo-8bit decodes 8-bit only and jpeg-js clamps to 8 bits;
-  // a 12-bit codec (e.g. dcmjs-codecs) is not installed. pydicom+GDCM decodes these.
-  'transfer-syntaxes/cornerstone/CTImage.dcm_JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm': { kind: 'unsupported', why: '12-bit JPEG' },
-  'transfer-syntaxes/dicomparser/encapsulated/multi-frame/CT0012.fragmented_no_bot_jpeg_baseline.51.dcm': { kind: 'unsupported', why: '12-bit JPEG' },
-  'transfer-syntaxes/pydicom/JPGExtended.dcm': { kind: 'unsupported', why: '12-bit JPEG' },
 };
 
 // Where the reference is not pydicom+GDCM (reference_hu.py records `via`):
 // - CT0012.fragmented_no_bot_jpeg_ls.80.dcm and .81.dcm (multi-frame JPEG-LS, fragmented, no
 //   offset table): pydicom+GDCM returns wrong pixels (disagrees with DCMTK by up to 32540), so the
 //   reference is dcmdjpls; ours equals it and the explicit-LE CT0012 file.
-// - The retired .53 / .55 files above: pydicom+GDCM fails, dcmdjpeg decodes them.
+// - The retired 12-bit progressive JPEG files (CTImage .53 / .55): pydicom+GDCM fails on both,
+//   so the reference is dcmdjpeg.
+// 12-bit DCT JPEG (those two and the 12-bit .51 files) is decoded by IJG libjpeg 12-bit (ijg12.ts),
+// 8-bit by libjpeg-turbo.
 
 /** Largest |ours - pydicom| allowed in stored units, per lossy syntax (decoders may round differently). */
 const LOSSY_TOLERANCE: Record<string, number> = {
   '1.2.840.10008.1.2.4.50': 1,
+  // 8-bit .51 (libjpeg-turbo) and 12-bit .51/.53/.55 (IJG 12-bit, as in GDCM and dcmdjpeg): one
+  // stored unit covers an IDCT rounding difference; all five 12-bit files are in fact exact.
   '1.2.840.10008.1.2.4.51': 1,
+  '1.2.840.10008.1.2.4.53': 1,
+  '1.2.840.10008.1.2.4.55': 1,
   '1.2.840.10008.1.2.4.81': 0,
   '1.2.840.10008.1.2.4.91': 1,
 };

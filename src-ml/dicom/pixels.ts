@@ -7,6 +7,8 @@ import type { CodecId } from './transfer-syntax.ts';
 import * as charls from './codecs/charls.ts';
 import { readEncapsulatedFrame } from './codecs/fragments.ts';
 import type { DecodedFrame, FrameInfo } from './codecs/frame-info.ts';
+import * as ijg12 from './codecs/ijg12.ts';
+import { readJpegFrameHeader } from './codecs/jpeg-header.ts';
 import * as jpegLossless from './codecs/jpeg-lossless.ts';
 import * as libjpegTurbo from './codecs/libjpeg-turbo.ts';
 import { readNativeFrame } from './codecs/native.ts';
@@ -98,9 +100,17 @@ interface Codec {
   decode: (encoded: Uint8Array, info: FrameInfo) => DecodedFrame;
 }
 
+/** DCT JPEG by the frame's SOF precision: 8-bit to libjpeg-turbo, the rest (12-bit) to IJG 12-bit (ijg12.ts). */
+const jpegDct: Codec = {
+  init: async () => {
+    await Promise.all([libjpegTurbo.init(), ijg12.init()]);
+  },
+  decode: (encoded, info) => (readJpegFrameHeader(encoded).precision === 8 ? libjpegTurbo : ijg12).decode(encoded, info),
+};
+
 const CODECS: Record<Exclude<CodecId, 'native'>, Codec> = {
   rle,
-  'jpeg-dct': libjpegTurbo,
+  'jpeg-dct': jpegDct,
   'jpeg-lossless': jpegLossless,
   'jpeg-ls': charls,
   jpeg2000: openjpeg,

@@ -29,6 +29,9 @@ const TABLE: readonly TransferSyntaxInfo[] = [
   entry('1.2.840.10008.1.2.5', 'RLE Lossless', 'rle'),
   entry('1.2.840.10008.1.2.4.50', 'JPEG Baseline (Process 1)', 'jpeg-dct', true),
   entry('1.2.840.10008.1.2.4.51', 'JPEG Extended (Process 2 & 4)', 'jpeg-dct', true),
+  // Retired progressive DCT syntaxes (spectral selection / full progression), 8- or 12-bit.
+  entry('1.2.840.10008.1.2.4.53', 'JPEG Spectral Selection, Non-Hierarchical (Process 6 & 8) (Retired)', 'jpeg-dct', true),
+  entry('1.2.840.10008.1.2.4.55', 'JPEG Full Progression, Non-Hierarchical (Process 10 & 12) (Retired)', 'jpeg-dct', true),
   entry('1.2.840.10008.1.2.4.57', 'JPEG Lossless (Process 14)', 'jpeg-lossless'),
   entry('1.2.840.10008.1.2.4.70', 'JPEG Lossless SV1 (Process 14, Selection Value 1)', 'jpeg-lossless'),
   entry('1.2.840.10008.1.2.4.80', 'JPEG-LS Lossless', 'jpeg-ls'),
