@@ -4,7 +4,7 @@ import path from 'node:path';
 import { errorMessage } from '../dicom/errors.ts';
 import { readSliceHeaders } from '../dicom/header.ts';
 import { parseDicomBytes } from '../dicom/parse.ts';
-import { decodeFrameStored, initCodecs, readPixelModule, storedToHu } from '../dicom/pixels.ts';
+import { decodeFrameStored, initCodecsFor, readPixelModule, storedToHu } from '../dicom/pixels.ts';
 import { exportMetadataCsv } from '../store/export-metadata.ts';
 import { importLabels } from '../store/labels.ts';
 import { writeNpyAtomic } from '../store/npy.ts';
@@ -62,14 +62,14 @@ export async function scanCommand(dirs: string[], opts: { workspace?: string; js
 export async function huCommand(file: string, opts: { out: string; frame: string }): Promise<void> {
   const frame = positiveInt(opts.frame, '--frame');
   try {
-    await initCodecs();
     const bytes = readFileSync(file);
     const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    await initCodecsFor(parsed.transferSyntaxUid);
     const pixels = readPixelModule(parsed.dataSet);
     if (frame > pixels.numberOfFrames) throw new Error(`--frame ${frame} but the file has ${pixels.numberOfFrames} frame(s)`);
     const header = readSliceHeaders(parsed.dataSet)[frame - 1]!;
     const stored = decodeFrameStored(parsed, frame - 1);
-    const hu = storedToHu(stored, header.rescaleSlope, header.rescaleIntercept, pixels.photometricInterpretation, pixels.bitsStored, pixels.pixelRepresentation);
+    const hu = storedToHu(stored, header.rescaleSlope, header.rescaleIntercept);
     await writeNpyAtomic(opts.out, hu, [pixels.rows, pixels.columns]);
   } catch (err) {
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });

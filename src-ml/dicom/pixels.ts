@@ -116,33 +116,55 @@ const CODECS: Record<Exclude<CodecId, 'native'>, Codec> = {
   jpeg2000: openjpeg,
 };
 
-let codecsReady = false;
-let codecsLoading: Promise<void> | undefined;
+/** Codecs whose wasm is loaded; native needs none. Loading is lazy so a scan of plain files never pays for wasm. */
+const ready = new Set<CodecId>(['native', ...(Object.keys(CODECS) as CodecId[]).filter((id) => !CODECS[id as Exclude<CodecId, 'native'>].init)]);
+const loading = new Map<CodecId, Promise<void>>();
 
-/** Loads every wasm codec once; later calls return the same promise. */
-export function initCodecs(): Promise<void> {
-  codecsLoading ??= Promise.all(Object.values(CODECS).map((codec) => codec.init?.())).then(
-    () => {
-      codecsReady = true;
-    },
-    (err: unknown) => {
-      codecsLoading = undefined; // allow a retry
-      throw err;
-    },
-  );
-  return codecsLoading;
+/** Loads one codec's wasm once; later calls return the same promise, and a failed load can be retried. */
+export function initCodec(id: CodecId): Promise<void> {
+  if (ready.has(id)) return Promise.resolve();
+  let p = loading.get(id);
+  if (!p) {
+    p = Promise.resolve(CODECS[id as Exclude<CodecId, 'native'>].init?.()).then(
+      () => {
+        ready.add(id);
+      },
+      (err: unknown) => {
+        loading.delete(id);
+        throw err;
+      },
+    );
+    loading.set(id, p);
+  }
+  return p;
+}
+
+/** Loads what decoding this transfer syntax needs (nothing for native or unknown syntaxes: decoding reports those). */
+export function initCodecsFor(transferSyntaxUid: string): Promise<void> {
+  let codec: CodecId;
+  try {
+    codec = transferSyntaxInfo(transferSyntaxUid).codec;
+  } catch {
+    return Promise.resolve();
+  }
+  return initCodec(codec);
+}
+
+/** Loads every codec (for tools that decode many syntaxes up front). */
+export async function initCodecs(): Promise<void> {
+  await Promise.all((Object.keys(CODECS) as CodecId[]).map(initCodec));
 }
 
 /**
  * Decodes frame `frameIndex` (0-based) to its stored values (rows*columns, row-major): Bits Stored
  * bits taken from below High Bit, sign-extended when Pixel Representation is 1, in host order.
- * Synchronous, but needs `await initCodecs()` first (for every syntax, so a missing call shows up
- * on the first file rather than the first compressed one). Problems are DicomErrors.
+ * Synchronous, but needs the syntax's codec loaded first (`await initCodecsFor(uid)` or `initCodecs()`).
+ * Problems are DicomErrors.
  */
 export function decodeFrameStored(parsed: ParsedDicom, frameIndex: number): Int32Array {
-  if (!codecsReady) throw new Error('decodeFrameStored called before initCodecs() finished');
   const pm = readPixelModule(parsed.dataSet);
   const syntax = transferSyntaxInfo(parsed.transferSyntaxUid);
+  if (!ready.has(syntax.codec)) throw new Error(`the ${syntax.codec} codec is not loaded: await initCodecsFor('${syntax.uid}') before decoding`);
   if (!Number.isInteger(frameIndex) || frameIndex < 0 || frameIndex >= pm.numberOfFrames) {
     throw new RangeError(`frame ${frameIndex} is outside 0..${pm.numberOfFrames - 1}`);
   }
@@ -176,30 +198,13 @@ export function decodeFrameStored(parsed: ParsedDicom, frameIndex: number): Int3
 }
 
 /**
- * HU = slope * stored + intercept. For MONOCHROME1 the stored value is inverted first, within the
- * range Bits Stored / Pixel Representation allow: v' = (min + max) - v, i.e. (2^bits - 1) - v when
- * unsigned and -1 - v when signed (a bitwise NOT of the stored bits), so the lowest value becomes
- * the highest as the MONOCHROME1 definition asks. Note that PS3.3 C.7.6.3.1.2 places that inversion
- * after the Modality LUT, at display; inverting here is this project's chosen reading.
+ * HU = slope * stored + intercept: the Modality LUT, nothing more. MONOCHROME1 is not inverted here:
+ * PS3.3 C.7.6.3.1.2 applies the photometric interpretation after the Modality and VOI LUTs, at display,
+ * so the HU of a MONOCHROME1 image are its rescaled stored values (as pydicom's apply_modality_lut
+ * gives, and as the seed computed them); the viewer inverts the display for MONOCHROME1.
  */
-export function storedToHu(
-  stored: Int32Array,
-  slope: number,
-  intercept: number,
-  photometric: string,
-  bitsStored: number,
-  pixelRepresentation: number,
-): Float32Array {
+export function storedToHu(stored: Int32Array, slope: number, intercept: number): Float32Array {
   const hu = new Float32Array(stored.length);
-  let flip = 0;
-  let invert = false;
-  if (photometric.trim().toUpperCase() === 'MONOCHROME1') {
-    invert = true;
-    flip = pixelRepresentation === 1 ? -1 : 2 ** bitsStored - 1;
-  }
-  for (let i = 0; i < stored.length; i++) {
-    const v = invert ? flip - stored[i]! : stored[i]!;
-    hu[i] = slope * v + intercept;
-  }
+  for (let i = 0; i < stored.length; i++) hu[i] = slope * stored[i]! + intercept;
   return hu;
 }

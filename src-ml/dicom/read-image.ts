@@ -1,7 +1,7 @@
 // Reads one DICOM file into CT slices: headers, per-frame seed pixel statistics, and the header dump.
 // This is the unit of work of a scan; it never touches the workspace.
 import { DicomError } from './errors.ts';
-import { parseDicomBytes, type ParsedDicom } from './parse.ts';
+import type { ParsedDicom } from './parse.ts';
 import { dumpHeader, isCtImage, readSliceHeaders, type SliceHeader } from './header.ts';
 import { decodeFrameStored, readPixelModule } from './pixels.ts';
 import { seedPixelStats, type PixelStats } from './pixel-stats.ts';
@@ -20,9 +20,11 @@ export interface CtImageFile {
   warnings: string[];
 }
 
-/** Parses, checks it is a CT image with usable pixels, and decodes every frame for its statistics. */
-export function readCtImageFile(bytes: Uint8Array): CtImageFile {
-  const parsed: ParsedDicom = parseDicomBytes(bytes);
+/**
+ * Checks a parsed file is a CT image with usable pixels, and decodes every frame for its statistics
+ * (the syntax's codec must be loaded: initCodecsFor).
+ */
+export function readCtImageFile(parsed: ParsedDicom): CtImageFile {
   const ds = parsed.dataSet;
   const headers = readSliceHeaders(ds);
   const first = headers[0]!;

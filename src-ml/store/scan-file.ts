@@ -1,13 +1,17 @@
 // Reads one file into what the index stores: its slices, or the problem that kept it out.
 import { readFileSync } from 'node:fs';
 import { DicomError, errorMessage } from '../dicom/errors.ts';
+import { parseDicomBytes } from '../dicom/parse.ts';
+import { initCodecsFor } from '../dicom/pixels.ts';
 import { readCtImageFile } from '../dicom/read-image.ts';
 import type { ScannedFile } from './index-writer.ts';
 
-export function scanFile(filePath: string, size: number, mtimeMs: number): ScannedFile {
+export async function scanFile(filePath: string, size: number, mtimeMs: number): Promise<ScannedFile> {
   try {
     const bytes = readFileSync(filePath);
-    const image = readCtImageFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    await initCodecsFor(parsed.transferSyntaxUid);
+    const image = readCtImageFile(parsed);
     return { path: filePath, size, mtimeMs, result: { image } };
   } catch (err) {
     const problem = err instanceof DicomError

@@ -33,7 +33,7 @@ function inlinePool(): ScanPool {
       let last = Date.now();
       for (const f of files) {
         if (signal?.aborted) return;
-        onResult(scanFile(f.path, f.size, f.mtimeMs));
+        onResult(await scanFile(f.path, f.size, f.mtimeMs));
         if (Date.now() - last > 200) {
           await new Promise((r) => setImmediate(r)); // let signals and timers through
           last = Date.now();

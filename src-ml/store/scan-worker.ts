@@ -2,7 +2,6 @@
 // writes the index. Messages: in { id, path, size, mtimeMs }, out { id, scanned } or { id, error }.
 import { parentPort } from 'node:worker_threads';
 import { errorMessage } from '../dicom/errors.ts';
-import { initCodecs } from '../dicom/pixels.ts';
 import { scanFile } from './scan-file.ts';
 
 export interface ScanJob {
@@ -14,11 +13,9 @@ export interface ScanJob {
 
 const port = parentPort;
 if (port) {
-  const ready = initCodecs();
   port.on('message', async (job: ScanJob) => {
     try {
-      await ready;
-      port.postMessage({ id: job.id, scanned: scanFile(job.path, job.size, job.mtimeMs) });
+      port.postMessage({ id: job.id, scanned: await scanFile(job.path, job.size, job.mtimeMs) });
     } catch (err) {
       port.postMessage({ id: job.id, error: errorMessage(err) });
     }

@@ -4,7 +4,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../dicom/errors.ts';
-import { initCodecs } from '../dicom/pixels.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
 import { IndexWriter, type ScannedFile } from './index-writer.ts';
 import { createScanPool, type FileToScan } from './scan-pool.ts';
@@ -58,7 +57,6 @@ export function listFiles(roots: string[], onError: (p: string, message: string)
 }
 
 export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<ScanSummary> {
-  await initCodecs();
   const batchSize = Math.max(1, options.batchSize ?? 64);
   const walkErrors: ScannedFile[] = [];
   const files = listFiles(options.roots, (p, message) =>

@@ -1,6 +1,5 @@
-// DCT JPEG (Baseline .50, Extended .51) through @cornerstonejs/codec-libjpeg-turbo-8bit. That build
-// decodes 8-bit samples only; 12-bit Extended JPEG is reported as unsupported (jpeg-js, the other
-// installed JPEG decoder, clamps 12-bit data to 8 bits, so it is no way out either).
+// 8-bit DCT JPEG (Baseline .50, 8-bit Extended .51) through @cornerstonejs/codec-libjpeg-turbo-8bit.
+// That build decodes 8-bit samples only: pixels.ts routes 12-bit frames to ijg12.ts.
 import { DicomError } from '../errors.ts';
 import { LazyDecoder, runWasmDecoder } from './emscripten.ts';
 import type { DecodedFrame, FrameInfo } from './frame-info.ts';
@@ -22,7 +21,7 @@ export function decode(encoded: Uint8Array, info: FrameInfo): DecodedFrame {
   }
   checkJpegFrame(header, info.rows, info.columns, info.bitsAllocated);
   if (header.precision !== 8) {
-    throw new DicomError('unsupported', `${header.precision}-bit DCT JPEG (Extended, Process 4) needs a 12-bit JPEG codec, which is not installed`);
+    throw new DicomError('unsupported', `${header.precision}-bit DCT JPEG is not for the 8-bit libjpeg-turbo decoder`);
   }
   const { bytes, info: out } = runWasmDecoder(codec.get(), encoded, codec.codecName);
   const pixels = info.rows * info.columns;
