@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEncapsulatedFrame } from './codecs/fragments.ts';
-import { unpackBits } from './codecs/rle.ts';
 import { DicomError } from './errors.ts';
 import type { ProblemKind } from './errors.ts';
 import { parseDicomBytes } from './parse.ts';
@@ -52,6 +51,8 @@ it('decodes native data with no codec loaded, and refuses a wasm codec before it
   expect([...decodeFrameStored(parse({ rows: 1, columns: 1, pixels: [5] }), 0)]).toEqual([5]);
   const j2k = parseDicomBytes(new Uint8Array(readFileSync(path.join(SAMPLES, 'transfer-syntaxes/cornerstone/CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm'))));
   expect(() => decodeFrameStored(j2k, 0)).toThrow(/jpeg2000 codec is not loaded/);
+  const rle = parse({ rows: 1, columns: 2, bitsAllocated: 8, bitsStored: 8, transferSyntaxUid: RLE_UID, fragments: [rleFrame([[0xff, 5]])] });
+  expect(() => decodeFrameStored(rle, 0)).toThrow(/rle codec is not loaded/);
 });
 
 describe('decodeFrameStored on synthetic files', () => {
@@ -149,13 +150,65 @@ describe('decodeFrameStored on synthetic files', () => {
     expect([...storedToHu(Int32Array.from([3]), 0.5, 1.25)]).toEqual([2.75]);
   });
 
-  it('unpacks PackBits runs (PS3.5 G.3.1)', () => {
-    const out = new Uint8Array(8);
+  /** A one-segment 8-bit RLE file of rows x columns. */
+  function rle8(rows: number, columns: number, segment: readonly number[]): ParsedDicom {
+    return parse({ rows, columns, bitsAllocated: 8, bitsStored: 8, transferSyntaxUid: RLE_UID, fragments: [rleFrame([segment])] });
+  }
+
+  it('decodes RLE literal, replicate and no-op runs (PS3.5 G.3.1), ignoring what follows a full plane', () => {
     // literal 2, repeat 3 (0xfe = -2), no-op (0x80), repeat 3 (0xfe)
-    expect(unpackBits(Uint8Array.from([1, 10, 11, 0xfe, 7, 0x80, 0xfe, 9]), out)).toBe(8);
-    expect([...out]).toEqual([10, 11, 7, 7, 7, 9, 9, 9]);
-    expect(unpackBits(Uint8Array.from([5, 1, 2]), new Uint8Array(6))).toBe(2); // truncated literal run
-    expect(unpackBits(Uint8Array.from([0xfd, 4, 0]), new Uint8Array(2))).toBe(2); // run longer than the output, pad byte
+    expect([...decodeFrameStored(rle8(2, 4, [1, 10, 11, 0xfe, 7, 0x80, 0xfe, 9]), 0)]).toEqual([10, 11, 7, 7, 7, 9, 9, 9]);
+    // the longest runs: 128 literal bytes (0x7f), then 128 repeats (0x81)
+    const literal = Array.from({ length: 128 }, (_, i) => (i * 7) & 0xff);
+    expect([...decodeFrameStored(rle8(16, 16, [0x7f, ...literal, 0x81, 200]), 0)]).toEqual([...literal, ...new Array<number>(128).fill(200)]);
+    // a pad byte, or further runs, after the plane is full are ignored
+    expect([...decodeFrameStored(rle8(1, 2, [1, 4, 5, 0]), 0)]).toEqual([4, 5]);
+    expect([...decodeFrameStored(rle8(1, 2, [1, 4, 5, 0xff, 9]), 0)]).toEqual([4, 5]);
+    // 16-bit, both segments mixing replicate and literal runs
+    const values = [0x0102, 0x0102, 0x0102, 0x0104, 0xff80, 0x7f00];
+    const sixteen = parse({
+      rows: 2, columns: 3, bitsStored: 16, transferSyntaxUid: RLE_UID,
+      fragments: [rleFrame([[0xfd, 1, 1, 0xff, 0x7f], [0xfe, 2, 2, 4, 0x80, 0]])],
+    });
+    expect([...decodeFrameStored(sixteen, 0)]).toEqual(values);
+  });
+
+  it('refuses RLE frames whose segments do not fill, or overrun, the image before decoding them', () => {
+    const problem = (parsed: ParsedDicom) => problemOf(() => decodeFrameStored(parsed, 0));
+    // The codec would zero-fill the rest of a segment that ends early, and say nothing.
+    expect(problem(rle8(2, 4, [0xfe, 7]))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 decodes to 3 bytes, expected 8' });
+    // A literal run of 6 cut off after 3 (the fragment is even-length, so no pad byte joins it).
+    expect(problem(rle8(2, 3, [5, 1, 2, 3]))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 decodes to 3 bytes, expected 6' });
+    const truncated = parse({ rows: 2, columns: 2, bitsStored: 16, transferSyntaxUid: RLE_UID, fragments: [rleFrame([[3, 1, 2, 3, 4], [1, 5, 6]])] });
+    expect(problem(truncated)).toEqual({ kind: 'unreadable', message: 'RLE segment 2 decodes to 2 bytes, expected 4' });
+    // A run past the plane: a replicate run one sample over would be written past the codec's buffer.
+    expect(problem(rle8(1, 3, [0xfd, 4]))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 has a run past its 3 bytes' });
+    expect(problem(rle8(1, 2, [0xfd, 4, 0]))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 has a run past its 2 bytes' });
+    expect(problem(rle8(1, 3, [3, 1, 2, 3, 4]))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 has a run past its 3 bytes' });
+  });
+
+  it('refuses an RLE header that does not fit the data set or its own frame', () => {
+    const problem = (parsed: ParsedDicom) => problemOf(() => decodeFrameStored(parsed, 0));
+    const rle16 = (frame: Uint8Array) => parse({ rows: 2, columns: 2, bitsStored: 16, transferSyntaxUid: RLE_UID, fragments: [frame] });
+    const good = rleFrame([[3, 1, 2, 3, 4], [3, 5, 6, 7, 8]]); // segments at 64 and 69, 74 bytes
+    expect([...decodeFrameStored(rle16(good), 0)]).toEqual([0x0105, 0x0206, 0x0307, 0x0408]);
+    /** `good` with header word `index` (0: segment count, 1..15: offsets) replaced. */
+    const lie = (index: number, value: number) => {
+      const frame = good.slice();
+      new DataView(frame.buffer).setUint32(4 * index, value, true);
+      return rle16(frame);
+    };
+    // The codec would decode as many segments as claimed into planes sized from the data set.
+    expect(problem(lie(0, 3)).message).toBe('RLE frame has 3 segments, Bits Allocated 16 needs 2');
+    expect(problem(lie(0, 0xffffffff)).message).toBe('RLE frame has 4294967295 segments, Bits Allocated 16 needs 2');
+    const none = parse({ rows: 1, columns: 2, bitsAllocated: 8, bitsStored: 8, transferSyntaxUid: RLE_UID, fragments: [rleFrame([])] });
+    expect(problem(none).message).toBe('RLE frame has 0 segments, Bits Allocated 8 needs 1');
+    // Offsets before the header, past the frame, or descending.
+    expect(problem(lie(1, 0))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 has bad offsets 0..69' });
+    expect(problem(lie(2, 1000))).toEqual({ kind: 'unreadable', message: 'RLE segment 1 has bad offsets 64..1000' });
+    expect(problem(lie(2, 60)).message).toBe('RLE segment 1 has bad offsets 64..60');
+    expect(problem(lie(2, 0x80000000)).message).toBe('RLE segment 1 has bad offsets 64..2147483648');
+    expect(problem(rle16(Uint8Array.from(good.subarray(0, 60))))).toEqual({ kind: 'unreadable', message: 'RLE frame is 60 bytes, shorter than its header' });
   });
 
   it('decodes RLE frames: 8- and 16-bit, multi-frame, and rejects a wrong segment count', () => {
