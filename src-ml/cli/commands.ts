@@ -1,37 +1,21 @@
 // The CLI's command handlers: argument checking and output only; the work is in the engine modules.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseWindowArg, resolveWindow } from '../api/windows.ts';
 import { errorMessage } from '../dicom/errors.ts';
-import { readSliceHeaders } from '../dicom/header.ts';
-import { parseDicomBytes } from '../dicom/parse.ts';
-import { decodeFrameStored, initCodecsFor, readPixelModule, storedToHu } from '../dicom/pixels.ts';
+import { readHuSlice } from '../dicom/read-hu.ts';
+import { encodeGrayPng, renderWindowedGray } from '../dicom/render-png.ts';
+import { writeFileAtomic } from '../dicom/write.ts';
 import { exportMetadataCsv } from '../store/export-metadata.ts';
 import { importLabels } from '../store/labels.ts';
 import { writeNpyAtomic } from '../store/npy.ts';
 import { scanReport } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
+import { abortOnSigint, positiveInt } from './cli-helpers.ts';
 import { progressBar } from './progress-bar.ts';
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
-}
 
 function openWorkspace(dir: string | undefined): Workspace {
   return Workspace.open(dir ?? defaultWorkspaceDir());
-}
-
-/** Cancels the job on Ctrl-C (committed work stays); a second Ctrl-C exits at once. */
-function abortOnSigint(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
 }
 
 export async function scanCommand(dirs: string[], opts: { workspace?: string; json?: boolean; batchSize: string; progress: boolean }): Promise<void> {
@@ -60,17 +44,23 @@ export async function scanCommand(dirs: string[], opts: { workspace?: string; js
 }
 
 export async function huCommand(file: string, opts: { out: string; frame: string }): Promise<void> {
-  const frame = positiveInt(opts.frame, '--frame');
   try {
-    const bytes = readFileSync(file);
-    const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    await initCodecsFor(parsed.transferSyntaxUid);
-    const pixels = readPixelModule(parsed.dataSet);
-    if (frame > pixels.numberOfFrames) throw new Error(`--frame ${frame} but the file has ${pixels.numberOfFrames} frame(s)`);
-    const header = readSliceHeaders(parsed.dataSet)[frame - 1]!;
-    const stored = decodeFrameStored(parsed, frame - 1);
-    const hu = storedToHu(stored, header.rescaleSlope, header.rescaleIntercept);
-    await writeNpyAtomic(opts.out, hu, [pixels.rows, pixels.columns]);
+    const slice = await readHuSlice(file, positiveInt(opts.frame, '--frame'));
+    await writeNpyAtomic(opts.out, slice.hu, [slice.rows, slice.columns]);
+  } catch (err) {
+    throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+export async function renderCommand(file: string, opts: { out: string; window: string; frame: string }): Promise<void> {
+  try {
+    const choice = parseWindowArg(opts.window);
+    const { hu, header, pixels } = await readHuSlice(file, positiveInt(opts.frame, '--frame'));
+    const window = resolveWindow(choice, header);
+    if (!window) throw new Error(`--window header but the file has no usable WindowCenter/WindowWidth ("${header.windowCenterRaw}"/"${header.windowWidthRaw}")`);
+    const gray = renderWindowedGray(hu, pixels.rows, pixels.columns, window.center, window.width, { invert: pixels.photometricInterpretation === 'MONOCHROME1' });
+    writeFileAtomic(opts.out, encodeGrayPng(gray, pixels.rows, pixels.columns));
+    process.stdout.write(`${pixels.columns}x${pixels.rows}, window center ${window.center} width ${window.width} -> ${path.resolve(opts.out)}\n`);
   } catch (err) {
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });
   }

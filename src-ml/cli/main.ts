@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../dicom/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { exportMetadataCommand, huCommand, labelsImportCommand, scanCommand } from './commands.ts';
+import { WINDOW_ARG_HELP } from '../api/windows.ts';
+import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
+import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
 
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +29,38 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <x.npy>', 'output .npy path')
     .option('--frame <n>', 'frame number, from 1 (multi-frame files)', '1')
     .action(huCommand);
+
+  program.command('render')
+    .description('write one slice as an 8-bit grayscale PNG through a display window')
+    .argument('<file>', 'DICOM file')
+    .requiredOption('--out <x.png>', 'output .png path')
+    .option('--window <w>', WINDOW_ARG_HELP, 'brain')
+    .option('--frame <n>', 'frame number, from 1 (multi-frame files)', '1')
+    .action(renderCommand);
+
+  program.command('synth')
+    .description('write labeled synthetic head-CT studies: ID_<hex>.dcm files, labels.csv (RSNA format), truth.json')
+    .requiredOption('--out <dir>', 'output folder')
+    .requiredOption('--studies <n>', 'number of studies (one axial series each)')
+    .requiredOption('--seed <s>', 'random seed: the same seed writes the same files')
+    .option('--size <px>', 'rows = columns of each slice', '256')
+    .option('--patients <n>', 'number of patients (default: about 0.87 x studies, so some have follow-up studies)')
+    .option('--prevalence <json>', 'slice-level targets, e.g. \'{"any":0.144}\' or per subtype (default: RSNA stage 1)')
+    .option('--no-progress', 'no progress bar')
+    .action(synthCommand);
+
+  program.command('synth-baseline')
+    .description('difficulty check: ROC AUC of a 50-90 HU pixel-count detector on a generated folder')
+    .argument('<dir>', 'folder written by ich synth')
+    .option('--json', 'print the report as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action(synthBaselineCommand);
+
+  program.command('synth-gallery')
+    .description('render one positive slice of each type and a normal one to PNG at the brain window')
+    .argument('<dir>', 'folder written by ich synth')
+    .requiredOption('--out <folder>', 'where the PNGs go')
+    .action(synthGalleryCommand);
 
   const labels = program.command('labels').description('hemorrhage labels');
   labels.command('import')

@@ -3,9 +3,7 @@
 // would be too easy to mean anything.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readSliceHeaders } from '../dicom/header.ts';
-import { parseDicomBytes } from '../dicom/parse.ts';
-import { decodeFrameStored, initCodecsFor, storedToHu } from '../dicom/pixels.ts';
+import { readHuSlice } from '../dicom/read-hu.ts';
 import { rocAuc } from '../metrics/auc.ts';
 import { SUBTYPES, type Subtype } from './types.ts';
 
@@ -58,13 +56,9 @@ export async function evaluateBaseline(dir: string, onProgress?: (done: number, 
   const ids = Object.keys(truth.slices).sort();
   const scores: number[] = [];
   for (const [i, id] of ids.entries()) {
-    const bytes = readFileSync(path.join(dir, `${id}.dcm`));
-    const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    await initCodecsFor(parsed.transferSyntaxUid);
-    const [h] = readSliceHeaders(parsed.dataSet);
     // The header's rescale, broken intercepts included: the baseline sees what any reader would.
-    const hu = storedToHu(decodeFrameStored(parsed, 0), h!.rescaleSlope, h!.rescaleIntercept);
-    scores.push(bloodPixelCount(hu, h!.rows!, h!.columns!));
+    const slice = await readHuSlice(path.join(dir, `${id}.dcm`));
+    scores.push(bloodPixelCount(slice.hu, slice.rows, slice.columns));
     onProgress?.(i + 1, ids.length);
   }
   const labels = (t: Subtype | 'any') => ids.map((id) => {

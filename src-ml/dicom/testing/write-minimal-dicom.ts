@@ -1,11 +1,13 @@
 // Test helper: writes small DICOM Part 10 files (preamble, meta group, data set) in explicit VR
 // little or big endian, with native or encapsulated pixel data, so tests can build exactly the
-// header they need (including lying ones).
+// header they need (including lying ones). The meta group and little-endian data sets come from the
+// production writer (../write.ts); only big endian, which it never writes, is encoded here.
+import { CT_IMAGE_STORAGE, encodeDataSet, encodeFileMeta, EXPLICIT_VR_LITTLE_ENDIAN } from '../write.ts';
+import type { DicomElement } from '../write.ts';
 
-export const EXPLICIT_LE_UID = '1.2.840.10008.1.2.1';
+export const EXPLICIT_LE_UID = EXPLICIT_VR_LITTLE_ENDIAN;
 export const EXPLICIT_BE_UID = '1.2.840.10008.1.2.2';
 export const RLE_UID = '1.2.840.10008.1.2.5';
-const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 /** One element; `value` is text for string VRs, numbers for US/SS/UL/SL/FL/FD, bytes for OB/OW/UN. */
 export interface ElementSpec {
@@ -26,6 +28,7 @@ const NUMERIC: Record<string, [number, (v: DataView, p: number, x: number, le: b
   FD: [8, (v, p, x, le) => v.setFloat64(p, x, le)],
 };
 
+/** Value bytes in either byte order, padded to even length (for big endian, and odd byte arrays). */
 function encodeValue(spec: ElementSpec, littleEndian: boolean): Uint8Array {
   const { vr, value } = spec;
   if (value instanceof Uint8Array) {
@@ -104,26 +107,24 @@ export interface DicomFileSpec {
   trailer?: Uint8Array;
 }
 
+function uidOf(elements: readonly ElementSpec[], tag: number): string | undefined {
+  const value = elements.find((e) => e.tag === tag)?.value;
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
 /** Writes a Part 10 file: 128-byte preamble, DICM, explicit-LE meta group, then the data set. */
 export function writeDicom(spec: DicomFileSpec): Uint8Array {
   const ts = spec.transferSyntaxUid ?? EXPLICIT_LE_UID;
-  const littleEndian = ts !== EXPLICIT_BE_UID;
-  const sopInstance = '1.2.826.0.1.3680043.10.1.1';
-  const meta = [
-    { tag: 0x00020001, vr: 'OB', value: new Uint8Array([0, 1]) },
-    { tag: 0x00020002, vr: 'UI', value: CT_IMAGE_STORAGE },
-    { tag: 0x00020003, vr: 'UI', value: sopInstance },
-    { tag: 0x00020010, vr: 'UI', value: ts },
-    { tag: 0x00020012, vr: 'UI', value: '1.2.826.0.1.3680043.10.1' },
-  ].map((e) => encodeElement(e, true));
-  const metaBody = concat(meta);
-  const groupLength = encodeElement({ tag: 0x00020000, vr: 'UL', value: [metaBody.length] }, true);
-  const body = [...spec.elements]
-    .sort((a, b) => a.tag - b.tag)
-    .map((e) => encodeElement(e, littleEndian));
-  const preamble = new Uint8Array(132);
-  preamble.set([0x44, 0x49, 0x43, 0x4d], 128); // DICM
-  return concat([preamble, groupLength, metaBody, ...body, spec.trailer ?? new Uint8Array(0)]);
+  const meta = encodeFileMeta(uidOf(spec.elements, 0x00080016) ?? CT_IMAGE_STORAGE, uidOf(spec.elements, 0x00080018) ?? '1.2.826.0.1.3680043.10.1.1', ts);
+  let body: Uint8Array;
+  if (ts === EXPLICIT_BE_UID) {
+    body = concat([...spec.elements].sort((a, b) => a.tag - b.tag).map((e) => encodeElement(e, false)));
+  } else {
+    // Odd-length bytes are padded here, as before, so tests may pass any byte count.
+    const even = spec.elements.map((e): DicomElement => (e.value instanceof Uint8Array && e.value.length % 2 ? { ...e, value: encodeValue(e, true) } : e));
+    body = encodeDataSet(even);
+  }
+  return concat([meta, body, spec.trailer ?? new Uint8Array(0)]);
 }
 
 export interface MinimalImageSpec {
