@@ -1,6 +1,6 @@
 // Exports the index as the seed's metadata CSV: one row per image, the seed's column names
 // (seed spec section 6), then a few columns of ours. Written to a temp file and renamed (atomic).
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { METADATA_COLUMNS } from './schema.ts';
 import type { Workspace } from './workspace.ts';
@@ -36,8 +36,11 @@ export function exportMetadataCsv(ws: Workspace, outPath: string): number {
       }
     }
     if (chunk.length) writeSync(fd, chunk.join('\n') + '\n');
-  } finally {
     closeSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true }); // never leave a half-written export behind
+    throw err;
   }
   renameSync(tmp, outPath);
   return rows;

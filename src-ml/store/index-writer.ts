@@ -26,6 +26,7 @@ export class IndexWriter {
   private readonly upsertFile: StatementSync;
   private readonly clearFile: StatementSync;
   private readonly insertProblem: StatementSync;
+  private readonly clearProblem: StatementSync;
   private readonly upsertStudy: StatementSync;
   private readonly upsertSeries: StatementSync;
   private readonly insertInstance: StatementSync;
@@ -43,6 +44,7 @@ export class IndexWriter {
         transfer_syntax = excluded.transfer_syntax, scanned_at = excluded.scanned_at
       RETURNING file_id`);
     this.clearFile = db.prepare('DELETE FROM instances WHERE file_id = ?');
+    this.clearProblem = db.prepare('DELETE FROM problems WHERE file_id = ?');
     this.insertProblem = db.prepare('INSERT OR REPLACE INTO problems (file_id, kind, message) VALUES (?, ?, ?)');
     this.upsertStudy = db.prepare(`INSERT INTO studies (study_uid, patient_id, patient_name, study_date, study_description)
       VALUES (?, ?, ?, ?, ?) ON CONFLICT(study_uid) DO UPDATE SET patient_id = excluded.patient_id,
@@ -65,7 +67,7 @@ export class IndexWriter {
     const ts = ok ? (file.result as { image: CtImageFile }).image.transferSyntaxUid : null;
     const { file_id: fileId } = this.upsertFile.get(file.path, file.size, Math.round(file.mtimeMs), ok ? 'ok' : 'problem', ts, now) as { file_id: number };
     this.forget(fileId);
-    this.ws.db.prepare('DELETE FROM problems WHERE file_id = ?').run(fileId);
+    this.clearProblem.run(fileId);
     if (!ok) {
       const { problem } = file.result as { problem: { kind: ProblemKind; message: string } };
       this.insertProblem.run(fileId, problem.kind, problem.message);
