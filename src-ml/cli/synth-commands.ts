@@ -1,12 +1,7 @@
 // `ich synth` and `ich synth-baseline`: the synthetic head-CT generator and its difficulty check.
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { WINDOW_PRESETS } from '../api/windows.ts';
-import { readHuSlice } from '../dicom/read-hu.ts';
-import { encodeGrayPng, renderWindowedGray } from '../dicom/render-png.ts';
-import { writeFileAtomic } from '../dicom/write.ts';
 import { evaluateBaseline } from '../synth/baseline.ts';
-import { SUBTYPES, type Subtype } from '../synth/types.ts';
+import { writeGallery } from '../synth/gallery.ts';
+import { SUBTYPES } from '../synth/types.ts';
 import { generateDataset } from '../synth/generate.ts';
 import { RSNA_PREVALENCE, type Prevalence } from '../synth/study-plan.ts';
 import { progressBar } from './progress-bar.ts';
@@ -72,34 +67,10 @@ export async function synthBaselineCommand(dir: string, opts: { json?: boolean; 
   }
 }
 
-/**
- * One positive slice of each type (the one whose area is nearest that type's 75th percentile, preferring
- * slices with no other type) and one normal slice, rendered at the brain window as PNGs.
- */
+/** One positive slice of each type and a normal one, at the brain window (bleeds also outlined). */
 export async function synthGalleryCommand(dir: string, opts: { out: string }): Promise<void> {
-  const truth = JSON.parse(readFileSync(path.join(dir, 'truth.json'), 'utf8')) as { slices: Record<string, { types: Subtype[]; areaMm2: Partial<Record<Subtype, number>> }> };
-  const entries = Object.entries(truth.slices).sort(([a], [b]) => a.localeCompare(b));
-  const picks: [string, string][] = [];
-  for (const type of SUBTYPES) {
-    const candidates = entries.filter(([, s]) => s.types.includes(type));
-    if (!candidates.length) {
-      process.stderr.write(`ich: ${dir}: no ${type} slice to show\n`);
-      continue;
-    }
-    const areas = candidates.map(([, s]) => s.areaMm2[type]!).sort((a, b) => a - b);
-    const target = areas[Math.floor(0.75 * (areas.length - 1))]!;
-    const cost = ([, s]: [string, { types: Subtype[]; areaMm2: Partial<Record<Subtype, number>> }]) =>
-      Math.abs(Math.log(s.areaMm2[type]! / target)) + (s.types.length - 1);
-    picks.push([type, candidates.reduce((best, c) => (cost(c) < cost(best) ? c : best))[0]]);
-  }
-  const normal = entries.filter(([, s]) => !s.types.length);
-  if (normal.length) picks.push(['normal', normal[Math.floor(normal.length / 2)]![0]]);
-  mkdirSync(opts.out, { recursive: true });
-  const brain = WINDOW_PRESETS.find((p) => p.id === 'brain')!;
-  for (const [name, id] of picks) {
-    const slice = await readHuSlice(path.join(dir, `${id}.dcm`));
-    const gray = renderWindowedGray(slice.hu, slice.rows, slice.columns, brain.center!, brain.width!);
-    writeFileAtomic(path.join(opts.out, `${name}.png`), encodeGrayPng(gray, slice.rows, slice.columns));
-    process.stdout.write(`${name}: ${id} -> ${path.join(opts.out, `${name}.png`)}\n`);
-  }
+  const written = await writeGallery(dir, opts.out);
+  for (const w of written) process.stdout.write(`${w.name}: ${w.id} -> ${w.files.join(', ')}\n`);
+  const missing = SUBTYPES.filter((t) => !written.some((w) => w.name === t));
+  if (missing.length) process.stderr.write(`ich: ${dir}: no positive slice for ${missing.join(', ')}\n`);
 }

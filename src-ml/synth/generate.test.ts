@@ -9,6 +9,7 @@ import { decodeFrameStored, initCodecsFor, storedToHu } from '../dicom/pixels.ts
 import { hasCommand, tempDir } from '../testing/fixtures.ts';
 import { evaluateBaseline } from './baseline.ts';
 import { generateDataset } from './generate.ts';
+import { writeGallery } from './gallery.ts';
 import { createRng } from './random.ts';
 import { renderSlice } from './render-slice.ts';
 import { toStoredPixels } from './scanner.ts';
@@ -94,6 +95,20 @@ describe('ich synth: a small data set', () => {
         expect(hu[centre]).toBe(Math.round(rendered.hu[centre]!) + offset);
         expect(h!.imagePositionPatient![2]).toBeCloseTo(z, 3);
       }
+    }
+  });
+
+  it('renders a gallery: each type present gets a plain and an outlined PNG, and the normal slice has no bleed', async () => {
+    const gallery = path.join(t.dir, 'gallery');
+    const written = await writeGallery(out, gallery);
+    const positives = new Set(Object.values(truth.slices).flatMap((s) => s.types));
+    expect(written.filter((w) => w.name !== 'normal').map((w) => w.name).sort()).toEqual([...positives].sort());
+    for (const w of written) {
+      const types = truth.slices[w.id]!.types;
+      if (w.name === 'normal') expect(types).toEqual([]);
+      else expect(types).toContain(w.name);
+      for (const f of w.files) expect(readFileSync(f).subarray(1, 4).toString()).toBe('PNG');
+      expect(w.files).toHaveLength(w.name === 'normal' ? 1 : 2);
     }
   });
 
