@@ -1,0 +1,163 @@
+/**
+ * BenchCNN and BenchSeq (docs/bench-models.md): train-step and inference speed of the project's engine
+ * against PyTorch CPU (bench/train/reference_torch.py, Debian /usr/bin/python3 + python3-torch,
+ * torch.set_num_threads(2)) in one run, on random inputs.
+ *
+ *   npm run bench:train -- [--json] [--cnn-steps N] [--seq-steps N] [--infer-iters N]
+ *
+ * A train step is model.trainOnBatch (forward + BCE loss + backward + Adam lr 1e-3 update; tfjs has no
+ * separate zero-grad). Figures are medians over the timed steps after 2 warm-up steps (at least 5 timed).
+ * Inference: model.predict at batch 32 (eval mode: dropout off, batch-norm moving statistics),
+ * BenchCNN in images/s, BenchSeq in studies/s. Every ratio is project / reference: above 1 the project
+ * takes longer per train step, below 1 it infers fewer items per second.
+ * Run it on an idle machine: with another process busy on one of the 2 cores, PyTorch's 2 OpenMP threads
+ * slow down about 10x (BenchSeq step 67 ms -> ~950 ms measured), so the run warns when the 1-minute
+ * load average is high and reports the load averages it saw.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src-ml/nn/backend.ts';
+import { buildBenchCNN } from '../../src-ml/nn/bench-cnn.ts';
+import { buildBenchSeq } from '../../src-ml/nn/bench-seq.ts';
+
+const WARMUP = 2;
+const INFER_BATCH = 32;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+interface Figures {
+  trainStepMedianMs: number;
+  inferPerSec: number;
+}
+
+interface ModelResult extends Figures {
+  backend: string;
+  params: number;
+  trainSteps: number;
+  inferIters: number;
+  reference: Figures & { params: number; torch: string; threads: number };
+  ratios: { trainStep: number; infer: number };
+  loadAverage1m: { before: number; after: number };
+}
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < 5) throw new Error(`${name} needs an integer >= 5`);
+  return v;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function trainableParams(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
+}
+
+async function measure(
+  model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, xInfer: tf.Tensor, steps: number, inferIters: number,
+  progress: (line: string) => void, label: string,
+): Promise<Figures> {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + steps; i++) {
+    const t0 = performance.now();
+    const loss = await model.trainOnBatch(x, y);
+    const ms = performance.now() - t0;
+    progress(`${label} train step ${i}${i < WARMUP ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms, loss ${Number(loss).toFixed(4)}`);
+    if (i >= WARMUP) times.push(ms);
+  }
+  const rates: number[] = [];
+  for (let i = 0; i < WARMUP + inferIters; i++) {
+    const t0 = performance.now();
+    const out = model.predict(xInfer) as tf.Tensor;
+    await out.data();
+    const s = (performance.now() - t0) / 1000;
+    out.dispose();
+    if (i >= WARMUP) rates.push(INFER_BATCH / s);
+  }
+  progress(`${label} inference: ${median(rates).toFixed(1)} /s`);
+  return { trainStepMedianMs: median(times), inferPerSec: median(rates) };
+}
+
+const json = process.argv.includes('--json');
+const cnnSteps = arg('--cnn-steps', 5);
+const seqSteps = arg('--seq-steps', 10);
+const inferIters = arg('--infer-iters', 5);
+const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+const loadBefore = loadavg()[0]!;
+if (loadBefore > 0.5) {
+  progress(`warning: 1-min load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs before the run; other processes will distort both figures, PyTorch's most`);
+}
+const backend = await initBackend({ purpose: 'train' }, { log: json ? progress : undefined });
+const project: Record<string, Figures & { params: number; trainSteps: number }> = {};
+{
+  const model = buildBenchCNN();
+  const x = tf.randomUniform([16, 128, 128, 3], 0, 1, 'float32', 1);
+  const y = tf.cast(tf.greater(tf.randomUniform([16, 1], 0, 1, 'float32', 2), 0.5), 'float32');
+  const xi = tf.randomUniform([INFER_BATCH, 128, 128, 3], 0, 1, 'float32', 3);
+  project['BenchCNN'] = { params: trainableParams(model), trainSteps: cnnSteps, ...(await measure(model, x, y, xi, cnnSteps, inferIters, progress, 'BenchCNN')) };
+  model.dispose();
+  tf.dispose([x, y, xi]);
+}
+{
+  const model = buildBenchSeq();
+  const x = tf.randomUniform([32, 60, 256], 0, 1, 'float32', 4);
+  const y = tf.cast(tf.greater(tf.randomUniform([32, 60, 6], 0, 1, 'float32', 5), 0.5), 'float32');
+  const xi = tf.randomUniform([INFER_BATCH, 60, 256], 0, 1, 'float32', 6);
+  project['BenchSeq'] = { params: trainableParams(model), trainSteps: seqSteps, ...(await measure(model, x, y, xi, seqSteps, inferIters, progress, 'BenchSeq')) };
+  model.dispose();
+  tf.dispose([x, y, xi]);
+}
+
+progress('PyTorch reference running ...');
+const refOut = execFileSync(
+  '/usr/bin/python3',
+  [path.join(HERE, 'reference_torch.py'), String(cnnSteps), String(seqSteps), String(inferIters), String(WARMUP)],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const loadAfter = loadavg()[0]!;
+const ref = JSON.parse(refOut.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> & { torch: string; threads: number };
+
+const results: Record<string, ModelResult> = {};
+for (const name of ['BenchCNN', 'BenchSeq']) {
+  const p = project[name]!;
+  const r = ref[name] as Figures & { params: number };
+  results[name] = {
+    backend,
+    params: p.params,
+    trainSteps: p.trainSteps,
+    inferIters,
+    trainStepMedianMs: p.trainStepMedianMs,
+    inferPerSec: p.inferPerSec,
+    reference: { trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, torch: ref.torch, threads: ref.threads },
+    ratios: { trainStep: p.trainStepMedianMs / r.trainStepMedianMs, infer: p.inferPerSec / r.inferPerSec },
+    loadAverage1m: { before: loadBefore, after: loadAfter },
+  };
+}
+
+if (json) {
+  console.log(JSON.stringify(results, null, 2));
+} else {
+  const rows: string[][] = [['model', 'figure', `project (${backend})`, `PyTorch ${ref.torch} (${ref.threads} thr)`, 'ratio = project / reference']];
+  for (const [name, r] of Object.entries(results)) {
+    const unit = name === 'BenchCNN' ? 'images/s' : 'studies/s';
+    rows.push([name, `train step median (${r.trainSteps} steps)`, `${r.trainStepMedianMs.toFixed(0)} ms`, `${r.reference.trainStepMedianMs.toFixed(0)} ms`, r.ratios.trainStep.toFixed(2)]);
+    rows.push([name, `inference, batch ${INFER_BATCH}`, `${r.inferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.infer.toFixed(2)]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const fmt = (row: string[]): string => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  console.log(fmt(rows[0]!));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows.slice(1)) console.log(fmt(row));
+  console.log(`params: BenchCNN ${results['BenchCNN']!.params} / ${results['BenchCNN']!.reference.params}, BenchSeq ${results['BenchSeq']!.params} / ${results['BenchSeq']!.reference.params} (project / reference)`);
+  console.log(`1-min load average: ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after (${cpus().length} CPUs)`);
+}
