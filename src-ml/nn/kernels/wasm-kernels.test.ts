@@ -8,6 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, type ConvGradImpl } from './wasm-conv-grad.ts';
 import { setIm2colChunkFloats } from './conv2d-grad-gemm.ts';
+import { relErr } from '../../testing/numeric.ts';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -69,17 +70,6 @@ function outSize(c: Case): [number, number] {
   return [info.outHeight, info.outWidth];
 }
 
-/** max |a - b| / max(1, max |b|): relative to the size of the reference values. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 async function onBackend<T>(name: string, f: () => T): Promise<T> {
   expect(await tf.setBackend(name)).toBe(true);

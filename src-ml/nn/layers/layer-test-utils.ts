@@ -1,6 +1,9 @@
 /** Shared helpers for the custom-layer tests (backend setup, wasm-vs-cpu gradients, save/load, leaks). */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.ts';
+import { relErr } from '../../testing/numeric.ts';
+
+export { relErr };
 
 export async function useWasm(): Promise<void> {
   await initBackend({ purpose: 'train' }, { env: { ICH_BACKEND: 'wasm' }, log: () => undefined });
@@ -65,17 +68,6 @@ export async function gradsOn(backend: 'wasm' | 'cpu', makeModel: () => tf.Layer
   }
 }
 
-/** max |a - b| / max(1, max |b|). */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 /** wasm gradients (y, dx, every dw) against cpu, same weights; returns the worst relative error. */
 export async function wasmVsCpu(makeModel: () => tf.LayersModel, x: Float32Array, xShape: number[]): Promise<number> {
