@@ -4,6 +4,7 @@ import { errorMessage } from '../dicom/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
+import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
 
 
@@ -75,6 +76,46 @@ export async function main(argv: string[]): Promise<number> {
     .option('--workspace <dir>', 'workspace folder')
     .requiredOption('--out <csv>', 'output CSV path')
     .action(exportMetadataCommand);
+
+  const train = program.command('train').description('train the pipeline\'s models');
+  train.command('base')
+    .description('train the base CNNs of a preset (every model x fold, or one), with per-epoch checkpoints')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
+    .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
+    .option('--fold <k>', 'train only this fold (from 0)')
+    .option('--epochs <n>', 'override the preset\'s epochs')
+    .option('--model <name>', 'train only this model of the preset')
+    .option('--resume <run-id>', 'continue a killed or cancelled run from its last checkpoint')
+    .option('--events', 'print progress events as JSON lines on stdout instead of a progress bar')
+    .option('--no-progress', 'no progress bar')
+    .action(trainBaseCommand);
+
+  program.command('features')
+    .description('write TTA features and logits of every indexed image with a trained base model')
+    .option('--workspace <dir>', 'workspace folder')
+    .requiredOption('--model <id>', 'model id (see ich runs), e.g. tiny-se-resnext.k3.f0')
+    .option('--train-copies <n>', 'augmented copies per labelled image (default: preset, 4)')
+    .option('--test-copies <n>', 'augmented copies per other image (default: preset, 8)')
+    .option('--batch-size <n>', 'images per forward pass')
+    .option('--events', 'print progress events as JSON lines on stdout')
+    .option('--no-progress', 'no progress bar')
+    .action(featuresCommand);
+
+  program.command('runs')
+    .description('list training runs and their metrics')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--json', 'print [{"id","stage","preset","fold","status","metrics",...}]')
+    .action(runsCommand);
+
+  const bench = program.command('bench').description('benchmarks of the engine');
+  bench.command('train')
+    .description('train-step and inference speed of the fixed benchmark models (docs/bench-models.md)')
+    .requiredOption('--model <name>', 'bench-cnn | bench-seq')
+    .option('--json', 'print {"backend","trainStepMedianMs","inferPerSec"}')
+    .option('--steps <n>', 'timed train steps after 2 warm-up steps', '5')
+    .option('--infer-iters <n>', 'timed inference batches after 2 warm-up batches', '5')
+    .action(benchTrainCommand);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

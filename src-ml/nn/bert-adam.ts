@@ -10,6 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
 export interface ParamSpec {
   lr: number;
   weightDecay: number;
@@ -29,7 +31,7 @@ interface Moments {
 }
 
 export class BertAdam extends tf.Optimizer {
-  static override className = 'ICHBertAdam';
+  static className = 'ICHBertAdam';
   /** The schedule's multiplier for the next step(s). */
   multiplier = 1;
   readonly beta1: number;
@@ -67,7 +69,7 @@ export class BertAdam extends tf.Optimizer {
     return st;
   }
 
-  override applyGradients(variableGradients: tf.NamedTensorMap | tf.NamedTensor[]): void {
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const list = Array.isArray(variableGradients)
       ? variableGradients.map((g) => [g.name, g.tensor] as const)
       : Object.entries(variableGradients);
@@ -129,13 +131,13 @@ export class BertAdam extends tf.Optimizer {
     this.iterations_ = iterations;
   }
 
-  override async getWeights(): Promise<tf.NamedTensor[]> {
-    const out: tf.NamedTensor[] = [await this.saveIterations()];
+  override async getWeights(): Promise<NamedTensor[]> {
+    const out: NamedTensor[] = [await this.saveIterations()];
     for (const [name, st] of this.moments) out.push({ name: `${name}/m`, tensor: st.m }, { name: `${name}/v`, tensor: st.v });
     return out;
   }
 
-  override async setWeights(weightValues: tf.NamedTensor[]): Promise<void> {
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     for (const { name, tensor } of rest) {
       const base = name.replace(/\/[mv]$/, '');

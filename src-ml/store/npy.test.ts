@@ -184,3 +184,19 @@ with open(sys.argv[1], 'rb') as f:
     expect(python(script, [file]).trim()).toBe(`(1, 0) (2, 512, 512) False <f4 ${10 + header.length}`);
   });
 });
+
+describe('writeNpyPartsAtomic', () => {
+  it('writes the same bytes as encodeNpy from parts, and refuses a short total', async () => {
+    const { writeNpyPartsAtomic, encodeNpy: enc } = await import('./npy.ts');
+    const { mkdtempSync, readFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const pathMod = await import('node:path');
+    const dir = mkdtempSync(pathMod.join(tmpdir(), 'npy-parts-'));
+    const all = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+    const file = pathMod.join(dir, 'f.npy');
+    await writeNpyPartsAtomic(file, [6, 4], [all.subarray(0, 8), all.subarray(8, 20), all.subarray(20)]);
+    expect(new Uint8Array(readFileSync(file))).toEqual(enc(all, [6, 4]));
+    await expect(writeNpyPartsAtomic(pathMod.join(dir, 'g.npy'), [6, 4], [all.subarray(0, 8)])).rejects.toThrow(/parts hold 8 values/);
+    expect(readdirSync(dir)).toEqual(['f.npy']);
+  });
+});

@@ -49,25 +49,33 @@ function swapBytes(bytes: Uint8Array, width: number): void {
   }
 }
 
-/** Encodes a C-order array as .npy v1.0; the data starts at a multiple of 64 bytes. */
-export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array {
-  const descr = dtypeOf(data);
-  const n = shapeSize(shape);
-  if (n !== data.length) throw new RangeError(`npy: shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
+/** The .npy v1.0 header (magic, version, length, dict); the data that follows starts at a multiple of 64 bytes. */
+function npyHeader(descr: NpyDtype, shape: readonly number[]): Uint8Array {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeRepr(shape)}, }`;
   // magic (6) + version (2) + header length (2) + dict + padding spaces + '\n'.
   const unpadded = 10 + dict.length + 1;
   const headerLen = dict.length + 1 + ((ALIGN - (unpadded % ALIGN)) % ALIGN);
   if (headerLen > 0xffff) throw new RangeError('npy: header too long for format 1.0');
   const header = dict.padEnd(headerLen - 1, ' ') + '\n';
-  const out = new Uint8Array(10 + headerLen + data.byteLength);
+  const out = new Uint8Array(10 + headerLen);
   out.set(MAGIC, 0);
   out[6] = 1;
   out[7] = 0;
   out[8] = headerLen & 0xff;
   out[9] = headerLen >> 8;
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const body = out.subarray(10 + headerLen);
+  return out;
+}
+
+/** Encodes a C-order array as .npy v1.0; the data starts at a multiple of 64 bytes. */
+export function encodeNpy(data: NpyArray, shape: readonly number[]): Uint8Array {
+  const descr = dtypeOf(data);
+  const n = shapeSize(shape);
+  if (n !== data.length) throw new RangeError(`npy: shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
+  const header = npyHeader(descr, shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  const body = out.subarray(header.length);
   body.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (!HOST_LITTLE_ENDIAN && data.BYTES_PER_ELEMENT > 1) swapBytes(body, data.BYTES_PER_ELEMENT);
   return out;
@@ -161,4 +169,35 @@ export async function writeNpyAtomic(file: string, data: NpyArray, shape: readon
 /** Reads and decodes an .npy file. */
 export async function readNpy(file: string): Promise<NpyDecoded> {
   return decodeNpy(await readFile(file));
+}
+
+/**
+ * Writes a float32 .npy of `shape` from parts that arrive in order (feature files too big to hold at
+ * once), atomically like writeNpyAtomic. The parts must add up to exactly the shape's size.
+ */
+export async function writeNpyPartsAtomic(file: string, shape: readonly number[], parts: AsyncIterable<Float32Array> | Iterable<Float32Array>): Promise<void> {
+  const n = shapeSize(shape);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.write(npyHeader('<f4', shape));
+      let written = 0;
+      for await (const part of parts) {
+        written += part.length;
+        if (written > n) throw new RangeError(`npy: parts exceed the shape [${shape.join(', ')}]`);
+        const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+        if (!HOST_LITTLE_ENDIAN) swapBytes(bytes, 4);
+        await handle.write(bytes);
+      }
+      if (written !== n) throw new RangeError(`npy: parts hold ${written} values, the shape [${shape.join(', ')}] needs ${n}`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }

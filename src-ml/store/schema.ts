@@ -111,4 +111,51 @@ ${metadataDdl},
     source TEXT NOT NULL
   );
   `,
+  // 2: folds by patient, training runs, trained models, feature sets.
+  `
+  CREATE TABLE folds (
+    n_folds INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    patient_id TEXT NOT NULL,
+    fold INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    PRIMARY KEY (n_folds, seed, patient_id)
+  );
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    fold INTEGER,
+    n_folds INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+    config_json TEXT NOT NULL,
+    metrics_json TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    pid INTEGER,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE models (
+    model_id TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    fold INTEGER,
+    n_folds INTEGER,
+    run_id TEXT,
+    feature_size INTEGER,
+    metrics_json TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE feature_sets (
+    model_id TEXT PRIMARY KEY,
+    dir TEXT NOT NULL,
+    train_images INTEGER NOT NULL,
+    test_images INTEGER NOT NULL,
+    train_copies INTEGER NOT NULL,
+    test_copies INTEGER NOT NULL,
+    feature_size INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

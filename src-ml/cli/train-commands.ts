@@ -1,0 +1,148 @@
+// `ich train base`, `ich features`, `ich runs`, `ich bench train`: thin wrappers over src-ml/train,
+// src-ml/predict and src-ml/nn that add progress bars, --events JSON lines and Ctrl-C cancellation.
+import type { RunSummary, TrainingEvent } from '../api/training.ts';
+import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
+import { initBackend } from '../nn/backend.ts';
+import { BENCH_MODELS, benchModel, type BenchModelName } from '../nn/bench-measure.ts';
+import { extractFeatures } from '../predict/features.ts';
+import { getRun, listRuns } from '../store/training-store.ts';
+import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
+import { trainBase, type BaseRunConfig } from '../train/base-train.ts';
+import { foldsOf, loadPreset, type FoldSpec } from '../train/presets.ts';
+import { abortOnSigint, positiveInt } from './cli-helpers.ts';
+import { progressBar } from './progress-bar.ts';
+
+interface TrainBaseFlags {
+  workspace?: string;
+  preset: string;
+  folds?: string;
+  fold?: string;
+  epochs?: string;
+  resume?: string;
+  model?: string;
+  events?: boolean;
+  progress: boolean;
+}
+
+function eventSink(flags: { events?: boolean; progress: boolean }, label: string): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+  const bar = progressBar(label, flags.progress && !flags.events);
+  let lastEpochLine = '';
+  return {
+    onEvent: (e) => {
+      if (flags.events) {
+        process.stdout.write(JSON.stringify(e) + '\n');
+        return;
+      }
+      if (e.type === 'batch') {
+        bar.update({ stage: 'train', done: (e.epoch - 1) * e.batches + e.batch, total: e.epochs * e.batches, item: `loss ${e.loss.toFixed(4)}` });
+      } else if (e.type === 'epoch') {
+        const line = `${e.model} fold ${e.fold} epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val metric ${e.valMetric.toFixed(4)} (${e.seconds.toFixed(0)} s)`;
+        if (line !== lastEpochLine) process.stderr.write(`\n${line}\n`);
+        lastEpochLine = line;
+      } else if (e.type === 'features') {
+        bar.update({ stage: `features ${e.split}`, done: e.done, total: e.total });
+      } else if (e.type === 'message') {
+        process.stderr.write(`${e.level === 'info' ? '' : `${e.level}: `}${e.text}\n`);
+      }
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+export async function trainBaseCommand(flags: TrainBaseFlags): Promise<void> {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  const { signal, dispose } = abortOnSigint();
+  const sink = eventSink(flags, 'train base');
+  try {
+    const backend = await initBackend({ purpose: 'train' }, { log: (line) => process.stderr.write(`${line}\n`) });
+    if (flags.resume) {
+      const run = getRun(ws, flags.resume);
+      if (!run) throw new Error(`no run ${flags.resume} in ${ws.dir} (see ich runs)`);
+      const cfg = run.config as unknown as BaseRunConfig;
+      const preset = loadPreset(cfg.preset);
+      const result = await trainBase({ ws, preset, model: cfg.model, fold: cfg.fold, folds: cfg.folds, epochs: cfg.epochs, backend, signal, onEvent: sink.onEvent }, flags.resume);
+      sink.stop();
+      process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
+      return;
+    }
+    const preset = loadPreset(flags.preset);
+    const override: FoldSpec | undefined = flags.folds
+      ? { k: positiveInt(flags.folds, '--folds'), seed: DEFAULT_FOLD_SEEDS[positiveInt(flags.folds, '--folds') as 3 | 5] ?? preset.folds.seed }
+      : undefined;
+    const models = flags.model ? preset.base.filter((m) => m.name === flags.model) : preset.base;
+    if (models.length === 0) throw new Error(`preset ${preset.name} has no base model ${flags.model} (has: ${preset.base.map((m) => m.name).join(', ')})`);
+    const epochs = flags.epochs ? positiveInt(flags.epochs, '--epochs') : undefined;
+    for (const m of models) {
+      const folds = foldsOf(preset, m, override);
+      const foldList = flags.fold !== undefined ? [Number(flags.fold)] : Array.from({ length: folds.k }, (_, i) => i);
+      for (const fold of foldList) {
+        if (!Number.isInteger(fold) || fold < 0 || fold >= folds.k) throw new Error(`--fold must be 0..${folds.k - 1}, got "${flags.fold}"`);
+        const result = await trainBase({ ws, preset, model: m, fold, folds, ...(epochs ? { epochs } : {}), backend, signal, onEvent: sink.onEvent });
+        sink.stop();
+        process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
+      }
+    }
+  } finally {
+    sink.stop();
+    dispose();
+    ws.close();
+  }
+}
+
+export async function featuresCommand(flags: { workspace?: string; model: string; trainCopies?: string; testCopies?: string; batchSize?: string; events?: boolean; progress: boolean }): Promise<void> {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  const { signal, dispose } = abortOnSigint();
+  const sink = eventSink(flags, 'features');
+  try {
+    await initBackend({ purpose: 'infer' }, { log: (line) => process.stderr.write(`${line}\n`) });
+    const result = await extractFeatures({
+      ws, modelId: flags.model, signal, onEvent: sink.onEvent,
+      ...(flags.trainCopies ? { trainCopies: positiveInt(flags.trainCopies, '--train-copies') } : {}),
+      ...(flags.testCopies ? { testCopies: positiveInt(flags.testCopies, '--test-copies') } : {}),
+      ...(flags.batchSize ? { batchSize: positiveInt(flags.batchSize, '--batch-size') } : {}),
+    });
+    sink.stop();
+    process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify(result)}\n`);
+  } finally {
+    sink.stop();
+    dispose();
+    ws.close();
+  }
+}
+
+export function runsCommand(flags: { workspace?: string; json?: boolean }): void {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  try {
+    const runs: RunSummary[] = listRuns(ws).map((r) => ({
+      id: r.id, stage: r.stage, preset: r.preset, fold: r.fold, status: r.status, metrics: r.metrics,
+      model: r.modelName, nFolds: r.nFolds, startedAt: r.startedAt, updatedAt: r.updatedAt, error: r.error,
+    }));
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(runs) + '\n');
+      return;
+    }
+    if (runs.length === 0) {
+      process.stdout.write(`no runs in ${ws.dir}\n`);
+      return;
+    }
+    for (const r of runs) {
+      const metric = typeof r.metrics.valMetric === 'number' ? `val metric ${r.metrics.valMetric.toFixed(4)} (epoch ${String(r.metrics.epoch)})` : '';
+      process.stdout.write(`${r.id}  ${r.stage}  ${r.preset}  ${r.model}  fold ${r.fold ?? '-'}/${r.nFolds ?? '-'}  ${r.status}  ${metric}${r.error ? `  ${r.error}` : ''}\n`);
+    }
+  } finally {
+    ws.close();
+  }
+}
+
+export async function benchTrainCommand(flags: { model: string; json?: boolean; steps: string; inferIters: string }): Promise<void> {
+  if (!(BENCH_MODELS as readonly string[]).includes(flags.model)) throw new Error(`--model must be one of ${BENCH_MODELS.join(', ')}, got "${flags.model}"`);
+  const steps = positiveInt(flags.steps, '--steps');
+  const inferIters = positiveInt(flags.inferIters, '--infer-iters');
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const backend = await initBackend({ purpose: 'train' }, { log });
+  const r = await benchModel(flags.model as BenchModelName, { steps, inferIters, progress: flags.json ? () => {} : log });
+  if (flags.json) process.stdout.write(JSON.stringify({ backend, trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, trainSteps: steps, inferIters }) + '\n');
+  else process.stdout.write(`${flags.model} on ${backend}: train step median ${r.trainStepMedianMs.toFixed(1)} ms (${steps} steps), inference ${r.inferPerSec.toFixed(1)} /s at batch 32 (${r.params} params)\n`);
+}

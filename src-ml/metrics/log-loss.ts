@@ -1,0 +1,59 @@
+/**
+ * The competition metric (seed spec section 8): weighted multi-label log loss, `any` x2, each subtype x1,
+ *   L = sum_k w_k * LL_k / sum_k w_k,  LL_k = -mean_i [y log p + (1 - y) log(1 - p)],
+ * with probabilities clipped to [eps, 1 - eps] (Kaggle: 1e-15). Rows are images, columns the six labels
+ * in the project's order (epidural, intraparenchymal, intraventricular, subarachnoid, subdural, any).
+ */
+export const METRIC_LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
+export type MetricLabel = (typeof METRIC_LABELS)[number];
+export const METRIC_WEIGHTS: readonly number[] = [1, 1, 1, 1, 1, 2];
+export const KAGGLE_EPS = 1e-15;
+
+export interface MetricResult {
+  loss: number;
+  perClass: Record<MetricLabel, number>;
+  n: number;
+}
+
+/** probs and labels are N x 6, row-major. */
+export function weightedLogLoss(probs: ArrayLike<number>, labels: ArrayLike<number>, eps = KAGGLE_EPS): MetricResult {
+  const c = METRIC_LABELS.length;
+  if (probs.length !== labels.length || probs.length % c !== 0) {
+    throw new Error(`metric: ${probs.length} probabilities for ${labels.length} labels (need equal multiples of ${c})`);
+  }
+  const n = probs.length / c;
+  if (n === 0) throw new Error('metric: no images');
+  const sums = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < c; k++) {
+      const p = Math.min(1 - eps, Math.max(eps, probs[i * c + k]!));
+      const y = labels[i * c + k]!;
+      sums[k]! += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+    }
+  }
+  const perClass = {} as Record<MetricLabel, number>;
+  let loss = 0;
+  let wsum = 0;
+  METRIC_LABELS.forEach((label, k) => {
+    const ll = sums[k]! / n;
+    perClass[label] = ll;
+    loss += METRIC_WEIGHTS[k]! * ll;
+    wsum += METRIC_WEIGHTS[k]!;
+  });
+  return { loss: loss / wsum, perClass, n };
+}
+
+/** The metric of predicting each label's prevalence for every image: the bar a model has to beat. */
+export function prevalenceBaseline(labels: ArrayLike<number>): MetricResult {
+  const c = METRIC_LABELS.length;
+  const n = labels.length / c;
+  const prev = new Float64Array(c);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) prev[k]! += labels[i * c + k]! / n;
+  const probs = new Float64Array(labels.length);
+  for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) probs[i * c + k] = prev[k]!;
+  return weightedLogLoss(probs, labels);
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}

@@ -1,0 +1,166 @@
+/**
+ * TTA feature extraction (seed spec section 3, "Feature / prediction extraction"): a trained base model
+ * turns every indexed image into K augmented copies of its pooled feature vector and logits:
+ * labelled ("train") images 4 copies, the others ("test") 8, each copy with its own seeded transform.
+ * Written to features/<model-name>/<fold>/ as float32 .npy, image-major (rows K*i .. K*i+K-1 = image i):
+ *   train.npy [N_train*K, F], train_logits.npy [N_train*K, 6], test.npy, test_logits.npy, ids.json.
+ * Work goes in chunks saved under .parts/, so an interrupted extraction continues where it stopped.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { FeatureProgressEvent } from '../api/training.ts';
+import { applyAugment, sampleAugment } from '../data/augment.ts';
+import { SliceImages, type SliceRef } from '../data/slice-images.ts';
+import { CancelledError } from '../jobs/progress.ts';
+import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
+import { buildBaseCnn } from '../models/base-cnn.ts';
+import { loadModel } from '../nn/model-io.ts';
+import { decodeNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
+import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { createRng } from '../synth/random.ts';
+import { augmentConfigOf } from '../train/augment-presets.ts';
+import type { TtaAugmentName } from '../train/presets.ts';
+
+export const CHUNK_IMAGES = 256;
+
+export interface ExtractFeaturesOptions {
+  ws: Workspace;
+  modelId: string;
+  trainCopies?: number;
+  testCopies?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: FeatureProgressEvent) => void;
+}
+
+export interface FeatureSetResult {
+  modelId: string;
+  dir: string;
+  featureSize: number;
+  train: { images: number; copies: number };
+  test: { images: number; copies: number };
+}
+
+interface BaseModelMeta {
+  modelId: string;
+  modelName: string;
+  archConfig: BaseCnnArch;
+  imageSize: number;
+  fold: number;
+  featureSize: number;
+  features?: { trainCopies: number; testCopies: number; augment: TtaAugmentName; batchSize: number } | null;
+}
+
+export function featureDirOf(ws: Workspace, modelName: string, nFolds: number, fold: number): string {
+  return path.join(ws.dir, 'features', `${modelName}.k${nFolds}`, String(fold));
+}
+
+/** Features and logits of `refs`, K copies each, in image-major order. */
+async function extractChunk(
+  featureModel: tf.LayersModel, images: SliceImages, refs: readonly SliceRef[], copies: number, tta: ReturnType<typeof augmentConfigOf>,
+  modelId: string, batchSize: number, featureSize: number,
+): Promise<{ features: Float32Array; logits: Float32Array }> {
+  const size = images.size;
+  const rows = refs.length * copies;
+  const features = new Float32Array(rows * featureSize);
+  const logits = new Float32Array(rows * 6);
+  const x = new Float32Array(batchSize * size * size);
+  for (let at = 0; at < rows; at += batchSize) {
+    const n = Math.min(batchSize, rows - at);
+    for (let j = 0; j < n; j++) {
+      const row = at + j;
+      const ref = refs[Math.floor(row / copies)]!;
+      const copy = row % copies;
+      const src = await images.get(ref);
+      const dst = x.subarray(j * size * size, (j + 1) * size * size);
+      // One seeded transform per (model, image, copy): the same rows on every re-run.
+      if (tta) applyAugment(src, size, sampleAugment(tta, createRng(`${modelId}:tta:${ref.imageId}:${copy}`)), dst);
+      else dst.set(src);
+    }
+    const [f, l] = tf.tidy(() => featureModel.predict(tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1])) as tf.Tensor[]);
+    features.set(await f!.data(), at * featureSize);
+    logits.set(await l!.data(), at * 6);
+    tf.dispose([f!, l!]);
+  }
+  return { features, logits };
+}
+
+async function* readParts(files: readonly string[]): AsyncGenerator<Float32Array> {
+  for (const f of files) yield decodeNpy(await readFile(f)).data as Float32Array;
+}
+
+export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<FeatureSetResult> {
+  const { ws, modelId } = opts;
+  const record = getModel(ws, modelId);
+  if (!record) throw new Error(`no model ${modelId} in ${ws.dir} (see ich runs)`);
+  const modelDir = path.join(ws.dir, 'models', modelId);
+  const { model: loaded, meta } = await loadModel<BaseModelMeta>(modelDir);
+  const built = buildBaseCnn(meta.archConfig, meta.imageSize);
+  built.trainModel.setWeights(loaded.getWeights());
+  loaded.dispose();
+  const trainCopies = opts.trainCopies ?? meta.features?.trainCopies ?? 4;
+  const testCopies = opts.testCopies ?? meta.features?.testCopies ?? 8;
+  const batchSize = opts.batchSize ?? meta.features?.batchSize ?? 64;
+  const tta = augmentConfigOf(meta.features?.augment ?? 'se-tta');
+  const featureSize = built.featureSize;
+  const dir = featureDirOf(ws, meta.modelName, record.nFolds ?? 0, meta.fold);
+  const partsDir = path.join(dir, '.parts');
+  const images = new SliceImages(meta.imageSize, 256 << 20);
+  const splits = [
+    { name: 'train' as const, refs: labeledImages(ws), copies: trainCopies },
+    { name: 'test' as const, refs: unlabeledImages(ws), copies: testCopies },
+  ];
+  // Parts from an earlier, interrupted extraction are reused only for the same images, copies and model.
+  const manifest = JSON.stringify({ modelId, trainCopies, testCopies, ids: createHash('sha256').update(splits.map((s) => `${s.name}:${s.refs.map((r) => r.imageId).join(',')}`).join('|')).digest('hex') });
+  const manifestFile = path.join(partsDir, 'manifest.json');
+  if (!existsSync(manifestFile) || (await readFile(manifestFile, 'utf8')) !== manifest) {
+    await rm(partsDir, { recursive: true, force: true });
+    await mkdir(partsDir, { recursive: true });
+    await writeFile(manifestFile, manifest);
+  }
+  try {
+    for (const split of splits) {
+      const started = performance.now();
+      let doneThisRun = 0;
+      const featureParts: string[] = [];
+      const logitParts: string[] = [];
+      for (let at = 0; at < split.refs.length; at += CHUNK_IMAGES) {
+        if (opts.signal?.aborted) throw new CancelledError('feature extraction');
+        const tag = `${split.name}-c${split.copies}-${String(at).padStart(9, '0')}`;
+        const fFile = path.join(partsDir, `${tag}.npy`);
+        const lFile = path.join(partsDir, `${tag}.logits.npy`);
+        featureParts.push(fFile);
+        logitParts.push(lFile);
+        const refs = split.refs.slice(at, at + CHUNK_IMAGES);
+        if (!(existsSync(fFile) && existsSync(lFile))) {
+          const out = await extractChunk(built.featureModel, images, refs, split.copies, tta, modelId, batchSize, featureSize);
+          await writeNpyAtomic(lFile, out.logits, [refs.length * split.copies, 6]);
+          await writeNpyAtomic(fFile, out.features, [refs.length * split.copies, featureSize]);
+          doneThisRun += refs.length;
+        }
+        const secs = (performance.now() - started) / 1000;
+        opts.onEvent?.({ type: 'features', modelId, split: split.name, done: Math.min(at + CHUNK_IMAGES, split.refs.length), total: split.refs.length, imagesPerSec: doneThisRun / Math.max(secs, 1e-9) });
+      }
+      const rows = split.refs.length * split.copies;
+      await writeNpyPartsAtomic(path.join(dir, `${split.name}.npy`), [rows, featureSize], readParts(featureParts));
+      await writeNpyPartsAtomic(path.join(dir, `${split.name}_logits.npy`), [rows, 6], readParts(logitParts));
+    }
+    const ids = {
+      modelId, featureSize, layout: 'image-major: rows copies*i .. copies*i+copies-1 are image i',
+      train: { copies: trainCopies, ids: splits[0]!.refs.map((r) => r.imageId) },
+      test: { copies: testCopies, ids: splits[1]!.refs.map((r) => r.imageId) },
+    };
+    const idsFile = path.join(dir, 'ids.json');
+    await writeFile(`${idsFile}.tmp`, JSON.stringify(ids));
+    await rename(`${idsFile}.tmp`, idsFile);
+    await rm(partsDir, { recursive: true, force: true });
+    upsertFeatureSet(ws, { modelId, dir, trainImages: splits[0]!.refs.length, testImages: splits[1]!.refs.length, trainCopies, testCopies, featureSize });
+    return { modelId, dir, featureSize, train: { images: splits[0]!.refs.length, copies: trainCopies }, test: { images: splits[1]!.refs.length, copies: testCopies } };
+  } finally {
+    built.trainModel.dispose();
+  }
+}

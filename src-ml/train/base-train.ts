@@ -1,0 +1,316 @@
+/**
+ * One base-CNN training run (one model x one fold), seed spec section 3: the fold's training patients,
+ * the per-epoch negative subsampling, augmentation on HU images, BertAdam with discriminative LRs under
+ * the warmup-exponential-cosine-restart schedule, weighted BCE (or focal), validation on the held-out
+ * fold after every epoch, an atomic checkpoint per epoch, and the best or last epoch kept as the model.
+ * Everything random is seeded per (model, fold, epoch), so a resumed run redoes an interrupted epoch
+ * with the same batches and augmentations.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { RunStatus, TrainingEvent } from '../api/training.ts';
+import { augmentConfigOf } from './augment-presets.ts';
+import { applyAugment, sampleAugment } from '../data/augment.ts';
+import { sampleEpoch, sampleEpochPerClass } from '../data/sampler.ts';
+import { SliceImages } from '../data/slice-images.ts';
+import { CancelledError } from '../jobs/progress.ts';
+import { METRIC_LABELS, sigmoid, weightedLogLoss } from '../metrics/log-loss.ts';
+import { BASE_ARCHS, type BaseCnnArch } from '../models/base-cnn-presets.ts';
+import { buildBaseCnn, isNoDecay, paramGroupOf } from '../models/base-cnn.ts';
+import { BertAdam } from '../nn/bert-adam.ts';
+import { CLASS_WEIGHTS, lossFunction } from '../nn/losses.ts';
+import { lrMultiplier } from '../nn/lr-schedule.ts';
+import { loadModel, saveModel } from '../nn/model-io.ts';
+import { createRng } from '../synth/random.ts';
+import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
+import { ensureFolds } from './ensure-folds.ts';
+import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
+
+export const BASE_STAGE = 'base';
+
+export interface BaseRunConfig {
+  preset: string;
+  presetVersion: number;
+  model: BaseModelPreset;
+  fold: number;
+  folds: FoldSpec;
+  epochs: number;
+}
+
+export interface TrainBaseOptions {
+  ws: Workspace;
+  preset: Preset;
+  model: BaseModelPreset;
+  fold: number;
+  folds: FoldSpec;
+  /** Overrides the preset's epochs. */
+  epochs?: number;
+  backend: string;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+}
+
+export interface TrainBaseResult {
+  runId: string;
+  modelId: string;
+  status: RunStatus;
+  metrics: Record<string, unknown>;
+}
+
+export function baseModelId(modelName: string, folds: FoldSpec, fold: number): string {
+  return `${modelName}.k${folds.k}.f${fold}`;
+}
+
+export function runDirOf(ws: Workspace, runId: string): string {
+  return path.join(ws.dir, 'runs', runId);
+}
+
+export function modelDirOf(ws: Workspace, modelId: string): string {
+  return path.join(ws.dir, 'models', modelId);
+}
+
+function newRunId(name: string, fold: number): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${t}-${name}-f${fold}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Sha-256 of the training data (image ids and labels), recorded with the model. */
+function fingerprint(images: readonly LabeledImage[]): string {
+  const h = createHash('sha256');
+  for (const im of images) h.update(`${im.imageId}:${im.labels.join('')}\n`);
+  return h.digest('hex').slice(0, 16);
+}
+
+interface FoldData {
+  train: LabeledImage[];
+  val: LabeledImage[];
+  trainLabels: Uint8Array;
+  valLabels: Uint8Array;
+}
+
+function splitFold(ws: Workspace, folds: FoldSpec, fold: number): FoldData {
+  const images = labeledImages(ws);
+  if (images.length === 0) throw new Error(`workspace ${ws.dir} has no labelled images: import labels first (ich labels import)`);
+  const assign = ensureFolds(ws, folds, images.map((im) => im.patientId));
+  if (!(fold >= 0 && fold < folds.k)) throw new Error(`fold ${fold} is outside 0..${folds.k - 1}`);
+  const train = images.filter((im) => assign.get(im.patientId) !== fold);
+  const val = images.filter((im) => assign.get(im.patientId) === fold);
+  if (train.length === 0 || val.length === 0) throw new Error(`fold ${fold} of ${folds.k}: ${train.length} training and ${val.length} validation images; need patients on both sides`);
+  const pack = (list: LabeledImage[]): Uint8Array => {
+    const out = new Uint8Array(list.length * 6);
+    list.forEach((im, i) => out.set(im.labels, i * 6));
+    return out;
+  };
+  return { train, val, trainLabels: pack(train), valLabels: pack(val) };
+}
+
+function epochOrder(model: BaseModelPreset, labels: Uint8Array, seedKey: string, epoch: number): Int32Array {
+  const rng = createRng(`${seedKey}:sample:${epoch}`);
+  const s = model.sampler;
+  return s.perClassRepeats ? sampleEpochPerClass(labels, s.negativeFraction, s.perClassRepeats, rng) : sampleEpoch(labels, s.negativeFraction, rng);
+}
+
+function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelPreset): { compiled: tf.LayersModel; optimizer: BertAdam; varNames: string[] } {
+  // A twin of the model (same layers, so the same weights) carries the optimizer; the model itself stays
+  // uncompiled so its saved files hold no optimizer config that another process could not rebuild.
+  const compiled = tf.model({ inputs: trainModel.inputs, outputs: trainModel.outputs });
+  const optimizer = new BertAdam((name) => {
+    const group = paramGroupOf(arch, name);
+    const lr = m.optimizer.lr[group];
+    if (lr === undefined) throw new Error(`preset model ${m.name}: no learning rate for parameter group "${group}" (weight ${name})`);
+    return { lr, weightDecay: isNoDecay(name) ? 0 : m.optimizer.weightDecay };
+  }, { maxGradNorm: m.optimizer.maxGradNorm });
+  compiled.compile({ optimizer, loss: lossFunction(m.loss) });
+  return { compiled, optimizer, varNames: trainModel.trainableWeights.map((w) => w.name) };
+}
+
+/** Logits of the validation images (eval mode, no augmentation), as probabilities N x 6. */
+async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage[], source: SliceImages, batchSize: number, signal?: AbortSignal): Promise<Float32Array> {
+  const size = source.size;
+  const out = new Float32Array(images.length * 6);
+  for (let at = 0; at < images.length; at += batchSize) {
+    if (signal?.aborted) throw new CancelledError('training');
+    const chunk = images.slice(at, at + batchSize);
+    const x = new Float32Array(chunk.length * size * size);
+    for (let i = 0; i < chunk.length; i++) x.set(await source.get(chunk[i]!), i * size * size);
+    const logits = tf.tidy(() => model.predict(tf.tensor4d(x, [chunk.length, size, size, 1])) as tf.Tensor);
+    const v = await logits.data();
+    logits.dispose();
+    for (let i = 0; i < v.length; i++) out[at * 6 + i] = sigmoid(v[i]!);
+  }
+  return out;
+}
+
+/** The seed's my_loss (mean over N x 6 of w_k BCE) from probabilities. */
+function myLoss(probs: Float32Array, labels: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
+    const y = labels[i]!;
+    s += CLASS_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+  }
+  return s / probs.length;
+}
+
+/** Starts a new run, or continues `resumeRunId` from its last checkpoint. */
+export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): Promise<TrainBaseResult> {
+  const { ws, preset, model: m, fold, folds } = opts;
+  const emit = opts.onEvent ?? (() => {});
+  const arch = BASE_ARCHS[m.arch];
+  if (!arch) throw new Error(`unknown arch ${m.arch}`);
+  const epochs = opts.epochs ?? m.epochs;
+  const config: BaseRunConfig = { preset: preset.name, presetVersion: preset.version, model: m, fold, folds, epochs };
+
+  let runId: string;
+  if (resumeRunId) {
+    const run = getRun(ws, resumeRunId);
+    if (!run) throw new Error(`no run ${resumeRunId} in ${ws.dir}`);
+    if (run.status === 'done') throw new Error(`run ${resumeRunId} is already done`);
+    if (run.status === 'running') throw new Error(`run ${resumeRunId} is running in process ${run.pid}`);
+    runId = resumeRunId;
+    updateRun(ws, runId, { status: 'running', error: null, claim: true });
+  } else {
+    runId = newRunId(m.name, fold);
+    createRun(ws, { id: runId, stage: BASE_STAGE, preset: preset.name, modelName: m.name, fold, nFolds: folds.k, config });
+  }
+  const runDir = runDirOf(ws, runId);
+  await mkdir(runDir, { recursive: true });
+  const logFile = path.join(runDir, 'log.jsonl');
+  const record = (e: TrainingEvent): void => {
+    emit(e);
+    if (e.type !== 'batch' || e.batch === e.batches || e.batch % 20 === 0) void appendFile(logFile, JSON.stringify({ t: Date.now(), ...e }) + '\n');
+  };
+
+  const built = buildBaseCnn(arch, m.imageSize);
+  const { compiled, optimizer, varNames } = compileFor(built.trainModel, arch, m);
+  try {
+    const data = splitFold(ws, folds, fold);
+    const seedKey = `${m.name}:k${folds.k}:f${fold}`;
+    const images = new SliceImages(m.imageSize, 1 << 30, (line) => record({ type: 'message', runId, level: 'warn', text: line }));
+    const perEpoch = epochOrder(m, data.trainLabels, seedKey, 0).length;
+    const batchesPerEpoch = Math.ceil(perEpoch / m.batchSize);
+    const tTotal = epochs * batchesPerEpoch;
+    const cycles = m.cycles ?? epochs;
+
+    let startEpoch = 0;
+    let step = 0;
+    let history: EpochRecord[] = [];
+    const done = await listCheckpoints(runDir);
+    if (resumeRunId && done.length > 0) {
+      const last = done[done.length - 1]!;
+      const ck = await readCheckpoint(runDir, last);
+      built.trainModel.setWeights(ck.model.getWeights());
+      ck.model.dispose();
+      if (ck.state.varNames.length !== varNames.length) throw new Error(`checkpoint ${ck.dir} has ${ck.state.varNames.length} variables, the model ${varNames.length}`);
+      optimizer.importMoments(varNames, ck.moments, ck.state.iterations);
+      startEpoch = ck.state.epoch;
+      step = ck.state.step;
+      history = ck.state.history;
+      record({ type: 'message', runId, level: 'info', text: `resuming ${runId} after epoch ${startEpoch} of ${epochs}` });
+    } else if (m.initFrom) {
+      const fromId = baseModelId(m.initFrom, folds, fold);
+      if (!getModel(ws, fromId)) throw new Error(`model ${m.name} starts from ${fromId}, which is not trained yet`);
+      const { model: init } = await loadModel(modelDirOf(ws, fromId));
+      built.trainModel.setWeights(init.getWeights());
+      init.dispose();
+    }
+
+    const size = m.imageSize;
+    const augCfg = augmentConfigOf(m.augment);
+    const x = new Float32Array(m.batchSize * size * size);
+    const y = new Float32Array(m.batchSize * 6);
+    const started = performance.now();
+    let stepsThisProcess = 0;
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      const t0 = performance.now();
+      const order = epochOrder(m, data.trainLabels, seedKey, epoch);
+      const augRng = createRng(`${seedKey}:augment:${epoch}`);
+      let lossSum = 0;
+      let lossN = 0;
+      let lr = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        if (opts.signal?.aborted) throw new CancelledError('training');
+        const idx = order.subarray(b * m.batchSize, Math.min(order.length, (b + 1) * m.batchSize));
+        const n = idx.length;
+        for (let i = 0; i < n; i++) {
+          const im = data.train[idx[i]!]!;
+          const src = await images.get(im);
+          const dst = x.subarray(i * size * size, (i + 1) * size * size);
+          if (augCfg) applyAugment(src, size, sampleAugment(augCfg, augRng), dst);
+          else dst.set(src);
+          y.set(im.labels, i * 6);
+        }
+        const mult = lrMultiplier(step, tTotal, { cycles, tau: m.schedule.tau, warmup: m.schedule.warmup });
+        optimizer.multiplier = mult;
+        lr = mult * Math.max(...Object.values(m.optimizer.lr));
+        const xt = tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1]);
+        const yt = tf.tensor2d(y.subarray(0, n * 6), [n, 6]);
+        const loss = (await compiled.trainOnBatch(xt, yt)) as number;
+        tf.dispose([xt, yt]);
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
+        lossSum += loss * n;
+        lossN += n;
+        step++;
+        stepsThisProcess++;
+        const elapsed = (performance.now() - started) / 1000;
+        const perStep = elapsed / stepsThisProcess;
+        record({
+          type: 'batch', runId, stage: BASE_STAGE, model: m.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches: batchesPerEpoch,
+          loss, lr, imagesPerSec: (stepsThisProcess * m.batchSize) / Math.max(elapsed, 1e-9), etaSec: perStep * (tTotal - step), backend: opts.backend,
+        });
+      }
+      const probs = await predictProbs(built.trainModel, data.val, images, m.features?.batchSize ?? 64, opts.signal);
+      const metric = weightedLogLoss(probs, data.valLabels);
+      const rec: EpochRecord = {
+        epoch: epoch + 1, trainLoss: lossSum / Math.max(lossN, 1), valLoss: myLoss(probs, data.valLabels), valMetric: metric.loss,
+        perClass: metric.perClass, seconds: (performance.now() - t0) / 1000, lr,
+      };
+      history.push(rec);
+      record({ type: 'epoch', runId, stage: BASE_STAGE, model: m.name, fold, epochs, ...rec });
+      await writeCheckpoint(runDir, built.trainModel, optimizer.exportMoments(varNames), { epoch: epoch + 1, step, iterations: optimizer.iterations, history, varNames }, { runId, epoch: epoch + 1 });
+      const best = history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
+      await pruneCheckpoints(runDir, new Set([epoch + 1, best.epoch]));
+      updateRun(ws, runId, { metrics: summarize(history, m.keep) });
+    }
+
+    // Keep the best or the last epoch as the model, as the preset says.
+    const chosen = m.keep === 'best' ? history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a)) : history[history.length - 1]!;
+    const ck = await readCheckpoint(runDir, chosen.epoch);
+    const modelId = baseModelId(m.name, folds, fold);
+    const metrics = summarize(history, m.keep);
+    const meta = {
+      modelId, stage: BASE_STAGE, preset: preset.name, presetVersion: preset.version, modelName: m.name, arch: m.arch, archConfig: arch,
+      imageSize: m.imageSize, labels: [...METRIC_LABELS], windows: arch.windows, fold, nFolds: folds.k, foldSeed: folds.seed,
+      featureSize: built.featureSize, keep: m.keep, epoch: chosen.epoch, epochs, metrics, runId, backend: opts.backend,
+      trainedAt: new Date().toISOString(), trainImages: data.train.length, valImages: data.val.length,
+      dataFingerprint: fingerprint([...data.train, ...data.val]), features: m.features ?? null,
+    };
+    await saveModel(ck.model, modelDirOf(ws, modelId), meta);
+    ck.model.dispose();
+    upsertModel(ws, { id: modelId, stage: BASE_STAGE, modelName: m.name, fold, nFolds: folds.k, runId, featureSize: built.featureSize, metrics });
+    updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
+    return { runId, modelId, status: 'done', metrics };
+  } catch (err) {
+    const cancelled = err instanceof CancelledError;
+    updateRun(ws, runId, { status: cancelled ? 'cancelled' : 'failed', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? null });
+    throw err;
+  } finally {
+    optimizer.dispose();
+    built.trainModel.dispose();
+  }
+}
+
+function summarize(history: readonly EpochRecord[], keep: 'best' | 'last'): Record<string, unknown> {
+  if (history.length === 0) return {};
+  const best = history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
+  const last = history[history.length - 1]!;
+  const chosen = keep === 'best' ? best : last;
+  return {
+    valMetric: chosen.valMetric, valLoss: chosen.valLoss, epoch: chosen.epoch, bestEpoch: best.epoch,
+    epochsDone: history.length, curve: history.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
+  };
+}

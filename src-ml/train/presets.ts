@@ -1,0 +1,134 @@
+/**
+ * Presets: every hyper-parameter of a pipeline run, as versioned JSON in src-ml/presets/ (`tiny` for
+ * CPU demos and tests, `rsna` for the seed's settings on a GPU). Loaded and checked here, so a typo in
+ * a preset fails at once with the field named, not hours into a run.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BASE_ARCHS } from '../models/base-cnn-presets.ts';
+import type { LossName } from '../nn/losses.ts';
+
+export const PRESET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'presets');
+export const PRESET_NAMES = ['tiny', 'rsna'] as const;
+
+export type AugmentName = 'se' | 'se-shift20' | 'densenet' | 'none';
+export type TtaAugmentName = 'se-tta' | 'se-tta-mild' | 'none';
+
+export interface FoldSpec {
+  k: number;
+  seed: number;
+}
+
+export interface BaseModelPreset {
+  name: string;
+  arch: string;
+  /** Start from this model's weights for the same fold (the seed's focal and DenseNet stage-2 runs). */
+  initFrom?: string;
+  folds?: FoldSpec;
+  imageSize: number;
+  epochs: number;
+  /** Schedule restarts over the run (default: epochs). */
+  cycles?: number;
+  batchSize: number;
+  sampler: { negativeFraction: number; perClassRepeats?: number[] };
+  loss: LossName;
+  augment: AugmentName;
+  keep: 'best' | 'last';
+  optimizer: { weightDecay: number; maxGradNorm: number; lr: Record<string, number> };
+  schedule: { tau: number; warmup: number };
+  features?: { trainCopies: number; testCopies: number; augment: TtaAugmentName; batchSize: number };
+  note?: string;
+}
+
+export interface Preset {
+  name: string;
+  version: number;
+  description: string;
+  folds: FoldSpec;
+  base: BaseModelPreset[];
+}
+
+function fail(where: string, what: string): never {
+  throw new Error(`preset ${where}: ${what}`);
+}
+
+function num(v: unknown, where: string, min: number, max = Infinity, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    fail(where, `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(where, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function checkFolds(f: unknown, where: string): FoldSpec {
+  const o = (f ?? {}) as Record<string, unknown>;
+  return { k: num(o.k, `${where}.k`, 2, 20, true), seed: num(o.seed, `${where}.seed`, 0, 2 ** 32, true) };
+}
+
+export function validatePreset(raw: unknown, source: string): Preset {
+  const p = (raw ?? {}) as Record<string, unknown>;
+  if (typeof p.name !== 'string' || !p.name) fail(source, 'name is missing');
+  const where = `${source}`;
+  num(p.version, `${where}.version`, 1, Infinity, true);
+  const folds = checkFolds(p.folds, `${where}.folds`);
+  if (!Array.isArray(p.base) || p.base.length === 0) fail(where, 'base must list at least one model');
+  const names = new Set<string>();
+  const base = (p.base as Record<string, unknown>[]).map((m, i) => {
+    const w = `${where}.base[${i}]`;
+    if (typeof m.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(m.name)) fail(w, `name must be [A-Za-z0-9_.-]+, got ${JSON.stringify(m.name)}`);
+    if (names.has(m.name)) fail(w, `duplicate model name ${m.name}`);
+    if (typeof m.arch !== 'string' || !(m.arch in BASE_ARCHS)) fail(w, `unknown arch ${JSON.stringify(m.arch)} (known: ${Object.keys(BASE_ARCHS).join(', ')})`);
+    if (m.initFrom !== undefined && (typeof m.initFrom !== 'string' || !names.has(m.initFrom))) fail(w, `initFrom must name an earlier model, got ${JSON.stringify(m.initFrom)}`);
+    names.add(m.name);
+    num(m.imageSize, `${w}.imageSize`, 32, 2048, true);
+    num(m.epochs, `${w}.epochs`, 1, 1000, true);
+    if (m.cycles !== undefined) num(m.cycles, `${w}.cycles`, 1, 1000, true);
+    num(m.batchSize, `${w}.batchSize`, 1, 4096, true);
+    const s = (m.sampler ?? {}) as Record<string, unknown>;
+    num(s.negativeFraction, `${w}.sampler.negativeFraction`, 0, 1);
+    if (s.perClassRepeats !== undefined && (!Array.isArray(s.perClassRepeats) || s.perClassRepeats.length !== 6)) fail(w, 'sampler.perClassRepeats must have 6 entries');
+    oneOf(m.loss, `${w}.loss`, ['bce', 'focal'] as const);
+    oneOf(m.augment, `${w}.augment`, ['se', 'se-shift20', 'densenet', 'none'] as const);
+    oneOf(m.keep, `${w}.keep`, ['best', 'last'] as const);
+    const o = (m.optimizer ?? {}) as Record<string, unknown>;
+    num(o.weightDecay, `${w}.optimizer.weightDecay`, 0, 1);
+    num(o.maxGradNorm, `${w}.optimizer.maxGradNorm`, 0);
+    if (typeof o.lr !== 'object' || o.lr === null) fail(w, 'optimizer.lr must map parameter groups to learning rates');
+    for (const [g, lr] of Object.entries(o.lr)) num(lr, `${w}.optimizer.lr.${g}`, 0, 10);
+    const sc = (m.schedule ?? {}) as Record<string, unknown>;
+    num(sc.tau, `${w}.schedule.tau`, 0, 100);
+    num(sc.warmup, `${w}.schedule.warmup`, 0, 0.5);
+    if (m.features !== undefined) {
+      const f = m.features as Record<string, unknown>;
+      num(f.trainCopies, `${w}.features.trainCopies`, 1, 64, true);
+      num(f.testCopies, `${w}.features.testCopies`, 1, 64, true);
+      oneOf(f.augment, `${w}.features.augment`, ['se-tta', 'se-tta-mild', 'none'] as const);
+      num(f.batchSize, `${w}.features.batchSize`, 1, 4096, true);
+    }
+    if (m.folds !== undefined) checkFolds(m.folds, `${w}.folds`);
+    return m as unknown as BaseModelPreset;
+  });
+  return { name: p.name as string, version: p.version as number, description: String(p.description ?? ''), folds, base };
+}
+
+/** A preset by name (tiny, rsna) or a path to a preset JSON file. */
+export function loadPreset(nameOrPath: string): Preset {
+  const file = (PRESET_NAMES as readonly string[]).includes(nameOrPath) ? path.join(PRESET_DIR, `${nameOrPath}.json`) : path.resolve(nameOrPath);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`preset ${file}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+  }
+  return validatePreset(raw, file);
+}
+
+/** The folds a model trains on: its own, or the preset's; `override` (the --folds flag) wins. */
+export function foldsOf(preset: Preset, model: BaseModelPreset, override?: FoldSpec): FoldSpec {
+  return override ?? model.folds ?? preset.folds;
+}
