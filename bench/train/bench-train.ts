@@ -18,26 +18,17 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-ml/nn/backend.ts';
-import { buildBenchCNN } from '../../src-ml/nn/bench-cnn.ts';
-import { buildBenchSeq } from '../../src-ml/nn/bench-seq.ts';
+import { BENCH_INFER_BATCH as INFER_BATCH, BENCH_WARMUP as WARMUP, benchModel, type BenchFigures } from '../../src-ml/nn/bench-measure.ts';
 
-const WARMUP = 2;
-const INFER_BATCH = 32;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-interface Figures {
-  trainStepMedianMs: number;
-  inferPerSec: number;
-}
-
-interface ModelResult extends Figures {
+interface ModelResult extends BenchFigures {
   backend: string;
   params: number;
   trainSteps: number;
   inferIters: number;
-  reference: Figures & { params: number; torch: string; threads: number };
+  reference: BenchFigures & { params: number; torch: string; threads: number };
   ratios: { trainStep: number; infer: number };
   loadAverage1m: { before: number; after: number };
 }
@@ -48,41 +39,6 @@ function arg(name: string, fallback: number): number {
   const v = Number(process.argv[i + 1]);
   if (!Number.isInteger(v) || v < 5) throw new Error(`${name} needs an integer >= 5`);
   return v;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function trainableParams(model: tf.LayersModel): number {
-  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
-}
-
-async function measure(
-  model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, xInfer: tf.Tensor, steps: number, inferIters: number,
-  progress: (line: string) => void, label: string,
-): Promise<Figures> {
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + steps; i++) {
-    const t0 = performance.now();
-    const loss = await model.trainOnBatch(x, y);
-    const ms = performance.now() - t0;
-    progress(`${label} train step ${i}${i < WARMUP ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms, loss ${Number(loss).toFixed(4)}`);
-    if (i >= WARMUP) times.push(ms);
-  }
-  const rates: number[] = [];
-  for (let i = 0; i < WARMUP + inferIters; i++) {
-    const t0 = performance.now();
-    const out = model.predict(xInfer) as tf.Tensor;
-    await out.data();
-    const s = (performance.now() - t0) / 1000;
-    out.dispose();
-    if (i >= WARMUP) rates.push(INFER_BATCH / s);
-  }
-  progress(`${label} inference: ${median(rates).toFixed(1)} /s`);
-  return { trainStepMedianMs: median(times), inferPerSec: median(rates) };
 }
 
 const json = process.argv.includes('--json');
@@ -98,25 +54,10 @@ if (loadBefore > 0.5) {
   progress(`warning: 1-min load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs before the run; other processes will distort both figures, PyTorch's most`);
 }
 const backend = await initBackend({ purpose: 'train' }, { log: json ? progress : undefined });
-const project: Record<string, Figures & { params: number; trainSteps: number }> = {};
-{
-  const model = buildBenchCNN();
-  const x = tf.randomUniform([16, 128, 128, 3], 0, 1, 'float32', 1);
-  const y = tf.cast(tf.greater(tf.randomUniform([16, 1], 0, 1, 'float32', 2), 0.5), 'float32');
-  const xi = tf.randomUniform([INFER_BATCH, 128, 128, 3], 0, 1, 'float32', 3);
-  project['BenchCNN'] = { params: trainableParams(model), trainSteps: cnnSteps, ...(await measure(model, x, y, xi, cnnSteps, inferIters, progress, 'BenchCNN')) };
-  model.dispose();
-  tf.dispose([x, y, xi]);
-}
-{
-  const model = buildBenchSeq();
-  const x = tf.randomUniform([32, 60, 256], 0, 1, 'float32', 4);
-  const y = tf.cast(tf.greater(tf.randomUniform([32, 60, 6], 0, 1, 'float32', 5), 0.5), 'float32');
-  const xi = tf.randomUniform([INFER_BATCH, 60, 256], 0, 1, 'float32', 6);
-  project['BenchSeq'] = { params: trainableParams(model), trainSteps: seqSteps, ...(await measure(model, x, y, xi, seqSteps, inferIters, progress, 'BenchSeq')) };
-  model.dispose();
-  tf.dispose([x, y, xi]);
-}
+const project: Record<string, BenchFigures & { params: number; trainSteps: number }> = {
+  BenchCNN: await benchModel('bench-cnn', { steps: cnnSteps, inferIters, progress }),
+  BenchSeq: await benchModel('bench-seq', { steps: seqSteps, inferIters, progress }),
+};
 
 progress('PyTorch reference running ...');
 const refOut = execFileSync(
@@ -130,7 +71,7 @@ const ref = JSON.parse(refOut.trim().split('\n').at(-1) ?? '{}') as Record<strin
 const results: Record<string, ModelResult> = {};
 for (const name of ['BenchCNN', 'BenchSeq']) {
   const p = project[name]!;
-  const r = ref[name] as Figures & { params: number };
+  const r = ref[name] as BenchFigures & { params: number };
   results[name] = {
     backend,
     params: p.params,

@@ -5,9 +5,10 @@ import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
 import { initBackend } from '../nn/backend.ts';
 import { BENCH_MODELS, benchModel, type BenchModelName } from '../nn/bench-measure.ts';
 import { extractFeatures } from '../predict/features.ts';
-import { getRun, listRuns } from '../store/training-store.ts';
+import { getModel, getRun, listRuns } from '../store/training-store.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { trainBase, type BaseRunConfig } from '../train/base-train.ts';
+import { baseOofReport } from '../train/oof.ts';
 import { foldsOf, loadPreset, type FoldSpec } from '../train/presets.ts';
 import { abortOnSigint, positiveInt } from './cli-helpers.ts';
 import { progressBar } from './progress-bar.ts';
@@ -54,33 +55,42 @@ export async function trainBaseCommand(flags: TrainBaseFlags): Promise<void> {
   const { signal, dispose } = abortOnSigint();
   const sink = eventSink(flags, 'train base');
   try {
-    const backend = await initBackend({ purpose: 'train' }, { log: (line) => process.stderr.write(`${line}\n`) });
+    // Everything the flags can get wrong is checked before the backend starts.
+    const backendLog = (line: string): void => {
+      process.stderr.write(`${line}\n`);
+    };
     if (flags.resume) {
       const run = getRun(ws, flags.resume);
       if (!run) throw new Error(`no run ${flags.resume} in ${ws.dir} (see ich runs)`);
       const cfg = run.config as unknown as BaseRunConfig;
       const preset = loadPreset(cfg.preset);
+      const backend = await initBackend({ purpose: 'train' }, { log: backendLog });
       const result = await trainBase({ ws, preset, model: cfg.model, fold: cfg.fold, folds: cfg.folds, epochs: cfg.epochs, backend, signal, onEvent: sink.onEvent }, flags.resume);
       sink.stop();
       process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
       return;
     }
     const preset = loadPreset(flags.preset);
-    const override: FoldSpec | undefined = flags.folds
-      ? { k: positiveInt(flags.folds, '--folds'), seed: DEFAULT_FOLD_SEEDS[positiveInt(flags.folds, '--folds') as 3 | 5] ?? preset.folds.seed }
-      : undefined;
+    const k = flags.folds ? positiveInt(flags.folds, '--folds') : undefined;
+    const override: FoldSpec | undefined = k ? { k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed } : undefined;
     const models = flags.model ? preset.base.filter((m) => m.name === flags.model) : preset.base;
     if (models.length === 0) throw new Error(`preset ${preset.name} has no base model ${flags.model} (has: ${preset.base.map((m) => m.name).join(', ')})`);
     const epochs = flags.epochs ? positiveInt(flags.epochs, '--epochs') : undefined;
-    for (const m of models) {
+    const plan = models.map((m) => {
       const folds = foldsOf(preset, m, override);
-      const foldList = flags.fold !== undefined ? [Number(flags.fold)] : Array.from({ length: folds.k }, (_, i) => i);
+      const fold = flags.fold !== undefined ? Number(flags.fold) : undefined;
+      if (fold !== undefined && !(Number.isInteger(fold) && fold >= 0 && fold < folds.k)) throw new Error(`--fold must be 0..${folds.k - 1}, got "${flags.fold}"`);
+      return { m, folds, foldList: fold !== undefined ? [fold] : Array.from({ length: folds.k }, (_, i) => i) };
+    });
+    const backend = await initBackend({ purpose: 'train' }, { log: backendLog });
+    for (const { m, folds, foldList } of plan) {
       for (const fold of foldList) {
-        if (!Number.isInteger(fold) || fold < 0 || fold >= folds.k) throw new Error(`--fold must be 0..${folds.k - 1}, got "${flags.fold}"`);
         const result = await trainBase({ ws, preset, model: m, fold, folds, ...(epochs ? { epochs } : {}), backend, signal, onEvent: sink.onEvent });
         sink.stop();
         process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
       }
+      const oof = await baseOofReport(ws, m.name, folds);
+      if (oof && oof.missingFolds.length === 0) process.stdout.write(`${JSON.stringify({ oof })}\n`);
     }
   } finally {
     sink.stop();
@@ -94,6 +104,7 @@ export async function featuresCommand(flags: { workspace?: string; model: string
   const { signal, dispose } = abortOnSigint();
   const sink = eventSink(flags, 'features');
   try {
+    if (!getModel(ws, flags.model)) throw new Error(`no model ${flags.model} in ${ws.dir} (see ich runs)`);
     await initBackend({ purpose: 'infer' }, { log: (line) => process.stderr.write(`${line}\n`) });
     const result = await extractFeatures({
       ws, modelId: flags.model, signal, onEvent: sink.onEvent,

@@ -7,7 +7,7 @@
  * with the same batches and augmentations.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, appendFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunStatus, TrainingEvent } from '../api/training.ts';
@@ -24,13 +24,18 @@ import { CLASS_WEIGHTS, lossFunction } from '../nn/losses.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { loadModel, saveModel } from '../nn/model-io.ts';
 import { createRng } from '../synth/random.ts';
+import { encodeNpy } from '../store/npy.ts';
+import { writeFileAtomic } from '../dicom/write.ts';
 import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
+import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 
 export const BASE_STAGE = 'base';
+export const VAL_PROBS_FILE = 'val_probs.npy';
+export const OOF_PROBS_FILE = 'oof_probs.npy';
+export const OOF_IDS_FILE = 'oof_ids.json';
 
 export interface BaseRunConfig {
   preset: string;
@@ -271,17 +276,18 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       };
       history.push(rec);
       record({ type: 'epoch', runId, stage: BASE_STAGE, model: m.name, fold, epochs, ...rec });
-      await writeCheckpoint(runDir, built.trainModel, optimizer.exportMoments(varNames), { epoch: epoch + 1, step, iterations: optimizer.iterations, history, varNames }, { runId, epoch: epoch + 1 });
+      await writeCheckpoint(runDir, built.trainModel, optimizer.exportMoments(varNames), { epoch: epoch + 1, step, iterations: optimizer.iterations, history, varNames },
+        { runId, epoch: epoch + 1 }, { [VAL_PROBS_FILE]: encodeNpy(probs, [data.val.length, 6]) });
       const best = history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
       await pruneCheckpoints(runDir, new Set([epoch + 1, best.epoch]));
-      updateRun(ws, runId, { metrics: summarize(history, m.keep) });
+      updateRun(ws, runId, { metrics: { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) } });
     }
 
     // Keep the best or the last epoch as the model, as the preset says.
     const chosen = m.keep === 'best' ? history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a)) : history[history.length - 1]!;
     const ck = await readCheckpoint(runDir, chosen.epoch);
     const modelId = baseModelId(m.name, folds, fold);
-    const metrics = summarize(history, m.keep);
+    const metrics = { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) };
     const meta = {
       modelId, stage: BASE_STAGE, preset: preset.name, presetVersion: preset.version, modelName: m.name, arch: m.arch, archConfig: arch,
       imageSize: m.imageSize, labels: [...METRIC_LABELS], windows: arch.windows, fold, nFolds: folds.k, foldSeed: folds.seed,
@@ -291,6 +297,9 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     };
     await saveModel(ck.model, modelDirOf(ws, modelId), meta);
     ck.model.dispose();
+    // Out-of-fold predictions of the kept epoch, for the OOF metric over all folds.
+    await copyFile(checkpointFile(runDir, chosen.epoch, VAL_PROBS_FILE), path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE));
+    writeFileAtomic(path.join(modelDirOf(ws, modelId), OOF_IDS_FILE), new TextEncoder().encode(JSON.stringify(data.val.map((im) => im.imageId))));
     upsertModel(ws, { id: modelId, stage: BASE_STAGE, modelName: m.name, fold, nFolds: folds.k, runId, featureSize: built.featureSize, metrics });
     updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
     return { runId, modelId, status: 'done', metrics };
@@ -302,6 +311,16 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     optimizer.dispose();
     built.trainModel.dispose();
   }
+}
+
+/** The metric of predicting the training folds' prevalence for every validation image. */
+export function prevalenceBaselineFor(trainLabels: Uint8Array, valLabels: Uint8Array): number {
+  const prev = new Float64Array(6);
+  const n = trainLabels.length / 6;
+  for (let i = 0; i < trainLabels.length; i++) prev[i % 6]! += trainLabels[i]! / n;
+  const probs = new Float64Array(valLabels.length);
+  for (let i = 0; i < probs.length; i++) probs[i] = prev[i % 6]!;
+  return weightedLogLoss(probs, valLabels).loss;
 }
 
 function summarize(history: readonly EpochRecord[], keep: 'best' | 'last'): Record<string, unknown> {

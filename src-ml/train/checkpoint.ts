@@ -55,7 +55,8 @@ async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-export async function writeCheckpoint(runDir: string, model: tf.LayersModel, moments: Float32Array[], state: CheckpointState, meta: object): Promise<string> {
+/** `extras`: more files for the checkpoint folder (the epoch's validation predictions). */
+export async function writeCheckpoint(runDir: string, model: tf.LayersModel, moments: Float32Array[], state: CheckpointState, meta: object, extras: Record<string, Uint8Array> = {}): Promise<string> {
   const root = path.join(runDir, CHECKPOINT_DIR);
   await mkdir(root, { recursive: true });
   const final = path.join(root, epochDirName(state.epoch));
@@ -72,6 +73,7 @@ export async function writeCheckpoint(runDir: string, model: tf.LayersModel, mom
     }
     await writeSynced(path.join(tmp, 'optimizer.bin'), new Uint8Array(buf.buffer));
     await writeSynced(path.join(tmp, 'state.json'), new TextEncoder().encode(JSON.stringify({ ...state, momentSizes: moments.map((m) => m.length) }, null, 1)));
+    for (const [name, bytes] of Object.entries(extras)) await writeSynced(path.join(tmp, name), bytes);
     await rm(final, { recursive: true, force: true });
     await rename(tmp, final);
   } catch (err) {
@@ -120,6 +122,10 @@ export async function pruneCheckpoints(runDir: string, keep: Set<number>): Promi
   for (const e of await listCheckpoints(runDir)) {
     if (!keep.has(e)) await rm(path.join(runDir, CHECKPOINT_DIR, epochDirName(e)), { recursive: true, force: true });
   }
+}
+
+export function checkpointFile(runDir: string, epoch: number, name: string): string {
+  return path.join(runDir, CHECKPOINT_DIR, epochDirName(epoch), name);
 }
 
 export function checkpointModelDir(runDir: string, epoch: number): string {

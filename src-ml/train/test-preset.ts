@@ -1,0 +1,13 @@
+// The tiny preset made smaller still for tests: 2 folds, 2 epochs, batch 16, few TTA copies.
+import { loadPreset, type Preset } from './presets.ts';
+
+export function testPreset(overrides: { epochs?: number; imageSize?: number } = {}): Preset {
+  const p = loadPreset('tiny');
+  const m = p.base[0]!;
+  return {
+    ...p,
+    name: 'tiny',
+    folds: { k: 2, seed: 8153 },
+    base: [{ ...m, epochs: overrides.epochs ?? 2, batchSize: 16, imageSize: overrides.imageSize ?? 64, features: { trainCopies: 2, testCopies: 3, augment: 'se-tta', batchSize: 32 } }],
+  };
+}
