@@ -1,6 +1,14 @@
 // Preset augmentation names -> the seed's augmentation settings (seed spec section 2).
-import { DENSENET_TRAIN_AUG, SE_TRAIN_AUG, SE_TRAIN_AUG_SHIFT20, SE_TTA_AUG, SE_TTA_AUG_MILD, type AugmentConfig } from '../data/augment.ts';
+import {
+  DENSENET_TRAIN_AUG, SE_TRAIN_AUG, SE_TRAIN_AUG_SHIFT20, SE_TTA_AUG, SE_TTA_AUG_MILD, type AugmentConfig } from '../data/augment.ts';
 import type { AugmentName, TtaAugmentName } from './presets.ts';
+
+/**
+ * A milder augmentation for the tiny preset: small models trained from scratch on a few thousand
+ * synthetic slices did not learn under the seed's strong augmentation (tuned for ImageNet-pretrained
+ * nets on 670k images), in particular the +-15 HU intensity offset, which is as large as the lesion contrast.
+ */
+export const LIGHT_AUG: AugmentConfig = { intensity: 0, flip: true, rotate: 10, shift: 3, zoom: [0.1, 0.1] };
 
 export function augmentConfigOf(name: AugmentName | TtaAugmentName): AugmentConfig | null {
   switch (name) {
@@ -10,6 +18,8 @@ export function augmentConfigOf(name: AugmentName | TtaAugmentName): AugmentConf
       return SE_TRAIN_AUG_SHIFT20;
     case 'densenet':
       return DENSENET_TRAIN_AUG;
+    case 'light':
+      return LIGHT_AUG;
     case 'se-tta':
       return SE_TTA_AUG;
     case 'se-tta-mild':

@@ -12,7 +12,7 @@ import type { LossName } from '../nn/losses.ts';
 export const PRESET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'presets');
 export const PRESET_NAMES = ['tiny', 'rsna'] as const;
 
-export type AugmentName = 'se' | 'se-shift20' | 'densenet' | 'none';
+export type AugmentName = 'se' | 'se-shift20' | 'densenet' | 'light' | 'none';
 export type TtaAugmentName = 'se-tta' | 'se-tta-mild' | 'none';
 
 export interface FoldSpec {
@@ -93,7 +93,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
     num(s.negativeFraction, `${w}.sampler.negativeFraction`, 0, 1);
     if (s.perClassRepeats !== undefined && (!Array.isArray(s.perClassRepeats) || s.perClassRepeats.length !== 6)) fail(w, 'sampler.perClassRepeats must have 6 entries');
     oneOf(m.loss, `${w}.loss`, ['bce', 'focal'] as const);
-    oneOf(m.augment, `${w}.augment`, ['se', 'se-shift20', 'densenet', 'none'] as const);
+    oneOf(m.augment, `${w}.augment`, ['se', 'se-shift20', 'densenet', 'light', 'none'] as const);
     oneOf(m.keep, `${w}.keep`, ['best', 'last'] as const);
     const o = (m.optimizer ?? {}) as Record<string, unknown>;
     num(o.weightDecay, `${w}.optimizer.weightDecay`, 0, 1);
