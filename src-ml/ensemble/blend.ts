@@ -152,7 +152,12 @@ function minimiseEdge(obj: Objective, p: [number, number], d: [number, number]):
     if (hi - lo <= 1e-15) break;
     let next = s.h > 0 ? t - s.g / s.h : NaN;
     if (!(next > lo && next < hi)) next = (lo + hi) / 2;
-    if (Math.abs(next - t) <= 1e-16) break;
+    if (Math.abs(next - t) <= 1e-13) {
+      t = next;
+      const last = obj.value(p[0] + t * d[0], p[1] + t * d[1]);
+      if (last < best.f) best = { t, f: last };
+      break;
+    }
     t = next;
   }
   const fEnds = [{ t: lo, f: obj.value(p[0] + lo * d[0], p[1] + lo * d[1]) }, { t: hi, f: obj.value(p[0] + hi * d[0], p[1] + hi * d[1]) }];
@@ -207,7 +212,12 @@ export function solveTwoWeight(a: Float64Array, b: Float64Array, y: Uint8Array, 
   const obj = makeObjective(a, b, y, w);
   const candidates: { x: [number, number]; f: number }[] = [];
   const interior = unconstrainedNewton(obj, [0.495, 0.495]);
-  if (interior && feasible(interior[0], interior[1])) candidates.push({ x: interior, f: obj.value(interior[0], interior[1]) });
+  if (interior && feasible(interior[0], interior[1])) {
+    // A stationary point inside the polygon is the minimum (convex objective): the edges cannot do better.
+    const e = obj.full(interior[0], interior[1]);
+    if (Math.hypot(e.g1, e.g2) <= 1e-9 * Math.max(1, Math.abs(e.f))) return { x: interior, loss: e.f };
+    candidates.push({ x: interior, f: e.f });
+  }
   for (let k = 0; k < CORNERS.length; k++) {
     const p = CORNERS[k]!;
     const q = CORNERS[(k + 1) % CORNERS.length]!;
