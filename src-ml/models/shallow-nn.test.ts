@@ -150,6 +150,10 @@ describe('shallow NN', () => {
     const xs = inputs(2, 21);
     const y = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([2, 60, 6], 0, 1, 'float32', 9), 0.5), 'float32'));
     await model.trainOnBatch(xs, y);
+    // float32 codes train too
+    const asFloat = tf.cast(xs[2]!, 'float32');
+    expect(Number.isFinite(Number(await model.trainOnBatch([xs[0]!, xs[1]!, asFloat], y)))).toBe(true);
+    asFloat.dispose();
     const before = predict(model, xs);
     const dir = path.join(root, 'shallow');
     await saveModel(model, dir, { kind: 'shallow-nn' });
