@@ -4,6 +4,7 @@ import { errorMessage } from '../dicom/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
+import { registerMetricCommand } from './metric-command.ts';
 import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
 
@@ -107,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--workspace <dir>', 'workspace folder')
     .option('--json', 'print [{"id","stage","preset","fold","status","metrics",...}]')
     .action(runsCommand);
+
+  registerMetricCommand(program);
 
   const bench = program.command('bench').description('benchmarks of the engine');
   bench.command('train')

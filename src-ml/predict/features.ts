@@ -26,6 +26,8 @@ import { augmentConfigOf } from '../train/augment-presets.ts';
 import type { TtaAugmentName } from '../train/presets.ts';
 
 export const CHUNK_IMAGES = 256;
+/** HU of the padding image whose features stand for "no slice" (raw 0 with the usual -1024 intercept). */
+export const BLACK_HU = -1024;
 
 export interface ExtractFeaturesOptions {
   ws: Workspace;
@@ -149,6 +151,11 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
       await writeNpyPartsAtomic(path.join(dir, `${split.name}.npy`), [rows, featureSize], readParts(featureParts));
       await writeNpyPartsAtomic(path.join(dir, `${split.name}_logits.npy`), [rows, 6], readParts(logitParts));
     }
+    // The shallow NN pads series with the features of an all-black image (the seed used a real one).
+    const blackImage = new Float32Array(meta.imageSize * meta.imageSize).fill(BLACK_HU);
+    const black = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, meta.imageSize, meta.imageSize, 1])) as tf.Tensor[])[0]!);
+    await writeNpyAtomic(path.join(dir, 'black.npy'), (await black.data()) as Float32Array, [1, featureSize]);
+    black.dispose();
     const ids = {
       modelId, featureSize, layout: 'image-major: rows copies*i .. copies*i+copies-1 are image i',
       train: { copies: trainCopies, ids: splits[0]!.refs.map((r) => r.imageId) },

@@ -3,3 +3,4 @@
 import './windowing.ts';
 import './channel-group-max-pool.ts';
 import './grouped-conv2d.ts';
+import '../../models/shallow-nn.ts';
