@@ -158,4 +158,32 @@ ${metadataDdl},
     created_at TEXT NOT NULL
   );
   `,
+  // 3: per-image sample weights, per-slice predictions (ensembles and their members), fitted ensembles.
+  `
+  CREATE TABLE sample_weights (
+    image_id TEXT PRIMARY KEY,
+    weight REAL NOT NULL
+  );
+  CREATE TABLE predictions (
+    image_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('ensemble', 'member')),
+    oof INTEGER NOT NULL,
+    p_epidural REAL NOT NULL,
+    p_intraparenchymal REAL NOT NULL,
+    p_intraventricular REAL NOT NULL,
+    p_subarachnoid REAL NOT NULL,
+    p_subdural REAL NOT NULL,
+    p_any REAL NOT NULL,
+    bounded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (image_id, source)
+  );
+  CREATE INDEX predictions_source ON predictions(source);
+  CREATE TABLE ensembles (
+    name TEXT PRIMARY KEY,
+    fit_json TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -185,3 +185,19 @@ export function upsertFeatureSet(ws: Workspace, f: FeatureSetRecord): void {
   ws.db.prepare(`INSERT OR REPLACE INTO feature_sets (model_id, dir, train_images, test_images, train_copies, test_copies, feature_size, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(f.modelId, f.dir, f.trainImages, f.testImages, f.trainCopies, f.testCopies, f.featureSize, new Date().toISOString());
 }
+
+// ---- sample weights ----
+
+/** Replaces the stored per-image sample weights (seed spec section 5). */
+export function saveSampleWeights(ws: Workspace, weights: ReadonlyMap<string, number>): void {
+  const ins = ws.db.prepare('INSERT INTO sample_weights (image_id, weight) VALUES (?, ?)');
+  ws.transaction(() => {
+    ws.db.exec('DELETE FROM sample_weights');
+    for (const [id, w] of weights) ins.run(id, w);
+  });
+}
+
+export function loadSampleWeights(ws: Workspace): Map<string, number> {
+  const rows = ws.db.prepare('SELECT image_id, weight FROM sample_weights').all() as { image_id: string; weight: number }[];
+  return new Map(rows.map((r) => [r.image_id, r.weight]));
+}

@@ -41,12 +41,45 @@ export interface BaseModelPreset {
   note?: string;
 }
 
+/** Pooled-Res (seed spec section 4). */
+export interface PooledResPreset {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  /** Schedule restarts over all epochs (the seed: 2), envelope tau and warmup as in the base schedule. */
+  cycles: number;
+  tau: number;
+  warmup: number;
+  /** Average the parameters of the best N epochs (the seed: 3; 1 = keep the best). */
+  bestAverage: number;
+  trainCopies: number;
+  valCopies: number;
+  oofPasses: number;
+  testCopies: number;
+  testPasses: number;
+}
+
+/** The shallow NN (seed spec section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
+export interface ShallowPreset {
+  batchSize: number;
+  betas: [number, number];
+  /** Coupled L2 weight decay, as torch.optim.Adam's weight_decay. */
+  weightDecay: number;
+  lrSteps: [number, number][];
+  passes: number;
+  weighted: { lrSteps: [number, number][] };
+}
+
 export interface Preset {
   name: string;
   version: number;
   description: string;
   folds: FoldSpec;
   base: BaseModelPreset[];
+  pooledRes: PooledResPreset;
+  shallow: ShallowPreset;
 }
 
 function fail(where: string, what: string): never {
@@ -113,7 +146,30 @@ export function validatePreset(raw: unknown, source: string): Preset {
     if (m.folds !== undefined) checkFolds(m.folds, `${w}.folds`);
     return m as unknown as BaseModelPreset;
   });
-  return { name: p.name as string, version: p.version as number, description: String(p.description ?? ''), folds, base };
+  const pr = (p.pooledRes ?? {}) as Record<string, unknown>;
+  for (const key of ['epochs', 'batchSize', 'cycles', 'bestAverage', 'trainCopies', 'valCopies', 'oofPasses', 'testCopies', 'testPasses']) {
+    num(pr[key], `${where}.pooledRes.${key}`, 1, 100000, true);
+  }
+  for (const key of ['lr', 'weightDecay', 'maxGradNorm', 'tau', 'warmup']) num(pr[key], `${where}.pooledRes.${key}`, 0, 100);
+  const sh = (p.shallow ?? {}) as Record<string, unknown>;
+  num(sh.batchSize, `${where}.shallow.batchSize`, 1, 4096, true);
+  num(sh.passes, `${where}.shallow.passes`, 1, 1000, true);
+  num(sh.weightDecay, `${where}.shallow.weightDecay`, 0, 1);
+  const steps = (v: unknown, w: string): void => {
+    if (!Array.isArray(v) || v.length === 0) fail(w, 'expected a list of [learning rate, epochs]');
+    v.forEach((st: unknown, i) => {
+      if (!Array.isArray(st) || st.length !== 2) fail(`${w}[${i}]`, 'expected [learning rate, epochs]');
+      num(st[0], `${w}[${i}][0]`, 0, 10);
+      num(st[1], `${w}[${i}][1]`, 1, 1000, true);
+    });
+  };
+  steps(sh.lrSteps, `${where}.shallow.lrSteps`);
+  steps((sh.weighted as Record<string, unknown> | undefined)?.lrSteps, `${where}.shallow.weighted.lrSteps`);
+  if (!Array.isArray(sh.betas) || sh.betas.length !== 2) fail(`${where}.shallow.betas`, 'expected [beta1, beta2]');
+  return {
+    name: p.name as string, version: p.version as number, description: String(p.description ?? ''), folds, base,
+    pooledRes: pr as unknown as PooledResPreset, shallow: sh as unknown as ShallowPreset,
+  };
 }
 
 /** A preset by name (tiny, rsna) or a path to a preset JSON file. */
