@@ -1,0 +1,95 @@
+/**
+ * Pooled-Res inference (seed spec section 4, "Inference and outputs for ensembling"): one series ->
+ * per-slice probabilities [n, 6] (project label order, any last). Each pass draws `copies` random TTA
+ * copies per slice (the seed: 3 of 4 for OOF, 4 of 8 for test), applies sigmoid to the logits, and the
+ * passes are averaged (sigmoid first, then the mean, as Zahar's ensembling does). Series longer than the
+ * model's 60 rows go through sliding windows; overlapping windows' probabilities are averaged per slice.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
+import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
+import { loadModel } from '../nn/model-io.ts';
+import type { Rng } from '../synth/random.ts';
+
+export const POOLED_RES_STAGE = 'pooled-res';
+/** Samples (series windows x passes) per predict call. */
+export const PREDICT_BATCH = 32;
+
+/** Logits [B, 60, 6] of stacked samples x ([B, 60, copies, F] row-major), as one Float32Array. */
+export function predictLogits(model: tf.LayersModel, x: Float32Array, batch: number, copies: number, featureSize: number): Float32Array {
+  return tf.tidy(() => {
+    const out = model.predict(tf.tensor4d(x, [batch, LAYOUT_SLICES, copies, featureSize])) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}
+
+function sigmoidInPlace(v: Float32Array): Float32Array {
+  for (let i = 0; i < v.length; i++) v[i] = 1 / (1 + Math.exp(-v[i]!));
+  return v;
+}
+
+/**
+ * Mean over `passes` of per-slice probabilities; pick 'fixed' = copies 0..copies-1 in order (validation,
+ * one pass makes sense), an Rng = random copies per slice, drawn pass by pass, window by window, slice by
+ * slice (so the same seed gives the same result).
+ */
+export function predictSeriesProbs(
+  model: tf.LayersModel, features: Float32Array, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  copies: number, passes: number, pick: 'fixed' | Rng,
+): Float32Array {
+  const n = sliceRows.length;
+  if (n < 1) throw new Error('predictPooledResSeries: a series needs at least one slice');
+  if (!Number.isInteger(passes) || passes < 1) throw new Error(`predictPooledResSeries: passes must be a positive integer, got ${passes}`);
+  const windows = slidingWindows(n);
+  const sampleSize = LAYOUT_SLICES * copies * featureSize;
+  const sum = new Float64Array(n * LABELS_PER_IMAGE);
+  // Samples in (pass, window) order, predicted in chunks of PREDICT_BATCH.
+  const total = passes * windows.length;
+  const windowProbs: Float32Array[] = [];
+  const flushPass = (): void => {
+    const merged = mergeWindowPredictions(n, windows, windowProbs);
+    for (let i = 0; i < merged.length; i++) sum[i] = sum[i]! + merged[i]!;
+    windowProbs.length = 0;
+  };
+  for (let at = 0; at < total; at += PREDICT_BATCH) {
+    const b = Math.min(PREDICT_BATCH, total - at);
+    const x = new Float32Array(b * sampleSize);
+    const lengths: number[] = [];
+    for (let j = 0; j < b; j++) {
+      const w = windows[(at + j) % windows.length]!;
+      const rows = sliceRows.slice(w.start, w.start + w.length);
+      x.set(pooledResSample(features, featureSize, copiesPerImage, rows, copies, pick).x, j * sampleSize);
+      lengths.push(w.length);
+    }
+    const logits = predictLogits(model, x, b, copies, featureSize);
+    for (let j = 0; j < b; j++) {
+      const per = LAYOUT_SLICES * LABELS_PER_IMAGE;
+      windowProbs.push(sigmoidInPlace(logits.slice(j * per, j * per + lengths[j]! * LABELS_PER_IMAGE)));
+      if (windowProbs.length === windows.length) flushPass();
+    }
+  }
+  const out = new Float32Array(n * LABELS_PER_IMAGE);
+  for (let i = 0; i < out.length; i++) out[i] = sum[i]! / passes;
+  return out;
+}
+
+/**
+ * Probabilities [n, 6] for one series: mean over `passes` of sigmoid(logits), each pass with `copies`
+ * random TTA copies per slice drawn from copiesPerImage (sliding windows beyond 60 slices).
+ */
+export function predictPooledResSeries(
+  model: tf.LayersModel, features: Float32Array, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  copies: number, passes: number, rng: Rng,
+): Float32Array {
+  return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
+}
+
+/** A Pooled-Res model saved by trainPooledRes (for inference; re-compile it to train). */
+export async function loadPooledRes(modelDir: string): Promise<{ model: tf.LayersModel; meta: Record<string, unknown> }> {
+  const { model, meta } = await loadModel<Record<string, unknown>>(modelDir);
+  if (meta.stage !== POOLED_RES_STAGE) {
+    model.dispose();
+    throw new Error(`${modelDir} holds a ${JSON.stringify(meta.stage)} model, not a ${POOLED_RES_STAGE} one`);
+  }
+  return { model, meta };
+}
