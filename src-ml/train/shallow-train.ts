@@ -1,0 +1,378 @@
+/**
+ * Zahar's shallow NN stage (seed spec section 5), one run per base feature set x fold:
+ *   - inputs: the base model's TTA features of the fold (features/<base>.k<K>/<fold>/), z-scored with the
+ *     mean/std over all train copies of the fold's TRAINING series' images (std 0 left unscaled), the 38
+ *     continuous + 10 categorical metadata columns per slice, dummy rows = the all-black image;
+ *   - 'shallow': from scratch, lrSteps [[lr, epochs]...], a new torch Adam (betas, coupled L2) every epoch
+ *     (TorchAdam.reset), loss shallowNnLoss, batch `batchSize` series, shuffled, drop_last; the LAST epoch kept;
+ *   - 'shallow-weighted' (the "risky" models): starts from the fold's 'shallow' model (and its z-score
+ *     statistics), each epoch draws #train samples with replacement with probability proportional to the
+ *     series weight (mean of its images' stored sample weights), lrSteps of preset.shallow.weighted.
+ * Every epoch each image draws one random TTA copy and each series a random offset, from
+ * createRng(1234 + sample index + 10000·epoch) (the seed's per-item seeding; sample index = position in
+ * the stage's sample list, so a series drawn twice in a weighted epoch gets the same layout twice, as in the seed).
+ * Per-epoch validation: the competition metric over the fold's labelled validation series with TTA copy 0
+ * and offset 0 (the seed's setFeats(0); offset 0 is our deterministic choice).
+ * Outputs: OOF = the validation series, test = every unlabelled series, each the mean over `passes`
+ * passes of sigmoid with random copies and offsets; the passes of series i draw from
+ * createRng(1234 + i + 10000·(100 + e)), e = 0 for OOF and 1 for test (the seed's "epoch = anum + 100").
+ * Deviations: series longer than 60 slices become sliding windows (train: each window a sample; inference:
+ * windows merged); when the training set has fewer samples than one batch, one batch of all of them is used
+ * per epoch (drop_last would leave nothing to train on).
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { TrainingEvent } from '../api/training.ts';
+import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
+import { computeMetadataFeatures, N_CAT, N_CONTINUOUS, type MetaFeatures } from '../data/metadata-features.ts';
+import { randomOffset, shallowSample } from '../data/series-layout.ts';
+import { slidingWindows } from '../data/sliding-windows.ts';
+import { CancelledError } from '../jobs/progress.ts';
+import { METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { shallowNnLoss } from '../models/fullhead-losses.ts';
+import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
+import { CLASS_WEIGHTS } from '../nn/losses.ts';
+import { saveModel } from '../nn/model-io.ts';
+import { TorchAdam } from '../nn/torch-adam.ts';
+import { featureDirOf } from '../predict/features.ts';
+import { loadShallow, predictShallowMany, saveShallowStats, stackShallow, type ShallowInputs, type ShallowItem } from '../predict/shallow-predict.ts';
+import { createRun, getModel, loadSampleWeights, updateRun, upsertModel } from '../store/training-store.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { createRng, type Rng } from '../synth/random.ts';
+import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
+import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
+import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
+import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
+
+export const SHALLOW_STAGE = 'shallow';
+export const SHALLOW_WEIGHTED_STAGE = 'shallow-weighted';
+
+export interface ShallowStageOptions {
+  ws: Workspace;
+  preset: Preset;
+  base: BaseModelPreset;
+  fold: number;
+  folds: FoldSpec;
+  backend: string;
+  weighted?: boolean;
+  /** Overrides the preset's lrSteps (of the stage: preset.shallow or preset.shallow.weighted). */
+  lrSteps?: [number, number][];
+  /** Overrides preset.shallow.passes (OOF and test passes). */
+  passes?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+}
+
+export interface ShallowEpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  valLoss: number;
+  valMetric: number;
+  perClass: Record<string, number>;
+  seconds: number;
+}
+
+/** `count` indices drawn with replacement, P(i) = w_i / sum(w) (torch WeightedRandomSampler, replacement=True). */
+export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng): Int32Array {
+  const n = weights.length;
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i]!;
+    if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`weightedDraw: weight ${i} is ${w}`);
+    total += w;
+    cum[i] = total;
+  }
+  if (!(total > 0)) throw new Error('weightedDraw: all weights are 0');
+  const out = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const u = rng.next() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    out[k] = lo;
+  }
+  return out;
+}
+
+function shuffled(n: number, rng: Rng): Int32Array {
+  const a = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
+
+/**
+ * featureStats (data/series-layout.ts) over all copies of the images `images` of a split, without
+ * copying them out: mean and population std in float64, std 1 for an exactly constant dimension.
+ */
+export function trainingFeatureStats(split: Pick<FeatureSplit, 'features' | 'copies'>, featureSize: number, images: readonly number[]): { mean: Float32Array; std: Float32Array } {
+  const F = featureSize;
+  const rows: number[] = [];
+  for (const img of images) for (let c = 0; c < split.copies; c++) rows.push(img * split.copies + c);
+  if (rows.length === 0) throw new Error('trainingFeatureStats: no training images');
+  const x = split.features;
+  const first = rows[0]! * F;
+  const sum = new Float64Array(F);
+  const constant = new Uint8Array(F).fill(1);
+  for (const r of rows) {
+    for (let f = 0; f < F; f++) {
+      const v = x[r * F + f]!;
+      sum[f] = sum[f]! + v;
+      if (v !== x[first + f]) constant[f] = 0;
+    }
+  }
+  const mean64 = sum.map((s) => s / rows.length);
+  const sq = new Float64Array(F);
+  for (const r of rows) {
+    for (let f = 0; f < F; f++) {
+      const d = x[r * F + f]! - mean64[f]!;
+      sq[f] = sq[f]! + d * d;
+    }
+  }
+  return { mean: Float32Array.from(mean64), std: Float32Array.from(sq, (s, f) => (constant[f] ? 1 : Math.sqrt(s / rows.length))) };
+}
+
+/** Metadata columns of a split's images, aligned to its image order by id. */
+function metadataOf(meta: MetaFeatures, rowOf: ReadonlyMap<string, number>, ids: readonly string[]): { continuous: Float32Array; categorical: Int32Array } {
+  const continuous = new Float32Array(ids.length * N_CONTINUOUS);
+  const categorical = new Int32Array(ids.length * N_CAT);
+  ids.forEach((id, i) => {
+    const r = rowOf.get(id);
+    if (r === undefined) throw new Error(`image ${id} has features but no indexed metadata (re-scan the workspace)`);
+    continuous.set(meta.continuous.subarray(r * N_CONTINUOUS, (r + 1) * N_CONTINUOUS), i * N_CONTINUOUS);
+    categorical.set(meta.categorical.subarray(r * N_CAT, (r + 1) * N_CAT), i * N_CAT);
+  });
+  return { continuous, categorical };
+}
+
+/** The seed's my_loss: mean over N x 6 of w_k·BCE (any x2), probabilities clipped to [1e-7, 1 - 1e-7]. */
+function myLoss(probs: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
+    const y = labels[i]!;
+    s += CLASS_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+  }
+  return s / Math.max(probs.length, 1);
+}
+
+/** Per-image probabilities of `series` concatenated in series order, their ids and (train split) labels. */
+function collect(series: readonly SeriesRecord[], probs: readonly Float32Array[], labels?: Uint8Array): { ids: string[]; probs: Float32Array; labels: Uint8Array } {
+  const ids = series.flatMap((s) => s.imageIds);
+  const out = new Float32Array(ids.length * 6);
+  const y = new Uint8Array(ids.length * 6);
+  let at = 0;
+  series.forEach((s, i) => {
+    out.set(probs[i]!, at * 6);
+    if (labels) s.imageRows.forEach((r, k) => y.set(labels.subarray(r * 6, r * 6 + 6), (at + k) * 6));
+    at += s.imageIds.length;
+  });
+  return { ids, probs: out, labels: y };
+}
+
+function newRunId(stage: string, name: string, fold: number): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${t}-${stage}-${name}-f${fold}-${randomBytes(2).toString('hex')}`;
+}
+
+interface TrainSample {
+  /** Image rows (train split) of the sample's slices, z order, at most 60. */
+  rows: number[];
+  weight: number;
+}
+
+export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId: string; runId: string; metrics: Record<string, unknown> }> {
+  const { ws, preset, base, fold, folds } = opts;
+  const sh = preset.shallow;
+  const weighted = opts.weighted ?? false;
+  const stage = weighted ? SHALLOW_WEIGHTED_STAGE : SHALLOW_STAGE;
+  const lrSteps = opts.lrSteps ?? (weighted ? sh.weighted.lrSteps : sh.lrSteps);
+  const passes = opts.passes ?? sh.passes;
+  const epochLrs = lrSteps.flatMap(([lr, n]) => Array.from({ length: n }, () => lr));
+  const epochs = epochLrs.length;
+  if (epochs === 0) throw new Error(`${stage}: lrSteps give no epochs`);
+  const modelId = fullheadModelId(stage, base.name, folds, fold);
+  const emit = opts.onEvent ?? (() => {});
+
+  const runId = newRunId(stage, base.name, fold);
+  createRun(ws, {
+    id: runId, stage, preset: preset.name, modelName: base.name, fold, nFolds: folds.k,
+    config: { preset: preset.name, presetVersion: preset.version, base: base.name, fold, folds, weighted, lrSteps, passes, batchSize: sh.batchSize, betas: sh.betas, weightDecay: sh.weightDecay },
+  });
+  const runDir = runDirOf(ws, runId);
+  await mkdir(runDir, { recursive: true });
+  const logFile = path.join(runDir, 'log.jsonl');
+  const record = (e: TrainingEvent): void => {
+    emit(e);
+    if (e.type !== 'batch' || e.batch === e.batches || e.batch % 20 === 0) void appendFile(logFile, JSON.stringify({ t: Date.now(), ...e }) + '\n');
+  };
+
+  let model: tf.LayersModel | undefined;
+  let optimizer: TorchAdam | undefined;
+  try {
+    // ---- data ----
+    const fs = await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold));
+    const F = fs.featureSize;
+    const series = seriesWithFeatures(ws, fs, folds, (line) => record({ type: 'message', runId, level: 'warn', text: line }));
+    const trainSeries = series.filter((s) => s.split === 'train' && s.fold !== fold);
+    const valSeries = series.filter((s) => s.split === 'train' && s.fold === fold);
+    const testSeries = series.filter((s) => s.split === 'test');
+    if (trainSeries.length === 0 || valSeries.length === 0) {
+      throw new Error(`fold ${fold} of ${folds.k}: ${trainSeries.length} training and ${valSeries.length} validation series with features; need both`);
+    }
+    const labels = trainLabelMatrix(ws, fs);
+    const meta = computeMetadataFeatures(metadataRowsFromWorkspace(ws));
+    const metaRow = new Map(meta.imageIds.map((id, i) => [id, i]));
+    const trainMeta = metadataOf(meta, metaRow, fs.train.ids);
+    const testMeta = metadataOf(meta, metaRow, fs.test.ids);
+
+    // ---- model and statistics ----
+    const shallowId = fullheadModelId(SHALLOW_STAGE, base.name, folds, fold);
+    let mean: Float32Array;
+    let std: Float32Array;
+    if (weighted) {
+      if (!getModel(ws, shallowId)) throw new Error(`${stage} starts from ${shallowId}, which is not trained yet`);
+      const loaded = await loadShallow(modelDirOf(ws, shallowId));
+      model = loaded.model;
+      if (loaded.meta.mean.length !== F) throw new Error(`${shallowId} was trained on ${loaded.meta.mean.length} features, ${fs.dir} has ${F}`);
+      ({ mean, std } = loaded.meta);
+    } else {
+      model = buildShallowNN(seedShallowNnConfig(F), { seed: 7919 * (fold + 1) + folds.k });
+      ({ mean, std } = trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)));
+    }
+    const trainInputs: ShallowInputs = {
+      features: fs.train.features, featureSize: F, copiesPerImage: fs.train.copies, mean, std, black: fs.black, ...trainMeta, labels,
+    };
+    const testInputs: ShallowInputs = { features: fs.test.features, featureSize: F, copiesPerImage: fs.test.copies, mean, std, black: fs.black, ...testMeta };
+
+    // ---- training samples (windows of series beyond 60 slices) ----
+    let imageWeights: Map<string, number> | undefined;
+    if (weighted) {
+      imageWeights = loadSampleWeights(ws);
+      if (imageWeights.size === 0) throw new Error(`no sample weights in ${ws.dir}: run the sample-weight step before ${stage}`);
+    }
+    const samples: TrainSample[] = [];
+    for (const s of trainSeries) {
+      for (const w of slidingWindows(s.imageRows.length)) {
+        let weight = 1;
+        if (imageWeights) {
+          let sum = 0;
+          for (let k = w.start; k < w.start + w.length; k++) {
+            const v = imageWeights.get(s.imageIds[k]!);
+            if (v === undefined) throw new Error(`image ${s.imageIds[k]} has no sample weight (re-run the sample-weight step)`);
+            sum += v;
+          }
+          weight = sum / w.length;
+        }
+        samples.push({ rows: s.imageRows.slice(w.start, w.start + w.length), weight });
+      }
+    }
+
+    // ---- optimizer on a twin of the model (the saved model carries no optimizer config) ----
+    const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
+    optimizer = new TorchAdam({ lr: epochLrs[0]!, beta1: sh.betas[0], beta2: sh.betas[1], weightDecay: sh.weightDecay });
+    compiled.compile({ optimizer, loss: shallowNnLoss });
+
+    const seedKey = `${stage}:${base.name}:k${folds.k}:f${fold}`;
+    const bs = Math.min(sh.batchSize, samples.length);
+    const batches = Math.floor(samples.length / bs);
+    const total = epochs * batches;
+    const valLabels = collect(valSeries, valSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels;
+    const baselineMetric = prevalenceBaselineFor(collect(trainSeries, trainSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels, valLabels);
+    const history: ShallowEpochRecord[] = [];
+    const started = performance.now();
+    let step = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const t0 = performance.now();
+      const lr = epochLrs[epoch]!;
+      optimizer.reset(lr); // a new Adam every epoch
+      const order = weighted
+        ? weightedDraw(samples.map((s) => s.weight), samples.length, createRng(`${seedKey}:sampler:${epoch}`))
+        : shuffled(samples.length, createRng(`${seedKey}:shuffle:${epoch}`));
+      let lossSum = 0;
+      for (let b = 0; b < batches; b++) {
+        if (opts.signal?.aborted) throw new CancelledError('training');
+        const items: ShallowItem[] = [];
+        for (let k = b * bs; k < (b + 1) * bs; k++) {
+          const idx = order[k]!;
+          const s = samples[idx]!;
+          const rng = createRng(1234 + idx + 10000 * epoch);
+          const offset = randomOffset(s.rows.length, rng);
+          const copies = s.rows.map(() => rng.int(0, fs.train.copies - 1));
+          items.push(shallowSample({
+            features: trainInputs.features, featureSize: F, copiesPerImage: trainInputs.copiesPerImage, mean, std, black: fs.black,
+            continuous: trainInputs.continuous, categorical: trainInputs.categorical, sliceRows: s.rows, copyOf: (slot) => copies[slot]!, offset, labels,
+          }));
+        }
+        const { xs, y } = stackShallow(items, F, N_CONTINUOUS, N_CAT);
+        let loss: number;
+        try {
+          loss = (await compiled.trainOnBatch(xs, y)) as number;
+        } finally {
+          tf.dispose([...xs, y]);
+        }
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
+        lossSum += loss;
+        step++;
+        const elapsed = (performance.now() - started) / 1000;
+        record({
+          type: 'batch', runId, stage, model: base.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
+          imagesPerSec: (step * bs) / Math.max(elapsed, 1e-9), etaSec: (elapsed / step) * (total - step), backend: opts.backend,
+        });
+      }
+      if (opts.signal?.aborted) throw new CancelledError('training');
+      const valProbs = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs;
+      const metric = weightedLogLoss(valProbs, valLabels);
+      const rec: ShallowEpochRecord = {
+        epoch: epoch + 1, lr, trainLoss: lossSum / Math.max(batches, 1), valLoss: myLoss(valProbs, valLabels), valMetric: metric.loss,
+        perClass: metric.perClass, seconds: (performance.now() - t0) / 1000,
+      };
+      history.push(rec);
+      record({ type: 'epoch', runId, stage, model: base.name, fold, epochs, epoch: rec.epoch, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valMetric: rec.valMetric, perClass: rec.perClass, seconds: rec.seconds });
+      updateRun(ws, runId, { metrics: { valMetric: rec.valMetric, epochsDone: epoch + 1, baselineMetric } });
+    }
+
+    // ---- outputs of the last epoch ----
+    if (opts.signal?.aborted) throw new CancelledError('training');
+    const oof = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
+    const test = collect(testSeries, predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
+    const oofMetric = weightedLogLoss(oof.probs, oof.labels).loss;
+    const last = history[history.length - 1]!;
+    const metrics: Record<string, unknown> = {
+      valMetric: last.valMetric, valLoss: last.valLoss, oofMetric, baselineMetric, epoch: last.epoch, epochsDone: history.length, passes,
+      trainSeries: trainSeries.length, valSeries: valSeries.length, testSeries: testSeries.length, trainSamples: samples.length,
+      curve: history.map((r) => ({ epoch: r.epoch, lr: r.lr, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
+    };
+    const dir = modelDirOf(ws, modelId);
+    await saveModel(model, dir, {
+      modelId, stage, baseModel: baseModelId(base.name, folds, fold), baseName: base.name, fold, nFolds: folds.k, foldSeed: folds.seed,
+      featureSize: F, preset: preset.name, presetVersion: preset.version, shallow: { ...sh, lrSteps: weighted ? sh.lrSteps : lrSteps, weighted: weighted ? { lrSteps } : sh.weighted },
+      initFrom: weighted ? shallowId : null, metrics, labels: [...METRIC_LABELS], statsFile: 'stats.npy', runId, backend: opts.backend,
+      trainedAt: new Date().toISOString(), seeds: { sample: '1234 + index + 10000*epoch', oof: '1234 + series + 10000*100', test: '1234 + series + 10000*101' },
+    });
+    await saveShallowStats(dir, mean, std);
+    await writeMemberOutputs(dir, { oofIds: oof.ids, oofProbs: oof.probs, testIds: test.ids, testProbs: test.probs });
+    upsertModel(ws, { id: modelId, stage, modelName: base.name, fold, nFolds: folds.k, runId, featureSize: F, metrics });
+    updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
+    return { modelId, runId, metrics };
+  } catch (err) {
+    const cancelled = err instanceof CancelledError;
+    updateRun(ws, runId, { status: cancelled ? 'cancelled' : 'failed', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? null });
+    throw err;
+  } finally {
+    optimizer?.dispose();
+    model?.dispose();
+  }
+}
