@@ -5,6 +5,7 @@ import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
 import { registerMetricCommand } from './metric-command.ts';
+import { ensembleCommand, pipelineCommand, predictCommand, trainFullheadCommand } from './pipeline-commands.ts';
 import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
 
@@ -91,6 +92,52 @@ export async function main(argv: string[]): Promise<number> {
     .option('--events', 'print progress events as JSON lines on stdout instead of a progress bar')
     .option('--no-progress', 'no progress bar')
     .action(trainBaseCommand);
+
+  for (const kind of ['fullhead', 'shallow'] as const) {
+    const c = train.command(kind)
+      .description(kind === 'fullhead'
+        ? 'train Pooled-Res over the TTA features of each base model x fold (seed spec section 4)'
+        : 'train the shallow NN with the 48 metadata features (seed spec section 5); --weighted: the weighted fine-tune')
+      .option('--workspace <dir>', 'workspace folder')
+      .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
+      .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
+      .option('--fold <k>', 'train only this fold (from 0)')
+      .option('--events', 'print progress events as JSON lines on stdout')
+      .option('--no-progress', 'no progress bar');
+    if (kind === 'shallow') c.option('--weighted', 'compute the sample weights, then fine-tune the shallow models with weighted sampling (the risky models)');
+    c.action((flags) => trainFullheadCommand(kind, flags));
+  }
+
+  program.command('ensemble')
+    .description('fit the safe and risky ensembles on the members\' out-of-fold predictions and store per-slice predictions')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
+    .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
+    .option('--json', 'print a JSON summary instead of the report table')
+    .action(ensembleCommand);
+
+  program.command('pipeline')
+    .description('scan, labels, folds, base CNNs, features, Pooled-Res, shallow NN, weighted fine-tune, ensembles; prints the OOF metric per stage')
+    .requiredOption('--data <dir...>', 'DICOM folder(s)')
+    .option('--labels <csv>', 'RSNA-format labels file')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
+    .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
+    .option('--json', 'print the report as JSON')
+    .option('--events', 'print progress events as JSON lines on stdout')
+    .option('--no-progress', 'no progress bar')
+    .action(pipelineCommand);
+
+  program.command('predict')
+    .description('predict every CT slice of DICOM folders with the trained pipeline; store the predictions; write the Kaggle submission format')
+    .argument('<dir...>', 'DICOM folders or files')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--ensemble <name>', 'safe | risky', 'safe')
+    .option('--out <csv>', 'write ID,Label rows (ID = <SOPInstanceUID>_<subtype>, six rows per image)')
+    .option('--copies <n>', 'TTA copies per slice for the base features (default: the models\' test copies)')
+    .option('--passes <n>', 'random passes per full-head model (default: the preset\'s)')
+    .option('--no-progress', 'no progress bar')
+    .action(predictCommand);
 
   program.command('features')
     .description('write TTA features and logits of every indexed image with a trained base model')

@@ -25,7 +25,7 @@ interface TrainBaseFlags {
   progress: boolean;
 }
 
-function eventSink(flags: { events?: boolean; progress: boolean }, label: string): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+export function eventSink(flags: { events?: boolean; progress: boolean }, label: string): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
   const bar = progressBar(label, flags.progress && !flags.events);
   let lastEpochLine = '';
   return {

@@ -34,6 +34,9 @@ export interface BaseCnnArch {
   compression?: number;
   /** SE reduction ratio (16). */
   seReduction?: number;
+  /** Stride of the 7x7 stem conv (2 in every seed net). Small inputs need 1: at 64 px a stride-2 stem
+   * plus the max pool leaves 16x16 maps for layer1, and lesions of a few pixels vanish before it. */
+  stemStride?: number;
   /** Channel-group max pool group (8 for SE-nets and D169, 4 for D161). */
   poolGroup: number;
   /** Dropout before the classifier (0.2). */
@@ -103,6 +106,7 @@ export const BASE_ARCHS: Record<string, BaseCnnArch> = {
     family: 'se-resnext',
     blocks: [1, 1, 1, 1],
     stemChannels: 16,
+    stemStride: 1,
     widths: [16, 32, 64, 128],
     groups: 4,
     baseWidth: 16,

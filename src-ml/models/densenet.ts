@@ -60,7 +60,7 @@ function transition(x: Sym, p: DenseParams, name: string): Sym {
 /** conv0 .. norm5 + ReLU on a 3-channel NHWC tensor; returns denseNetOutputChannels(arch) channels. */
 export function denseNetBody(x: Sym, arch: BaseCnnArch): Sym {
   const p = params(arch);
-  let y = conv(x, { filters: arch.stemChannels, kernelSize: 7, strides: 2, padding: 3, name: 'conv0_conv' });
+  let y = conv(x, { filters: arch.stemChannels, kernelSize: 7, strides: arch.stemStride ?? 2, padding: 3, name: 'conv0_conv' });
   y = relu(batchNorm(y, 'conv0_norm'), 'conv0_relu');
   y = tf.layers.zeroPadding2d({ padding: 1, name: 'conv0_pool_pad' }).apply(y) as Sym;
   y = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'conv0_pool' }).apply(y) as Sym;

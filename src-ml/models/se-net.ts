@@ -72,7 +72,7 @@ function bottleneck(x: Sym, arch: BaseCnnArch, planes: number, stride: number, n
 /** layer0 .. layer4 on a 3-channel NHWC tensor; returns the layer4 output (seNetOutputChannels channels). */
 export function seNetBody(x: Sym, arch: BaseCnnArch): Sym {
   checkArch(arch);
-  let y = conv(x, { filters: arch.stemChannels, kernelSize: 7, strides: 2, padding: 3, name: 'layer0_conv1' });
+  let y = conv(x, { filters: arch.stemChannels, kernelSize: 7, strides: arch.stemStride ?? 2, padding: 3, name: 'layer0_conv1' });
   y = relu(batchNorm(y, 'layer0_bn1'), 'layer0_relu1');
   y = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'layer0_pool' }).apply(y) as Sym;
   for (let s = 0; s < SE_NET_STAGES; s++) {

@@ -61,8 +61,8 @@ export function featureDirOf(ws: Workspace, modelName: string, nFolds: number, f
   return path.join(ws.dir, 'features', `${modelName}.k${nFolds}`, String(fold));
 }
 
-/** Features and logits of `refs`, K copies each, in image-major order. */
-async function extractChunk(
+/** Features and logits of `refs`, K copies each, in image-major order (also used by ich predict, in memory). */
+export async function extractChunk(
   featureModel: tf.LayersModel, images: SliceImages, refs: readonly SliceRef[], copies: number, tta: ReturnType<typeof augmentConfigOf>,
   modelId: string, batchSize: number, featureSize: number,
 ): Promise<{ features: Float32Array; logits: Float32Array }> {

@@ -1,0 +1,109 @@
+// The whole pipeline as a user runs it (`ich pipeline`, `ich predict`, `ich metric`, `ich ensemble`),
+// on a small synthetic set with the tiny preset made smaller still, inside CI time.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCtSlice } from '../dicom/write.ts';
+import { generateDataset } from '../synth/generate.ts';
+import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
+import { testPreset } from '../train/test-preset.ts';
+
+const ICH = path.join(REPO_ROOT, 'bin/ich.js');
+const ich = (...args: string[]) => spawnSync(process.execPath, [ICH, ...args], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 64 << 20 });
+
+/** A 130-slice head-like series (1.25 mm slices): a skull ring, brain, a bright blob in some slices. */
+function writeLongSeries(dir: string, n: number): void {
+  mkdirSync(dir, { recursive: true });
+  const size = 64;
+  for (let i = 0; i < n; i++) {
+    const px = new Int16Array(size * size);
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        const d = Math.hypot(r - 32, c - 32);
+        const hu = d > 28 ? -1000 : d > 25 ? 1200 : 35 + (i > 60 && i < 80 && Math.hypot(r - 24, c - 36) < 4 ? 40 : 0);
+        px[r * size + c] = hu + 1024;
+      }
+    }
+    const bytes = writeCtSlice({
+      sopInstanceUid: `ID_long${String(i).padStart(4, '0')}`, patientId: 'ID_longpatient', patientName: 'Long^Series',
+      studyInstanceUid: '1.2.826.0.1.3680043.2.1125.777.1', studyId: '1', studyDate: '20260101', studyTime: '120000',
+      seriesInstanceUid: '1.2.826.0.1.3680043.2.1125.777.2', seriesNumber: 1, frameOfReferenceUid: '1.2.826.0.1.3680043.2.1125.777.3',
+      manufacturer: 'ICH test', instanceNumber: i + 1, imagePositionPatient: [-125, -125, i * 1.25], imageOrientationPatient: [1, 0, 0, 0, 1, 0],
+      pixelSpacing: [3.9, 3.9], sliceThickness: 1.25, kvp: 120, rows: size, columns: size, bitsStored: 16, pixelRepresentation: 1,
+      windowCenter: 40, windowWidth: 80, rescaleIntercept: -1024, rescaleSlope: 1, pixels: px,
+    });
+    writeFileSync(path.join(dir, `slice${i}.dcm`), bytes);
+  }
+}
+
+describe('ich pipeline / predict / metric', () => {
+  const t = tempDir('ich-pipeline-');
+  const data = path.join(t.dir, 'data');
+  const fresh = path.join(t.dir, 'fresh');
+  const ws = path.join(t.dir, 'ws');
+  const presetFile = path.join(t.dir, 'preset.json');
+  const labels = path.join(t.dir, 'labels.csv');
+  afterAll(() => t.cleanup());
+
+  beforeAll(async () => {
+    await generateDataset({ out: data, studies: 10, seed: 13, size: 64, workers: 1 });
+    await generateDataset({ out: fresh, studies: 1, seed: 14, size: 64, workers: 1 });
+    // The last two series lose their labels: the unlabelled set the risky weights aim at.
+    const truth = JSON.parse(readFileSync(path.join(data, 'truth.json'), 'utf8')) as { series: { slices: string[] }[] };
+    const hidden = new Set(truth.series.slice(-2).flatMap((s) => s.slices));
+    const lines = readFileSync(path.join(data, 'labels.csv'), 'utf8').trim().split('\n');
+    writeFileSync(labels, [lines[0], ...lines.slice(1).filter((l) => !hidden.has(l.slice(0, l.lastIndexOf('_'))))].join('\n') + '\n');
+    const p = testPreset({ epochs: 1 });
+    p.base[0] = { ...p.base[0]!, features: { trainCopies: 4, testCopies: 8, augment: 'se-tta', batchSize: 64 } };
+    p.pooledRes = { ...p.pooledRes, epochs: 3, batchSize: 4, bestAverage: 2, oofPasses: 2, testPasses: 2 };
+    p.shallow = { ...p.shallow, batchSize: 4, lrSteps: [[1e-3, 2]], passes: 2, weighted: { lrSteps: [[1e-4, 1]] } };
+    writeFileSync(presetFile, JSON.stringify(p));
+  }, 120_000);
+
+  it('pipeline trains every stage and writes report.json with the contract shape; a rerun resumes', () => {
+    const r = ich('pipeline', '--data', data, '--labels', labels, '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(ws, 'report.json'), 'utf8')) as { baseline: number; stages: { name: string; oofMetric: number; perClass: Record<string, number> }[] };
+    expect(JSON.parse(r.stdout)).toMatchObject({ baseline: report.baseline });
+    expect(report.baseline).toBeGreaterThan(0);
+    expect(report.stages.map((s) => s.name)).toEqual(['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky']);
+    for (const s of report.stages) {
+      expect(s.oofMetric).toBeGreaterThan(0);
+      expect(Object.keys(s.perClass)).toEqual(['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']);
+    }
+    // everything trained is kept: a second run only refits the ensembles
+    const again = ich('pipeline', '--data', data, '--labels', labels, '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/base tiny-se-resnext\.k2\.f0: trained/);
+    expect(again.stderr).not.toMatch(/pooled-res pooled-res\./);
+  }, 600_000);
+
+  it('predict scores a new study, stores it, and writes the Kaggle format that ich metric reads', () => {
+    const out = path.join(t.dir, 'sub.csv');
+    const r = ich('predict', fresh, '--workspace', ws, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { images: number; seconds: Record<string, number> };
+    const csv = readFileSync(out, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('ID,Label');
+    expect(csv.length - 1).toBe(summary.images * 6);
+    expect(csv[1]).toMatch(/^ID_[0-9a-f]+_any,0\.\d+|^ID_[0-9a-f]+_any,[01](\.\d+)?(e-\d+)?$/);
+    expect(summary.seconds.total).toBeGreaterThan(0);
+    const m = ich('metric', '--pred', out, '--labels', path.join(fresh, 'labels.csv'));
+    expect(m.status, m.stderr).toBe(0);
+    const metric = JSON.parse(m.stdout) as { loss: number; perClass: Record<string, number>; n: number };
+    expect(metric.n).toBe(summary.images);
+    expect(metric.loss).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('a 130-slice series gets a prediction for every slice', () => {
+    const long = path.join(t.dir, 'long');
+    writeLongSeries(long, 130);
+    const out = path.join(t.dir, 'long.csv');
+    const r = ich('predict', long, '--workspace', ws, '--out', out, '--copies', '2', '--passes', '1');
+    expect(r.status, r.stderr).toBe(0);
+    const ids = new Set(readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.slice(0, l.indexOf(',')).replace(/_[a-z]+$/, '')));
+    expect(ids.size).toBe(130);
+    for (let i = 0; i < 130; i++) expect(ids.has(`ID_long${String(i).padStart(4, '0')}`)).toBe(true);
+  }, 300_000);
+});

@@ -1,0 +1,153 @@
+// `ich train fullhead|shallow`, `ich ensemble`, `ich predict`, `ich pipeline`: thin wrappers over
+// src-ml/train and src-ml/predict with progress output, --events JSON lines and Ctrl-C cancellation.
+import { writeSubmissionCsv } from '../metrics/submission-csv.ts';
+import { initBackend } from '../nn/backend.ts';
+import { predictImages } from '../predict/predict-images.ts';
+import { scanFolders } from '../store/scan.ts';
+import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
+import { runEnsembleStage } from '../train/ensemble-stage.ts';
+import { buildReport, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
+import { trainPooledRes } from '../train/pooled-res-train.ts';
+import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
+import { computeAndStoreSampleWeights } from '../train/sample-weights-stage.ts';
+import { trainShallow } from '../train/shallow-train.ts';
+import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
+import { abortOnSigint, positiveInt } from './cli-helpers.ts';
+import { eventSink } from './train-commands.ts';
+
+interface StageFlags {
+  workspace?: string;
+  preset: string;
+  folds?: string;
+  fold?: string;
+  weighted?: boolean;
+  events?: boolean;
+  progress: boolean;
+}
+
+function foldSpec(preset: Preset, flag?: string): FoldSpec {
+  if (!flag) return foldsOf(preset, preset.base.find((m) => m.features) ?? preset.base[0]!);
+  const k = positiveInt(flag, '--folds');
+  return { k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed };
+}
+
+function foldList(folds: FoldSpec, flag?: string): number[] {
+  if (flag === undefined) return Array.from({ length: folds.k }, (_, i) => i);
+  const f = Number(flag);
+  if (!(Number.isInteger(f) && f >= 0 && f < folds.k)) throw new Error(`--fold must be 0..${folds.k - 1}, got "${flag}"`);
+  return [f];
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+export async function trainFullheadCommand(kind: 'fullhead' | 'shallow', flags: StageFlags): Promise<void> {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  const { signal, dispose } = abortOnSigint();
+  const sink = eventSink(flags, `train ${kind}`);
+  try {
+    const preset = loadPreset(flags.preset);
+    const folds = foldSpec(preset, flags.folds);
+    const fl = foldList(folds, flags.fold);
+    const heads = preset.base.filter((m) => m.features && foldsOf(preset, m).k === folds.k);
+    if (heads.length === 0) throw new Error(`preset ${preset.name} has no base model with features on ${folds.k} folds`);
+    const backend = await initBackend({ purpose: 'train' }, { log });
+    if (kind === 'shallow' && flags.weighted) {
+      const r = await computeAndStoreSampleWeights(ws, folds);
+      log(`sample weights: ${r.weights.length} images, mean 1, ${r.weights.filter((w) => w === 0).length} zero`);
+    }
+    for (const base of heads) {
+      for (const fold of fl) {
+        const common = { ws, preset, base, fold, folds, backend, signal, onEvent: sink.onEvent };
+        const r = kind === 'fullhead' ? await trainPooledRes(common) : await trainShallow({ ...common, weighted: !!flags.weighted });
+        sink.stop();
+        process.stdout.write(`${JSON.stringify({ modelId: r.modelId, runId: r.runId, valMetric: r.metrics.valMetric, oofMetric: r.metrics.oofMetric })}\n`);
+      }
+    }
+  } finally {
+    sink.stop();
+    dispose();
+    ws.close();
+  }
+}
+
+export async function ensembleCommand(flags: { workspace?: string; preset: string; folds?: string; json?: boolean }): Promise<void> {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  try {
+    const preset = loadPreset(flags.preset);
+    const folds = foldSpec(preset, flags.folds);
+    const r = await runEnsembleStage(ws, folds, log);
+    const report = await buildReport(ws, preset, folds, r);
+    await writeReport(ws, report);
+    const summary = {
+      members: r.members, oofImages: r.oofImages, testImages: r.testImages, safe: r.safe.loss, risky: r.risky?.loss ?? null,
+      kept: { safe: r.fit.safe.kept, risky: r.fit.risky?.kept ?? null },
+      weights: { safe: r.fit.safe.fit.classes.map((c) => ({ label: c.label, weights: c.mean })), risky: r.fit.risky?.fit.classes.map((c) => ({ label: c.label, weights: c.mean })) ?? null },
+    };
+    process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${formatReport(report)}\n`);
+  } finally {
+    ws.close();
+  }
+}
+
+export async function pipelineCommand(flags: { data: string[] | string; labels?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean }): Promise<void> {
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  const { signal, dispose } = abortOnSigint();
+  const sink = eventSink(flags, 'pipeline');
+  try {
+    const preset = loadPreset(flags.preset);
+    const folds = flags.folds ? foldSpec(preset, flags.folds) : undefined;
+    const backend = await initBackend({ purpose: 'train' }, { log });
+    const dataDirs = Array.isArray(flags.data) ? flags.data : [flags.data];
+    const report = await runPipeline({
+      ws, preset, backend, dataDirs, signal, onEvent: sink.onEvent, log: (line) => {
+        sink.stop();
+        log(line);
+      },
+      ...(flags.labels ? { labelsCsv: flags.labels } : {}), ...(folds ? { folds } : {}),
+    });
+    sink.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\nreport: ${ws.dir}/report.json\n`);
+  } finally {
+    sink.stop();
+    dispose();
+    ws.close();
+  }
+}
+
+export async function predictCommand(dirs: string[], flags: { workspace?: string; ensemble: string; out?: string; copies?: string; passes?: string; json?: boolean; progress: boolean }): Promise<void> {
+  if (flags.ensemble !== 'safe' && flags.ensemble !== 'risky') throw new Error(`--ensemble must be safe or risky, got "${flags.ensemble}"`);
+  const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  const { signal, dispose } = abortOnSigint();
+  try {
+    const t0 = performance.now();
+    const scan = await scanFolders(ws, { roots: dirs, signal });
+    const scanSeconds = (performance.now() - t0) / 1000;
+    const byPath = ws.db.prepare('SELECT i.image_id FROM instances i JOIN files f USING (file_id) WHERE f.path = ?');
+    const imageIds = scan.files.flatMap((p) => (byPath.all(p) as { image_id: string }[]).map((r) => r.image_id));
+    if (imageIds.length === 0) throw new Error(`no CT slices in ${dirs.join(', ')}`);
+    await initBackend({ purpose: 'infer' }, { log });
+    const r = await predictImages({
+      ws, imageIds, log,
+      ...(flags.copies ? { copies: positiveInt(flags.copies, '--copies') } : {}),
+      ...(flags.passes ? { passes: positiveInt(flags.passes, '--passes') } : {}),
+    });
+    const variant = flags.ensemble === 'risky' ? r.preds.risky : r.preds.safe;
+    if (!variant) throw new Error('the stored ensemble has no risky variant (no weighted models or sample weights)');
+    const index = new Map(r.imageIds.map((id, i) => [id, i]));
+    const wanted = imageIds.filter((id) => index.has(id));
+    if (flags.out) {
+      const t1 = performance.now();
+      await writeSubmissionCsv(flags.out, wanted.map((id) => [id, variant.blended.subarray(index.get(id)! * 6, index.get(id)! * 6 + 6)] as [string, Float32Array]));
+      r.timings['csv'] = (performance.now() - t1) / 1000;
+    }
+    const timings = { scan: scanSeconds, ...r.timings, total: (performance.now() - t0) / 1000 };
+    const summary = { images: wanted.length, ensemble: flags.ensemble, stored: r.stored, out: flags.out ?? null, seconds: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number(v.toFixed(3))])) };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    dispose();
+    ws.close();
+  }
+}
+

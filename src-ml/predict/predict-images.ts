@@ -1,0 +1,198 @@
+/**
+ * `ich predict`: new CT images through the trained pipeline, in memory: every fold's base CNN makes
+ * TTA features for the images' series, every full-head member family predicts the series with each of
+ * its fold models (averaged), and the stored safe/risky ensembles blend them. Predictions are stored
+ * per slice (member and ensemble rows, oof = 0); images that already have out-of-fold predictions keep
+ * them in the index (those are the honest numbers for labelled images) and get fresh ones only in the
+ * returned result.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { computeMetadataFeatures } from '../data/metadata-features.ts';
+import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
+import { SliceImages } from '../data/slice-images.ts';
+import { applyEnsemble, type EnsembleFit, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
+import { buildBaseCnn } from '../models/base-cnn.ts';
+import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
+import { loadModel } from '../nn/model-io.ts';
+import { loadEnsembleRecord, savePredictions, type PredictionRow } from '../store/predictions.ts';
+import { listSeries } from '../store/queries.ts';
+import { getModel } from '../store/training-store.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { createRng } from '../synth/random.ts';
+import { augmentConfigOf } from '../train/augment-presets.ts';
+import { modelDirOf } from '../train/base-train.ts';
+import type { TtaAugmentName } from '../train/presets.ts';
+import { extractChunk } from './features.ts';
+import { loadPooledRes, predictPooledResSeries } from './pooled-res-predict.ts';
+import { loadShallow, predictShallowSeries } from './shallow-predict.ts';
+
+export interface PredictOptions {
+  ws: Workspace;
+  /** Images to predict (their whole series are used as context). */
+  imageIds: readonly string[];
+  /** TTA copies per image for the base features (default: the models' test copies, 8). */
+  copies?: number;
+  /** Random passes per full-head model (default: the preset's). */
+  passes?: number;
+  store?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PredictResult {
+  imageIds: string[];
+  preds: EnsemblePredictions;
+  timings: Record<string, number>;
+  stored: number;
+}
+
+interface FamilyRef {
+  name: string;
+  stage: string;
+  base: string;
+  k: number;
+}
+
+function parseFamily(name: string): FamilyRef {
+  const m = /^(pooled-res|shallow-weighted|shallow)\.(.+)\.k(\d+)$/.exec(name);
+  if (!m) throw new Error(`ensemble member "${name}" is not a full-head model family`);
+  return { name, stage: m[1]!, base: m[2]!, k: Number(m[3]) };
+}
+
+interface BaseMeta {
+  archConfig: BaseCnnArch;
+  imageSize: number;
+  fold: number;
+  nFolds: number;
+  features?: { testCopies: number; augment: TtaAugmentName; batchSize: number } | null;
+}
+
+export async function predictImages(opts: PredictOptions): Promise<PredictResult> {
+  const { ws } = opts;
+  const log = opts.log ?? (() => {});
+  const timings: Record<string, number> = {};
+  const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[label] = (timings[label] ?? 0) + (performance.now() - t0) / 1000;
+    }
+  };
+  const record = loadEnsembleRecord<EnsembleFit>(ws, 'current');
+  if (!record) throw new Error(`no trained ensemble in ${ws.dir}: run ich pipeline (or ich ensemble) first`);
+  const fit = record.fit;
+  const families = fit.members.map((m) => parseFamily(m.name));
+
+  // The series of the requested images, whole, in slice order.
+  const wanted = new Set(opts.imageIds);
+  const series = listSeries(ws).filter((s) => s.modality === 'CT' && s.instances.some((id) => wanted.has(id)));
+  const ids = series.flatMap((s) => s.instances);
+  if (ids.length === 0) throw new Error('none of the images to predict is an indexed CT slice');
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const refs = ws.db.prepare('SELECT i.image_id imageId, f.path path, i.frame frame FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ?');
+  const sliceRefs = ids.map((id) => refs.get(id) as { imageId: string; path: string; frame: number | null });
+  const sliceRowsOf = series.map((s) => s.instances.map((id) => index.get(id)!));
+
+  // Metadata features of the involved patients (per-series statistics and series per patient need them all).
+  const patients = new Set(series.map((s) => s.patientId));
+  const meta = await timed('metadata', async () => {
+    const rows = metadataRowsFromWorkspace(ws).filter((r) => patients.has(r.patientId));
+    return computeMetadataFeatures(rows);
+  });
+  const metaIndex = new Map(meta.imageIds.map((id, i) => [id, i]));
+  const continuous = new Float32Array(ids.length * 38);
+  const categorical = new Int32Array(ids.length * 10);
+  ids.forEach((id, i) => {
+    const j = metaIndex.get(id);
+    if (j === undefined) throw new Error(`image ${id} has no metadata row`);
+    continuous.set(meta.continuous.subarray(j * 38, j * 38 + 38), i * 38);
+    categorical.set(meta.categorical.subarray(j * 10, j * 10 + 10), i * 10);
+  });
+
+  const memberSums = new Map<string, { sum: Float64Array; n: number }>();
+  const baseNames = [...new Set(families.map((f) => `${f.base}.k${f.k}`))];
+  for (const baseKey of baseNames) {
+    const [base, kText] = [baseKey.slice(0, baseKey.lastIndexOf('.k')), baseKey.slice(baseKey.lastIndexOf('.k') + 2)];
+    const k = Number(kText);
+    for (let fold = 0; fold < k; fold++) {
+      const baseId = `${base}.k${k}.f${fold}`;
+      if (!getModel(ws, baseId)) throw new Error(`base model ${baseId} is missing from ${ws.dir}`);
+      // Base features of every slice, K TTA copies, for this fold's model.
+      const { features, copies, featureSize, black } = await timed('base features', async () => {
+        const { model: loaded, meta: bm } = await loadModel<BaseMeta>(modelDirOf(ws, baseId));
+        const built = buildBaseCnn(bm.archConfig, bm.imageSize);
+        built.trainModel.setWeights(loaded.getWeights());
+        loaded.dispose();
+        try {
+          const copiesN = opts.copies ?? bm.features?.testCopies ?? 8;
+          const images = new SliceImages(bm.imageSize, 256 << 20, (line) => log(`warning: ${line}`));
+          const out = await extractChunk(built.featureModel, images, sliceRefs, copiesN, augmentConfigOf(bm.features?.augment ?? 'se-tta'), baseId, bm.features?.batchSize ?? 64, built.featureSize);
+          const blackImage = new Float32Array(bm.imageSize * bm.imageSize).fill(-1024);
+          const b = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, bm.imageSize, bm.imageSize, 1])) as tf.Tensor[])[0]!);
+          const blackF = (await b.data()) as Float32Array;
+          b.dispose();
+          return { features: out.features, copies: copiesN, featureSize: built.featureSize, black: blackF };
+        } finally {
+          built.trainModel.dispose();
+        }
+      });
+      for (const fam of families.filter((f) => f.base === base && f.k === k)) {
+        const memberId = `${fam.name}.f${fold}`;
+        if (!getModel(ws, memberId)) throw new Error(`model ${memberId} is missing from ${ws.dir}`);
+        const dir = modelDirOf(ws, memberId);
+        const rng = createRng(`predict:${memberId}`);
+        const probs = await timed(fam.stage, async () => {
+          const out = new Float32Array(ids.length * 6);
+          if (fam.stage === 'pooled-res') {
+            const { model, meta: pm } = await loadPooledRes(dir);
+            const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
+            try {
+              for (const rows of sliceRowsOf) {
+                const p = predictPooledResSeries(model, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
+                rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
+              }
+            } finally {
+              model.dispose();
+            }
+          } else {
+            const { model, meta: sm } = await loadShallow(dir);
+            try {
+              for (const rows of sliceRowsOf) {
+                const p = predictShallowSeries(model, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
+                rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
+              }
+            } finally {
+              model.dispose();
+            }
+          }
+          return out;
+        });
+        let acc = memberSums.get(fam.name);
+        if (!acc) memberSums.set(fam.name, (acc = { sum: new Float64Array(ids.length * 6), n: 0 }));
+        for (let i = 0; i < probs.length; i++) acc.sum[i]! += probs[i]!;
+        acc.n++;
+      }
+    }
+  }
+  const members = new Map([...memberSums].map(([name, a]) => [name, Float32Array.from(a.sum, (v) => v / a.n)]));
+  const t0 = performance.now();
+  const preds = applyEnsemble(fit, members);
+  timings['ensemble'] = (performance.now() - t0) / 1000;
+
+  let stored = 0;
+  if (opts.store !== false) {
+    const oofAlready = new Set((ws.db.prepare("SELECT image_id FROM predictions WHERE source = 'safe' AND oof = 1").all() as { image_id: string }[]).map((r) => r.image_id));
+    const rows: PredictionRow[] = [];
+    ids.forEach((imageId, i) => {
+      if (oofAlready.has(imageId)) return;
+      const sl = (a: Float32Array): Float32Array => a.subarray(i * 6, i * 6 + 6);
+      rows.push({ imageId, source: 'safe', kind: 'ensemble', oof: false, probs: sl(preds.safe.blended) });
+      if (preds.risky) rows.push({ imageId, source: 'risky', kind: 'ensemble', oof: false, probs: sl(preds.risky.blended) });
+      for (const m of preds.members) rows.push({ imageId, source: m.name, kind: 'member', oof: false, probs: sl(m.bounded), bounded: (m.rule1[i] ? 1 : 0) | (m.rule2[i] ? 2 : 0) });
+    });
+    const t1 = performance.now();
+    stored = savePredictions(ws, rows);
+    timings['store'] = (performance.now() - t1) / 1000;
+  }
+  return { imageIds: ids, preds, timings, stored };
+}

@@ -1,0 +1,65 @@
+// Per-slice predictions in the index: the safe and risky ensembles and each member model's bounded
+// probabilities (with the consistency-bounding flags), so the viewer can explain every number it shows.
+import { LABELS } from './schema.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface PredictionRow {
+  imageId: string;
+  /** 'safe' | 'risky' | a member name, e.g. 'shallow.tiny-se-resnext'. */
+  source: string;
+  kind: 'ensemble' | 'member';
+  /** 1 when the image is labelled and predicted out of fold; 0 for a model's prediction of an unlabelled image. */
+  oof: boolean;
+  probs: ArrayLike<number>;
+  /** Bounding flags of a member: bit 0 = any raised to the top subtype, bit 1 = any lowered to the mean with the subtypes' sum. */
+  bounded?: number;
+}
+
+const P_COLS = LABELS.map((l) => `p_${l}`);
+
+/** Writes rows in one transaction, replacing rows with the same (image, source); `replaceAll` first empties the table. */
+export function savePredictions(ws: Workspace, rows: Iterable<PredictionRow>, replaceAll = false): number {
+  const ins = ws.db.prepare(`INSERT OR REPLACE INTO predictions (image_id, source, kind, oof, ${P_COLS.join(', ')}, bounded)
+    VALUES (?, ?, ?, ?, ${P_COLS.map(() => '?').join(', ')}, ?)`);
+  let n = 0;
+  ws.transaction(() => {
+    if (replaceAll) ws.db.exec('DELETE FROM predictions');
+    for (const r of rows) {
+      const p = Array.from(r.probs);
+      if (p.length !== 6 || p.some((v) => !Number.isFinite(v))) throw new Error(`prediction for ${r.imageId} (${r.source}) is not six finite numbers`);
+      ins.run(r.imageId, r.source, r.kind, r.oof ? 1 : 0, ...p, r.bounded ?? 0);
+      n++;
+    }
+  });
+  return n;
+}
+
+export interface StoredPrediction {
+  source: string;
+  kind: 'ensemble' | 'member';
+  oof: boolean;
+  probs: number[];
+  bounded: number;
+}
+
+/** Every stored prediction of one image. */
+export function predictionsOf(ws: Workspace, imageId: string): StoredPrediction[] {
+  const rows = ws.db.prepare(`SELECT source, kind, oof, ${P_COLS.join(', ')}, bounded FROM predictions WHERE image_id = ? ORDER BY kind, source`).all(imageId) as Record<string, number | string>[];
+  return rows.map((r) => ({ source: String(r.source), kind: r.kind as 'ensemble' | 'member', oof: r.oof === 1, probs: P_COLS.map((c) => Number(r[c])), bounded: Number(r.bounded) }));
+}
+
+/** One source's predictions (e.g. 'safe') as imageId -> six probabilities. */
+export function predictionsBySource(ws: Workspace, source: string): Map<string, number[]> {
+  const rows = ws.db.prepare(`SELECT image_id, ${P_COLS.join(', ')} FROM predictions WHERE source = ?`).all(source) as Record<string, number | string>[];
+  return new Map(rows.map((r) => [String(r.image_id), P_COLS.map((c) => Number(r[c]))]));
+}
+
+export function saveEnsembleRecord(ws: Workspace, name: string, fit: unknown, metrics: unknown): void {
+  ws.db.prepare('INSERT OR REPLACE INTO ensembles (name, fit_json, metrics_json, created_at) VALUES (?, ?, ?, ?)')
+    .run(name, JSON.stringify(fit), JSON.stringify(metrics), new Date().toISOString());
+}
+
+export function loadEnsembleRecord<F = unknown, M = unknown>(ws: Workspace, name: string): { fit: F; metrics: M; createdAt: string } | undefined {
+  const r = ws.db.prepare('SELECT fit_json, metrics_json, created_at FROM ensembles WHERE name = ?').get(name) as { fit_json: string; metrics_json: string; created_at: string } | undefined;
+  return r ? { fit: JSON.parse(r.fit_json) as F, metrics: JSON.parse(r.metrics_json) as M, createdAt: r.created_at } : undefined;
+}

@@ -1,0 +1,227 @@
+/**
+ * `ich pipeline`: the whole seed pipeline from a DICOM folder and a labels file to both ensembles:
+ * scan, labels, folds, base CNNs (every model x fold), TTA features, Pooled-Res, sample weights, the
+ * shallow NN, its weighted fine-tune, the ensembles, and a report of the out-of-fold metric per stage.
+ * Every stage is resumable: a finished model is kept (its record in the index says so), a killed
+ * base-CNN run continues from its last epoch checkpoint, a killed feature extraction from its last chunk;
+ * the short full-head runs restart.
+ */
+import { writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { TrainingEvent } from '../api/training.ts';
+import { CancelledError } from '../jobs/progress.ts';
+import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
+import { extractFeatures, featureDirOf } from '../predict/features.ts';
+import { importLabels } from '../store/labels.ts';
+import { scanFolders } from '../store/scan.ts';
+import { getModel, labeledImages, listRuns, unlabeledImages } from '../store/training-store.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { baseModelId, modelDirOf, trainBase, type BaseRunConfig } from './base-train.ts';
+import { loadMemberFamilies, runEnsembleStage, type EnsembleStageResult } from './ensemble-stage.ts';
+import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
+import { trainPooledRes } from './pooled-res-train.ts';
+import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
+import { computeAndStoreSampleWeights } from './sample-weights-stage.ts';
+import { trainShallow } from './shallow-train.ts';
+import { existsSync, readFileSync } from 'node:fs';
+
+export const REPORT_STAGES = ['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky'] as const;
+
+export interface StageReport {
+  name: (typeof REPORT_STAGES)[number];
+  oofMetric: number;
+  perClass: Record<string, number>;
+  n: number;
+  models: string[];
+}
+
+export interface PipelineReport {
+  baseline: number;
+  stages: StageReport[];
+  preset: string;
+  folds: FoldSpec;
+  images: number;
+  createdAt: string;
+}
+
+export interface PipelineOptions {
+  ws: Workspace;
+  preset: Preset;
+  backend: string;
+  dataDirs?: string[];
+  labelsCsv?: string;
+  /** Overrides the preset's folds (the --folds flag). */
+  folds?: FoldSpec;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+  log?: (line: string) => void;
+}
+
+function featuresCurrent(ws: Workspace, base: BaseModelPreset, folds: FoldSpec, fold: number): boolean {
+  const idsFile = path.join(featureDirOf(ws, base.name, folds.k, fold), 'ids.json');
+  if (!existsSync(idsFile)) return false;
+  const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as { train: { ids: string[] }; test: { ids: string[] } };
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  return same(ids.train.ids, labeledImages(ws).map((im) => im.imageId)) && same(ids.test.ids, unlabeledImages(ws).map((im) => im.imageId));
+}
+
+/** The OOF metric of a stage: the mean of its member families' probabilities, on the images all of them cover. */
+function stageReport(name: StageReport['name'], families: { name: string; oof: Map<string, Float32Array> }[], ws: Workspace): StageReport | undefined {
+  if (families.length === 0) return undefined;
+  const images = labeledImages(ws).filter((im) => families.every((f) => f.oof.has(im.imageId)));
+  if (images.length === 0) return undefined;
+  const probs = new Float32Array(images.length * 6);
+  const labels = new Uint8Array(images.length * 6);
+  images.forEach((im, i) => {
+    labels.set(im.labels, i * 6);
+    for (const f of families) {
+      const p = f.oof.get(im.imageId)!;
+      for (let k = 0; k < 6; k++) probs[i * 6 + k]! += p[k]! / families.length;
+    }
+  });
+  const m = weightedLogLoss(probs, labels);
+  return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models: families.map((f) => f.name) };
+}
+
+async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec): Promise<{ name: string; oof: Map<string, Float32Array> }[]> {
+  const out: { name: string; oof: Map<string, Float32Array> }[] = [];
+  for (const m of preset.base) {
+    if (!m.features) continue;
+    const folds = foldsOf(preset, m, override);
+    const oof = new Map<string, Float32Array>();
+    for (let f = 0; f < folds.k; f++) {
+      const id = baseModelId(m.name, folds, f);
+      if (!getModel(ws, id)) continue;
+      const o = await readMemberOutputs(modelDirOf(ws, id));
+      o.oofIds.forEach((imageId, i) => oof.set(imageId, o.oofProbs.slice(i * 6, i * 6 + 6)));
+    }
+    out.push({ name: `base.${m.name}.k${folds.k}`, oof });
+  }
+  return out;
+}
+
+export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec, ensemble?: EnsembleStageResult, override?: FoldSpec): Promise<PipelineReport> {
+  const labelled = labeledImages(ws);
+  const all = new Uint8Array(labelled.length * 6);
+  labelled.forEach((im, i) => all.set(im.labels, i * 6));
+  const stages: StageReport[] = [];
+  const push = (r: StageReport | undefined): void => {
+    if (r) stages.push(r);
+  };
+  push(stageReport('base', await baseFamilies(ws, preset, override), ws));
+  const fams = await loadMemberFamilies(ws, folds);
+  for (const stage of ['pooled-res', 'shallow', 'shallow-weighted'] as const) push(stageReport(stage, fams.filter((f) => f.stage === stage), ws));
+  if (ensemble) {
+    stages.push({ name: 'ensemble-safe', oofMetric: ensemble.safe.loss, perClass: ensemble.safe.perClass, n: ensemble.safe.n, models: ensemble.fit.safe.kept });
+    if (ensemble.risky && ensemble.fit.risky) stages.push({ name: 'ensemble-risky', oofMetric: ensemble.risky.loss, perClass: ensemble.risky.perClass, n: ensemble.risky.n, models: ensemble.fit.risky.kept });
+  }
+  return { baseline: prevalenceBaseline(all).loss, stages, preset: preset.name, folds, images: labelled.length, createdAt: new Date().toISOString() };
+}
+
+export async function writeReport(ws: Workspace, report: PipelineReport): Promise<string> {
+  const file = path.join(ws.dir, 'report.json');
+  await writeFile(`${file}.tmp`, JSON.stringify(report, null, 2) + '\n');
+  await rename(`${file}.tmp`, file);
+  return file;
+}
+
+/** A resumable run of this model x fold: the newest failed or cancelled one with the same settings. */
+function resumableRun(ws: Workspace, m: BaseModelPreset, folds: FoldSpec, fold: number): string | undefined {
+  const runs = listRuns(ws).filter((r) => {
+    if (r.stage !== 'base' || r.modelName !== m.name || r.fold !== fold || r.nFolds !== folds.k) return false;
+    if (r.status !== 'failed' && r.status !== 'cancelled') return false;
+    const cfg = r.config as unknown as BaseRunConfig;
+    return JSON.stringify(cfg.model) === JSON.stringify(m) && cfg.folds.seed === folds.seed;
+  });
+  return runs.at(-1)?.id;
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport> {
+  const { ws, preset, backend, signal } = opts;
+  const log = opts.log ?? (() => {});
+  const emit = opts.onEvent ?? (() => {});
+  const check = (): void => {
+    if (signal?.aborted) throw new CancelledError('pipeline');
+  };
+  if (opts.dataDirs?.length) {
+    log(`scan: ${opts.dataDirs.join(', ')}`);
+    const s = await scanFolders(ws, { roots: opts.dataDirs, ...(signal ? { signal } : {}) });
+    log(`scan: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.problems} problems`);
+  }
+  if (opts.labelsCsv) {
+    const r = await importLabels(ws, opts.labelsCsv, signal);
+    log(`labels: ${r.images} images${r.errors.length ? `, ${r.errors.length} rejected (first: ${r.errors[0]})` : ''}`);
+  }
+  const baseModels = preset.base.filter((m) => m.features);
+  if (baseModels.length === 0) throw new Error(`preset ${preset.name} has no base model with a features section`);
+  const folds = opts.folds ?? foldsOf(preset, baseModels[0]!);
+  for (const m of preset.base) {
+    const mf = foldsOf(preset, m, opts.folds);
+    for (let fold = 0; fold < mf.k; fold++) {
+      check();
+      const id = baseModelId(m.name, mf, fold);
+      if (getModel(ws, id)) {
+        log(`base ${id}: trained`);
+        continue;
+      }
+      const resume = resumableRun(ws, m, mf, fold);
+      log(`base ${id}: ${resume ? `resuming ${resume}` : 'training'}`);
+      await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
+    }
+  }
+  const refreshed = new Set<string>();
+  for (const m of baseModels) {
+    const mf = foldsOf(preset, m, opts.folds);
+    for (let fold = 0; fold < mf.k; fold++) {
+      check();
+      if (featuresCurrent(ws, m, mf, fold)) continue;
+      log(`features ${baseModelId(m.name, mf, fold)}`);
+      await extractFeatures({ ws, modelId: baseModelId(m.name, mf, fold), ...(signal ? { signal } : {}), onEvent: emit });
+      refreshed.add(m.name);
+    }
+  }
+  // Full-head stages: only for base models on the pipeline's folds (every stage shares them).
+  const heads = baseModels.filter((m) => {
+    const mf = foldsOf(preset, m, opts.folds);
+    return mf.k === folds.k && mf.seed === folds.seed;
+  });
+  const needs = (id: string, base: BaseModelPreset): boolean => !getModel(ws, id) || refreshed.has(base.name);
+  for (const m of heads) {
+    for (let fold = 0; fold < folds.k; fold++) {
+      check();
+      const id = fullheadModelId('pooled-res', m.name, folds, fold);
+      if (!needs(id, m)) continue;
+      log(`pooled-res ${id}`);
+      await trainPooledRes({ ws, preset, base: m, fold, folds, backend, ...(signal ? { signal } : {}), onEvent: emit });
+    }
+  }
+  check();
+  const weights = await computeAndStoreSampleWeights(ws, folds);
+  log(`sample weights: ${weights.weights.length} images, ${weights.weights.filter((w) => w === 0).length} zero`);
+  for (const weighted of [false, true]) {
+    for (const m of heads) {
+      for (let fold = 0; fold < folds.k; fold++) {
+        check();
+        const stage = weighted ? 'shallow-weighted' : 'shallow';
+        const id = fullheadModelId(stage, m.name, folds, fold);
+        // The weighted fine-tune starts from the shallow model: redo it whenever that one was redone.
+        if (!needs(id, m) && !(weighted && refreshed.has(`shallow:${m.name}:${fold}`))) continue;
+        log(`${stage} ${id}`);
+        await trainShallow({ ws, preset, base: m, fold, folds, backend, weighted, ...(signal ? { signal } : {}), onEvent: emit });
+        if (!weighted) refreshed.add(`shallow:${m.name}:${fold}`);
+      }
+    }
+  }
+  check();
+  const ensemble = await runEnsembleStage(ws, folds, log);
+  const report = await buildReport(ws, preset, folds, ensemble, opts.folds);
+  await writeReport(ws, report);
+  return report;
+}
+
+export function formatReport(r: PipelineReport): string {
+  const rows = [['stage', 'OOF metric', 'vs baseline', 'images'], ['baseline (prevalence)', r.baseline.toFixed(4), '', String(r.images)]];
+  for (const s of r.stages) rows.push([s.name, s.oofMetric.toFixed(4), `${(100 * (1 - s.oofMetric / r.baseline)).toFixed(1)}% better`, String(s.n)]);
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(w[c]!)).join('  ')).join('\n');
+}
