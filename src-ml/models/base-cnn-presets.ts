@@ -106,7 +106,6 @@ export const BASE_ARCHS: Record<string, BaseCnnArch> = {
     family: 'se-resnext',
     blocks: [1, 1, 1, 1],
     stemChannels: 16,
-    stemStride: 1,
     widths: [16, 32, 64, 128],
     groups: 4,
     baseWidth: 16,
