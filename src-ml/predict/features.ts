@@ -22,8 +22,8 @@ import { decodeNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts'
 import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { createRng } from '../synth/random.ts';
-import { augmentConfigOf } from '../train/augment-presets.ts';
-import type { TtaAugmentName } from '../train/presets.ts';
+import { augmentConfigOf } from '../data/augment-presets.ts';
+import type { TtaAugmentName } from '../data/augment-presets.ts';
 
 export const CHUNK_IMAGES = 256;
 /** HU of the padding image whose features stand for "no slice" (raw 0 with the usual -1024 intercept). */

@@ -11,7 +11,7 @@ import { appendFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunStatus, TrainingEvent } from '../api/training.ts';
-import { augmentConfigOf } from './augment-presets.ts';
+import { augmentConfigOf } from '../data/augment-presets.ts';
 import { applyAugment, sampleAugment } from '../data/augment.ts';
 import { sampleEpoch, sampleEpochPerClass } from '../data/sampler.ts';
 import { SliceImages } from '../data/slice-images.ts';
@@ -28,6 +28,7 @@ import { encodeNpy } from '../store/npy.ts';
 import { writeFileAtomic } from '../dicom/write.ts';
 import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
+import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
@@ -70,13 +71,7 @@ export function baseModelId(modelName: string, folds: FoldSpec, fold: number): s
   return `${modelName}.k${folds.k}.f${fold}`;
 }
 
-export function runDirOf(ws: Workspace, runId: string): string {
-  return path.join(ws.dir, 'runs', runId);
-}
-
-export function modelDirOf(ws: Workspace, modelId: string): string {
-  return path.join(ws.dir, 'models', modelId);
-}
+export { modelDirOf, runDirOf };
 
 function newRunId(name: string, fold: number): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');

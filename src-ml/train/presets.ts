@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BASE_ARCHS } from '../models/base-cnn-presets.ts';
+import type { AugmentName, TtaAugmentName } from '../data/augment-presets.ts';
 import type { LossName } from '../nn/losses.ts';
 
 export const PRESET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'presets');
 export const PRESET_NAMES = ['tiny', 'rsna'] as const;
 
-export type AugmentName = 'se' | 'se-shift20' | 'densenet' | 'light' | 'none';
-export type TtaAugmentName = 'se-tta' | 'se-tta-mild' | 'none';
+export type { AugmentName, TtaAugmentName };
 
 export interface FoldSpec {
   k: number;

@@ -3,4 +3,4 @@
 import './windowing.ts';
 import './channel-group-max-pool.ts';
 import './grouped-conv2d.ts';
-import '../../models/shallow-nn.ts';
+import './categorical-embedding.ts';

@@ -1,7 +1,11 @@
 // Preset augmentation names -> the seed's augmentation settings (seed spec section 2).
 import {
-  DENSENET_TRAIN_AUG, SE_TRAIN_AUG, SE_TRAIN_AUG_SHIFT20, SE_TTA_AUG, SE_TTA_AUG_MILD, type AugmentConfig } from '../data/augment.ts';
-import type { AugmentName, TtaAugmentName } from './presets.ts';
+  DENSENET_TRAIN_AUG, SE_TRAIN_AUG, SE_TRAIN_AUG_SHIFT20, SE_TTA_AUG, SE_TTA_AUG_MILD, type AugmentConfig } from './augment.ts';
+
+/** Training augmentations a preset can name. */
+export type AugmentName = 'se' | 'se-shift20' | 'densenet' | 'light' | 'none';
+/** Feature-extraction (TTA) augmentations a preset can name. */
+export type TtaAugmentName = 'se-tta' | 'se-tta-mild' | 'none';
 
 /**
  * A milder augmentation for the tiny preset: small models trained from scratch on a few thousand
