@@ -1,0 +1,153 @@
+// The engine service on a real small workspace (synth -> scan -> labels) with a few stored predictions.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeMetadataFeatures, N_CONTINUOUS, rowOf } from '../data/metadata-features.ts';
+import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
+import { listSeries } from '../store/queries.ts';
+import { Workspace } from '../store/workspace.ts';
+import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
+import { EngineService } from './engine-service.ts';
+import type { ScanSeries } from '../api/scan.ts';
+import { probs, seedPredictions } from './test-fixtures.ts';
+
+let root: string;
+let ws: Workspace;
+let service: EngineService;
+let series: ScanSeries[];
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'ich-service-'));
+  const dir = await makeSynthWorkspace(root, { studies: 3, seed: 1, size: 64 });
+  ws = Workspace.open(dir);
+  series = listSeries(ws);
+  // Series sorted by uid; give each its study's role by position.
+  seedPredictions(ws, series);
+  service = new EngineService(ws, { dicomUrl: (id) => `/dicom/${encodeURIComponent(id)}` });
+});
+
+afterAll(async () => {
+  await service?.close();
+  ws?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('EngineService', () => {
+  it('info: counts, models, ensemble', async () => {
+    const info = await service.info();
+    expect(info.workspace).toBe(ws.dir);
+    expect(info.counts).toEqual({ studies: 3, series: 3, slices: series.reduce((n, s) => n + s.instances.length, 0) });
+    expect(info.ensemble).toMatchObject({ members: ['m.a', 'm.b'], safeKept: ['m.a', 'm.b'], riskyKept: [] });
+    expect(info.ensemble?.version).toMatch(/^[0-9a-f]{12}$/);
+    expect(info.labels.at(-1)).toBe('any');
+    expect(JSON.parse(JSON.stringify(info))).toEqual(info);
+  });
+
+  it('worklist: flagged first, then highest any, then date; filter; threshold', async () => {
+    const rows = await service.listStudies();
+    expect(rows.map((r) => r.studyUid)).toEqual([series[0]!.studyInstanceUid, series[1]!.studyInstanceUid, series[2]!.studyInstanceUid]);
+    expect(rows[0]).toMatchObject({ flagged: true, maxAnySafe: 0.9, maxAnyRisky: null, seriesCount: 1, sliceCount: series[0]!.instances.length });
+    expect(rows[1]).toMatchObject({ flagged: false, maxAnySafe: null, maxAnyRisky: 0.3 });
+    expect(rows[2]).toMatchObject({ flagged: false, maxAnySafe: null, maxAnyRisky: null });
+    expect(rows[0]!.patientId).toBe(series[0]!.patientId);
+
+    const strict = await service.listStudies({ threshold: 0.95 });
+    expect(strict.every((r) => !r.flagged)).toBe(true);
+    expect(strict.map((r) => r.studyUid)).toEqual(rows.map((r) => r.studyUid));
+    const low = await service.listStudies({ threshold: 0.2 });
+    expect(low.filter((r) => r.flagged)).toHaveLength(2);
+
+    const pid = series[2]!.patientId;
+    const filtered = await service.listStudies({ filter: pid.toLowerCase() });
+    expect(filtered.map((r) => r.studyUid)).toEqual([series[2]!.studyInstanceUid]);
+    expect(await service.listStudies({ filter: 'no such patient' })).toEqual([]);
+  });
+
+  it('series list of a study', async () => {
+    const list = await service.getSeriesList(series[1]!.studyInstanceUid);
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ seriesUid: series[1]!.seriesInstanceUid, modality: 'CT', sliceCount: series[1]!.instances.length, maxAnyRisky: 0.3 });
+    await expect(service.getSeriesList('1.2.3')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('series slices in the index slice order, with URLs and windows', async () => {
+    for (const s of series) {
+      const d = await service.getSeries(s.seriesInstanceUid);
+      expect(d.slices.map((x) => x.imageId)).toEqual(s.instances);
+      expect(d.slices.map((x) => x.index)).toEqual(s.instances.map((_, i) => i));
+      expect(d.studyUid).toBe(s.studyInstanceUid);
+      const positions = d.slices.map((x) => x.position!);
+      expect(positions.every((p, i) => i === 0 || p > positions[i - 1]!)).toBe(true);
+      const first = d.slices[0]!;
+      expect(first.dicomUrl).toBe(`/dicom/${encodeURIComponent(first.imageId)}`);
+      expect(first.sopInstanceUid).toBe(first.imageId);
+      expect(first.frame).toBeNull();
+      expect(Number.isFinite(first.windowCenter) && Number.isFinite(first.windowWidth) && Number.isFinite(first.thickness)).toBe(true);
+    }
+    await expect(service.getSeries('nope')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('predictions per slice in slice order, thresholds and model info', async () => {
+    const p0 = await service.getPredictions(series[0]!.seriesInstanceUid);
+    expect(p0.slices.map((s) => s.imageId)).toEqual(series[0]!.instances);
+    expect(p0.slices[2]!.safe![5]).toBeCloseTo(0.9);
+    expect(p0.slices[2]!.risky).toBeNull();
+    expect(p0.slices.every((s) => s.oof)).toBe(true);
+    expect(p0.thresholds).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(p0.model).toMatchObject({ members: ['m.a', 'm.b'] });
+    expect(p0.model!.trainedAt).toMatch(/^\d{4}-/);
+    const p2 = await service.getPredictions(series[2]!.seriesInstanceUid);
+    expect(p2.slices.every((s) => s.safe === null && s.risky === null && !s.oof)).toBe(true);
+  });
+
+  it('slice detail: header, the 48 features as the workspace-wide computation gives them, members, blend', async () => {
+    const imageId = series[0]!.instances[0]!;
+    const d = await service.getSliceDetail(imageId);
+    expect(d.seriesUid).toBe(series[0]!.seriesInstanceUid);
+    expect(d.header['0008,0018']).toBe(imageId);
+    expect(d.fields.SOPInstanceUID).toBe(imageId);
+    expect(d.fields.Modality).toBe('CT');
+
+    const rows = metadataRowsFromWorkspace(ws);
+    const all = computeMetadataFeatures(rows);
+    const i = all.imageIds.indexOf(imageId);
+    const f = d.metadataFeatures!;
+    expect(f.names).toHaveLength(38);
+    expect(f.scaled).toEqual(rowOf(all.continuous, N_CONTINUOUS, i));
+    expect(f.raw).toHaveLength(38);
+    expect(f.categorical.names).toHaveLength(10);
+    expect(f.categorical.values).toEqual(rowOf(all.categorical, 10, i));
+
+    expect(d.members).toEqual([
+      { name: 'm.a', group: 'A', probs: probs(0.2).map((v) => expect.closeTo(v, 6)), bounded: { anyRaised: true, anyLowered: false }, keptIn: ['safe'] },
+      { name: 'm.b', group: 'B', probs: probs(0.4).map((v) => expect.closeTo(v, 6)), bounded: { anyRaised: false, anyLowered: true }, keptIn: ['safe', 'risky'] },
+    ]);
+    expect(d.blend.safe).toHaveLength(6);
+    expect(d.blend.safe![1]).toEqual([0.6, 0.39]);
+    expect(d.blend.risky).toBeNull();
+    expect(d.safe![5]).toBeCloseTo(0.1);
+    expect(JSON.parse(JSON.stringify(d))).toEqual(d);
+    await expect(service.getSliceDetail('ID_none')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('addFolder: a background scan job with progress events ending in done', async () => {
+    const events: { status: string; done: number; total: number; jobId: string }[] = [];
+    const off = service.onEvent((e) => events.push(e));
+    const { jobId } = await service.addFolder(path.join(root, 'data'));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (events.some((e) => e.status === 'done' || e.status === 'failed')) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    off();
+    expect(events[0]).toMatchObject({ jobId, status: 'queued' });
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ jobId, status: 'done', result: { unchanged: last.total, indexed: 0 } });
+    expect(last.total).toBeGreaterThan(0);
+    expect((await service.listJobs()).find((j) => j.jobId === jobId)?.status).toBe('done');
+  });
+});
