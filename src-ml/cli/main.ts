@@ -5,6 +5,7 @@ import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
 import { registerMetricCommand } from './metric-command.ts';
+import { registerServeCommand } from './serve-command.ts';
 import { ensembleCommand, pipelineCommand, predictCommand, trainFullheadCommand } from './pipeline-commands.ts';
 import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
@@ -157,6 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(runsCommand);
 
   registerMetricCommand(program);
+  registerServeCommand(program);
 
   const bench = program.command('bench').description('benchmarks of the engine');
   bench.command('train')
