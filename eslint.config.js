@@ -2,12 +2,33 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'assets/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dist-renderer/**', 'out/**', 'coverage/**', 'assets/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { patterns: [{ group: ['electron', 'react', 'react-dom'], message: 'The engine never imports Electron or React.' }] }],
     },
+  },
+  {
+    // The renderer: React is its own; from the engine it takes types only, and cornerstone stays in viewer/cornerstone.
+    // (Browser globals need no list here: typescript-eslint turns off no-undef, and tsc checks them with the DOM lib.)
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
+        { group: ['**/src-ml/**'], allowTypeImports: true, message: 'The renderer imports only types from src-ml/api.' },
+        { group: ['cornerstone-core', 'cornerstone-wado-image-loader', 'dicom-parser'], message: 'Cornerstone sits only in src-renderer/viewer/cornerstone.' },
+      ] }],
+    },
+  },
+  {
+    files: ['src-renderer/viewer/cornerstone/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/src-ml/**'], allowTypeImports: true, message: 'The renderer imports only types from src-ml/api.' }] }] },
+  },
+  {
+    // Tests may compare the renderer's copies of engine data with the engine's own.
+    files: ['src-renderer/**/*.test.{ts,tsx}'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   },
 );

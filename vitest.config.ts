@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src-ml/**/*.test.ts', 'src-main/**/*.test.ts', 'bench/**/*.test.ts'],
+    // Renderer tests pick jsdom per file (`// @vitest-environment jsdom`).
+    include: ['src-ml/**/*.test.ts', 'src-main/**/*.test.ts', 'bench/**/*.test.ts', 'src-renderer/**/*.test.{ts,tsx}'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,0 +1,86 @@
+// The layout and the global wiring: hotkeys to store intents, job events into the store, the slice detail
+// following the current slice, and the error line.
+import { useEffect } from 'react';
+import type { EngineClient } from '../../src-ml/api/engine.ts';
+import { useApp, useAppStore } from '../store/context.tsx';
+import { runKey } from '../store/keymap.ts';
+import { Worklist } from '../worklist/Worklist.tsx';
+import { Viewport } from '../viewer/Viewport.tsx';
+import { ProbabilityStrip } from '../predictions/ProbabilityStrip.tsx';
+import { EnsembleModeControl } from '../predictions/EnsembleModeControl.tsx';
+import { MetadataPanel } from '../metadata/MetadataPanel.tsx';
+import { EnsemblePanel } from '../ensemble/EnsemblePanel.tsx';
+import { PRESETS, type PresetNumber } from '../store/windows.ts';
+
+/** Waits this long after the last slice change before fetching its detail, so scrolling stays cheap. */
+const DETAIL_DELAY_MS = 120;
+
+export function App({ client }: { client: EngineClient }) {
+  const store = useAppStore();
+  const error = useApp((s) => s.error);
+  const imageId = useApp((s) => s.series?.slices[s.sliceIndex]?.imageId ?? null);
+
+  useEffect(() => {
+    void store.getState().loadStudies();
+    return client.onEvent((e) => store.getState().onJobEvent(e));
+  }, [client, store]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (runKey(store.getState(), e.key)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  useEffect(() => {
+    if (!imageId) return;
+    const t = setTimeout(() => void store.getState().loadSliceDetail(imageId), DETAIL_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [imageId, store]);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <strong>ICH Viewer</strong>
+        <Presets />
+        <EnsembleModeControl />
+        <span className="ruo">Research use only. Not a medical device.</span>
+      </header>
+      {error && (
+        <div className="error" role="alert">
+          {error} <button type="button" onClick={() => store.getState().setError(null)}>dismiss</button>
+        </div>
+      )}
+      <aside className="left"><Worklist /></aside>
+      <main className="center">
+        <Viewport />
+        <ProbabilityStrip />
+      </main>
+      <aside className="right">
+        <MetadataPanel />
+        <EnsemblePanel />
+      </aside>
+    </div>
+  );
+}
+
+function Presets() {
+  const preset = useApp((s) => s.preset);
+  const setPreset = useApp((s) => s.setPreset);
+  return (
+    <span className="presets" role="group" aria-label="Window presets">
+      {PRESETS.map((p, i) => {
+        const n = (i + 1) as PresetNumber;
+        return (
+          <button key={p.id} type="button" className={preset === n ? 'selected' : ''} title={`key ${n}`} onClick={() => setPreset(n)}>
+            {n} {p.label}
+          </button>
+        );
+      })}
+    </span>
+  );
+}

@@ -1,0 +1,21 @@
+// Display formatting shared by the panels.
+
+export const fmtProb = (p: number | null | undefined): string => (p == null || !Number.isFinite(p) ? '–' : p.toFixed(2));
+
+/** DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as stored. */
+export const fmtDate = (da: string): string => (/^\d{8}$/.test(da) ? `${da.slice(0, 4)}-${da.slice(4, 6)}-${da.slice(6)}` : da);
+
+export const fmtMm = (v: number | null): string => (v == null ? '–' : `${Number(v.toFixed(2))} mm`);
+
+/** Heat colour for a probability: dark blue (0) through orange to yellow (1). */
+export function heat(p: number): string {
+  const t = Math.max(0, Math.min(1, p));
+  const hue = 240 - 190 * t;
+  return `hsl(${hue.toFixed(0)} 85% ${(18 + 42 * t).toFixed(0)}%)`;
+}
+
+/** Diverging colour for risky minus safe: blue (safe higher), grey (equal), red (risky higher). */
+export function diverging(d: number): string {
+  const t = Math.max(-1, Math.min(1, d));
+  return t >= 0 ? `hsl(0 80% ${(22 + 38 * t).toFixed(0)}%)` : `hsl(215 80% ${(22 - 38 * t).toFixed(0)}%)`;
+}

@@ -1,0 +1,65 @@
+// @vitest-environment jsdom
+import { afterEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
+import { ProbabilityStrip } from './ProbabilityStrip.tsx';
+import { renderWithStore } from '../test/render.tsx';
+
+afterEach(cleanup);
+
+async function stripOnSeries() {
+  const r = renderWithStore(() => <ProbabilityStrip />);
+  await act(() => r.store.getState().selectStudy('1.2.9'));
+  return r;
+}
+
+describe('ProbabilityStrip', () => {
+  it('has one cell per label and slice, the current slice marked', async () => {
+    const { store } = await stripOnSeries();
+    const strip = screen.getByTestId('prob-strip');
+    expect(strip.dataset.state).toBe('ready');
+    const cells = screen.getAllByTestId('strip-cell');
+    expect(cells).toHaveLength(6 * 4);
+    const current = cells.filter((c) => c.dataset.current === 'true');
+    expect(current).toHaveLength(6);
+    expect(new Set(current.map((c) => c.dataset.slice))).toEqual(new Set(['0']));
+    act(() => store.getState().nextSlice());
+    expect(screen.getAllByTestId('strip-cell').filter((c) => c.dataset.current === 'true').map((c) => c.dataset.slice)).toEqual(Array(6).fill('1'));
+  });
+
+  it('a click on a cell jumps to its slice', async () => {
+    const { store } = await stripOnSeries();
+    const cell = screen.getAllByTestId('strip-cell').find((c) => c.dataset.slice === '3' && c.dataset.label === 'any')!;
+    fireEvent.click(cell);
+    expect(store.getState().sliceIndex).toBe(3);
+  });
+
+  it('compare mode adds risky and difference rows; values above threshold are marked', async () => {
+    const { store } = await stripOnSeries();
+    act(() => store.getState().toggleEnsembleMode('compare'));
+    const cells = screen.getAllByTestId('strip-cell');
+    expect(cells).toHaveLength(3 * 6 * 4);
+    expect(new Set(cells.map((c) => c.dataset.source))).toEqual(new Set(['safe', 'risky', 'diff']));
+    const above = cells.filter((c) => c.classList.contains('above')).map((c) => `${c.dataset.source}:${c.dataset.label}:${c.dataset.slice}`);
+    expect(above.sort()).toEqual(['risky:any:2', 'risky:subdural:2', 'safe:any:2', 'safe:subdural:2']);
+  });
+
+  it('shows the current numbers, threshold ticks, the model and "research use only"', async () => {
+    const { store } = await stripOnSeries();
+    act(() => store.getState().jumpToSlice(2));
+    const row = screen.getByTestId('strip-current').querySelector('tr[data-label="subdural"]')!;
+    expect(row.textContent).toContain('0.80');
+    expect(row.textContent).toContain('0.90');
+    expect(screen.getAllByTestId('threshold-tick')).toHaveLength(6);
+    expect(screen.getByTestId('prob-strip').textContent).toContain('ich-ensemble · version abc123 · trained 2026-11-01');
+    expect(screen.getByTestId('prob-strip').textContent).toMatch(/research use only/i);
+  });
+
+  it('says so when the workspace has no predictions for the series', async () => {
+    const { store } = await stripOnSeries();
+    const p = store.getState().predictions!;
+    act(() => store.setState({ predictions: { ...p, model: null, slices: p.slices.map((x) => ({ ...x, safe: null, risky: null })) } }));
+    expect(screen.getByTestId('prob-strip').dataset.state).toBe('empty');
+    expect(screen.queryAllByTestId('strip-cell')).toHaveLength(0);
+    expect(screen.getByTestId('prob-strip').textContent).toMatch(/no predictions/i);
+  });
+});

@@ -1,0 +1,91 @@
+// Six labels x N slices as a heat strip, one column per slice in slice order, synced with the viewport:
+// the current column is marked, a click jumps there. Below: the current slice's numbers and the model.
+import { useApp } from '../store/context.tsx';
+import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
+import { diverging, fmtProb, heat } from '../app/format.ts';
+import { stripRows, type RowSource } from './strip-rows.ts';
+
+const SOURCE_NAME: Record<RowSource, string> = { safe: 'safe', risky: 'risky', diff: 'risky − safe' };
+
+export function ProbabilityStrip() {
+  const predictions = useApp((s) => s.predictions);
+  const mode = useApp((s) => s.ensembleMode);
+  const sliceIndex = useApp((s) => s.sliceIndex);
+  const jumpToSlice = useApp((s) => s.jumpToSlice);
+
+  // The engine answers with null per slice when the workspace has no fitted ensemble yet.
+  if (!predictions || !predictions.slices.some((p) => p.safe || p.risky)) {
+    return (
+      <section className="prob-strip" data-testid="prob-strip" data-state="empty">
+        <p className="muted">No predictions for this series (run <code>ich predict</code>).</p>
+        <p className="ruo">Research use only. Not a medical device.</p>
+      </section>
+    );
+  }
+  const n = predictions.slices.length;
+  const rows = stripRows(predictions, mode);
+  const current = predictions.slices[sliceIndex];
+  const model = predictions.model;
+
+  return (
+    <section className="prob-strip" data-testid="prob-strip" data-state="ready" data-mode={mode}>
+      <div className="strip-grid" style={{ gridTemplateColumns: `7rem repeat(${n}, minmax(2px, 1fr))` }} role="grid" aria-label="Probabilities per slice">
+        {rows.map((row) => {
+          const threshold = predictions.thresholds[row.k] ?? 0.5;
+          return [
+            <div key={`${row.source}-${row.label}-h`} className="strip-head" role="rowheader" title={`${SOURCE_NAME[row.source]} ${row.label}, threshold ${threshold}`}>
+              <span style={{ color: LABEL_COLOR[row.label] }}>{LABEL_SHORT[row.label]}</span>
+              {mode === 'compare' && <span className="muted"> {row.source}</span>}
+              {/* Threshold tick on a 0-1 scale, so the heat colours can be read against it. */}
+              {row.source !== 'diff' && (
+                <span className="tick-scale" data-testid="threshold-tick" data-label={row.label}>
+                  <span className="tick" style={{ left: `${threshold * 100}%` }} />
+                </span>
+              )}
+            </div>,
+            ...row.values.map((v, i) => (
+              <div
+                key={`${row.source}-${row.label}-${i}`}
+                className={`strip-cell${i === sliceIndex ? ' current' : ''}${row.source !== 'diff' && v !== null && v >= threshold ? ' above' : ''}`}
+                data-testid="strip-cell"
+                data-slice={i}
+                data-label={row.label}
+                data-source={row.source}
+                data-current={i === sliceIndex ? 'true' : undefined}
+                style={{ background: v === null ? 'transparent' : row.source === 'diff' ? diverging(v) : heat(v) }}
+                title={`slice ${i + 1} · ${SOURCE_NAME[row.source]} ${row.label} ${v === null ? '–' : v.toFixed(3)}`}
+                onClick={() => jumpToSlice(i)}
+              />
+            )),
+          ];
+        })}
+      </div>
+      <table className="strip-now" data-testid="strip-current">
+        <thead>
+          <tr><th>slice {sliceIndex + 1}</th><th>safe</th><th>risky</th><th>Δ</th><th>thr</th></tr>
+        </thead>
+        <tbody>
+          {LABELS.map((label, k) => {
+            const s = current?.safe?.[k] ?? null;
+            const r = current?.risky?.[k] ?? null;
+            const t = predictions.thresholds[k] ?? 0.5;
+            return (
+              <tr key={label} data-label={label}>
+                <th style={{ color: LABEL_COLOR[label] }}>{label}</th>
+                <td className={s !== null && s >= t ? 'above' : ''}>{fmtProb(s)}</td>
+                <td className={r !== null && r >= t ? 'above' : ''}>{fmtProb(r)}</td>
+                <td>{s === null || r === null ? '–' : (r - s).toFixed(2)}</td>
+                <td>{t}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p className="model">
+        {model ? `${model.name} · version ${model.version} · trained ${model.trainedAt}` : 'model unknown'}
+        {current?.oof ? ' · out-of-fold prediction' : ''}
+      </p>
+      <p className="ruo">Research use only. Not a medical device.</p>
+    </section>
+  );
+}

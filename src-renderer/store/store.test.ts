@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { createAppStore } from './store.ts';
+import { fakeClient } from '../test/fixtures.ts';
+import { PRESETS } from './windows.ts';
+import { WINDOW_PRESETS } from '../../src-ml/api/windows.ts';
+import { ENGINE_LABELS } from '../../src-ml/api/engine.ts';
+import { LABELS } from '../engine/labels.ts';
+import { runKey } from './keymap.ts';
+
+async function storeWithStudy() {
+  const client = fakeClient();
+  const store = createAppStore(client);
+  await store.getState().loadStudies();
+  await store.getState().selectStudy('1.2.9');
+  return { client, store, s: () => store.getState() };
+}
+
+describe('renderer data mirrors the engine contract', () => {
+  it('window presets equal WINDOW_PRESETS', () => expect(PRESETS).toEqual(WINDOW_PRESETS));
+  it('labels equal ENGINE_LABELS', () => expect(LABELS).toEqual(ENGINE_LABELS));
+});
+
+describe('store intents', () => {
+  it('selecting a study opens its first series at slice 0', async () => {
+    const { s } = await storeWithStudy();
+    expect(s().seriesList.map((x) => x.seriesUid)).toEqual(['1.2.9.1', '1.2.9.2']);
+    expect(s().series?.seriesUid).toBe('1.2.9.1');
+    expect(s().sliceIndex).toBe(0);
+    expect(s().predictions?.slices).toHaveLength(4);
+  });
+
+  it('slice navigation stays within the series', async () => {
+    const { s } = await storeWithStudy();
+    s().prevSlice();
+    expect(s().sliceIndex).toBe(0);
+    s().nextSlice();
+    s().nextSlice();
+    expect(s().sliceIndex).toBe(2);
+    s().lastSlice();
+    expect(s().sliceIndex).toBe(3);
+    s().nextSlice();
+    expect(s().sliceIndex).toBe(3);
+    s().firstSlice();
+    expect(s().sliceIndex).toBe(0);
+    s().jumpToSlice(99);
+    expect(s().sliceIndex).toBe(3);
+    s().jumpToSlice(-5);
+    expect(s().sliceIndex).toBe(0);
+    s().lastSlice();
+    s().cineStep();
+    expect(s().sliceIndex).toBe(0); // cine wraps
+  });
+
+  it('series switching moves within the study and stops at its ends', async () => {
+    const { s } = await storeWithStudy();
+    s().jumpToSlice(2);
+    await s().nextSeries();
+    expect(s().series?.seriesUid).toBe('1.2.9.2');
+    expect(s().sliceIndex).toBe(0);
+    await s().nextSeries();
+    expect(s().series?.seriesUid).toBe('1.2.9.2');
+    await s().prevSeries();
+    expect(s().series?.seriesUid).toBe('1.2.9.1');
+    await s().prevSeries();
+    expect(s().series?.seriesUid).toBe('1.2.9.1');
+  });
+
+  it('presets 1-6 give brain, subdural, stroke, bone, soft tissue and the header window', async () => {
+    const { s } = await storeWithStudy();
+    const got = ([1, 2, 3, 4, 5, 6] as const).map((n) => {
+      s().setPreset(n);
+      return [s().ww, s().wc, s().preset];
+    });
+    // W/L notation: width / level. The fixture's header window is 90/35.
+    expect(got).toEqual([[80, 40, 1], [200, 80, 2], [40, 40, 3], [2800, 600, 4], [400, 40, 5], [90, 35, 6]]);
+  });
+
+  it('number keys run the presets; arrows, Home/End and PgUp/PgDn navigate', async () => {
+    const { s } = await storeWithStudy();
+    expect(runKey(s(), '4')).toBe(true);
+    expect([s().ww, s().wc]).toEqual([2800, 600]);
+    runKey(s(), 'ArrowDown');
+    runKey(s(), 'ArrowDown');
+    runKey(s(), 'ArrowUp');
+    expect(s().sliceIndex).toBe(1);
+    runKey(s(), 'End');
+    expect(s().sliceIndex).toBe(3);
+    runKey(s(), 'Home');
+    expect(s().sliceIndex).toBe(0);
+    expect(runKey(s(), 'q')).toBe(false);
+  });
+
+  it('a manual window clears the preset and keeps width >= 1', async () => {
+    const { s } = await storeWithStudy();
+    s().setWindow(50.4, -20);
+    expect([s().wc, s().ww, s().preset]).toEqual([50, 1, null]);
+  });
+
+  it('ensemble mode takes safe, risky and compare only', () => {
+    const store = createAppStore(fakeClient());
+    const s = () => store.getState();
+    expect(s().ensembleMode).toBe('safe');
+    s().toggleEnsembleMode('risky');
+    expect(s().ensembleMode).toBe('risky');
+    s().toggleEnsembleMode('compare');
+    expect(s().ensembleMode).toBe('compare');
+    s().toggleEnsembleMode('bogus' as never);
+    expect(s().ensembleMode).toBe('compare');
+  });
+
+  it('zoom, pan and fit', async () => {
+    const { s } = await storeWithStudy();
+    s().zoomIn();
+    s().panBy(10, -4);
+    expect(s().zoom).toBeGreaterThan(1);
+    expect(s().pan).toEqual({ x: 10, y: -4 });
+    s().fit();
+    expect([s().zoom, s().pan]).toEqual([1, { x: 0, y: 0 }]);
+  });
+
+  it('an engine failure becomes the one-line error', async () => {
+    const { s } = await storeWithStudy();
+    await s().selectSeries('9.9.9');
+    expect(s().error).toBe('getSeries: no series 9.9.9');
+    expect(s().series?.seriesUid).toBe('1.2.9.1');
+  });
+
+  it('a finished scan job reloads the worklist', async () => {
+    const { s, client } = await storeWithStudy();
+    const base = { type: 'job', jobId: 'j1', kind: 'scan', stage: 'scan', total: 10 } as const;
+    s().onJobEvent({ ...base, done: 3, status: 'running' });
+    expect(s().jobs).toHaveLength(1);
+    const before = client.calls.filter((c) => c.method === 'listStudies').length;
+    s().onJobEvent({ ...base, done: 10, status: 'done' });
+    expect(s().jobs).toEqual([{ ...base, done: 10, status: 'done' }]);
+    expect(client.calls.filter((c) => c.method === 'listStudies').length).toBe(before + 1);
+  });
+});

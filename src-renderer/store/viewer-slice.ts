@@ -1,0 +1,85 @@
+// The displayed series: slice navigation, window, cine, zoom and pan, and what the renderer reports back.
+import type { SliceContext, ViewerSlice } from './types.ts';
+import { presetWindow } from './windows.ts';
+
+const ZOOM_STEP = 1.25;
+const ZOOM_MIN = 0.25;
+const ZOOM_MAX = 16;
+
+export function createViewerSlice({ set, get, client, guard }: SliceContext): ViewerSlice {
+  let seriesRequest = 0;
+  const count = () => get().series?.slices.length ?? 0;
+  const clampIndex = (i: number) => Math.max(0, Math.min(count() - 1, Math.round(i)));
+  const go = (i: number) => {
+    if (count() === 0) return;
+    const next = clampIndex(i);
+    if (next !== get().sliceIndex) set({ sliceIndex: next });
+  };
+  const stepSeries = async (delta: number) => {
+    const { seriesList, series } = get();
+    const at = seriesList.findIndex((s) => s.seriesUid === series?.seriesUid);
+    const target = seriesList[at + delta];
+    if (at >= 0 && target) await get().selectSeries(target.seriesUid);
+  };
+
+  return {
+    series: null,
+    sliceIndex: 0,
+    wc: 40,
+    ww: 80,
+    preset: 1,
+    loaded: 0,
+    drawn: null,
+    cine: false,
+    zoom: 1,
+    pan: { x: 0, y: 0 },
+
+    async selectSeries(seriesUid) {
+      const n = ++seriesRequest;
+      const [detail, predictions] = await Promise.all([
+        guard(client.getSeries(seriesUid)),
+        // A workspace without predictions still shows images.
+        client.getPredictions(seriesUid).catch(() => null),
+      ]);
+      if (!detail || n !== seriesRequest) return;
+      // Keep the window preset across series (the radiologist chose it), re-resolving `header` per series.
+      const preset = get().preset;
+      const voi = preset ? presetWindow(preset, detail.slices[0]) : { wc: get().wc, ww: get().ww };
+      set({ series: detail, predictions, sliceIndex: 0, loaded: 0, drawn: null, cine: false, zoom: 1, pan: { x: 0, y: 0 }, sliceDetail: null, ...voi });
+    },
+
+    nextSlice: () => go(get().sliceIndex + 1),
+    prevSlice: () => go(get().sliceIndex - 1),
+    firstSlice: () => go(0),
+    lastSlice: () => go(count() - 1),
+    jumpToSlice: (index) => go(index),
+    cineStep: () => {
+      const n = count();
+      if (n > 0) set({ sliceIndex: (get().sliceIndex + 1) % n });
+    },
+    nextSeries: () => stepSeries(1),
+    prevSeries: () => stepSeries(-1),
+
+    setPreset(n) {
+      const s = get();
+      set({ preset: n, ...presetWindow(n, s.series?.slices[s.sliceIndex]) });
+    },
+    setWindow(wc, ww) {
+      // PS3.3 C.11.2.1.2: width at least 1.
+      set({ preset: null, wc: Math.round(wc), ww: Math.max(1, Math.round(ww)) });
+    },
+
+    toggleCine: () => set({ cine: !get().cine && count() > 1 }),
+    zoomIn: () => set({ zoom: Math.min(ZOOM_MAX, get().zoom * ZOOM_STEP) }),
+    zoomOut: () => set({ zoom: Math.max(ZOOM_MIN, get().zoom / ZOOM_STEP) }),
+    fit: () => set({ zoom: 1, pan: { x: 0, y: 0 } }),
+    panBy: (dx, dy) => set({ pan: { x: get().pan.x + dx, y: get().pan.y + dy } }),
+
+    setLoaded(seriesUid, loaded) {
+      if (get().series?.seriesUid === seriesUid) set({ loaded });
+    },
+    setDrawn(seriesUid, index) {
+      set({ drawn: { seriesUid, index } });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// Studies, the selected study's series, and folder-indexing jobs.
+import type { SliceContext, WorklistSlice } from './types.ts';
+import { DEFAULT_THRESHOLD } from '../engine/labels.ts';
+
+export function createWorklistSlice({ set, get, client, guard }: SliceContext): WorklistSlice {
+  // Only the latest listStudies answer is applied: typing in the filter fires several.
+  let studiesRequest = 0;
+  let studyRequest = 0;
+  return {
+    studies: [],
+    filter: '',
+    threshold: DEFAULT_THRESHOLD,
+    studiesLoading: false,
+    selectedStudyUid: null,
+    seriesList: [],
+    jobs: [],
+
+    async loadStudies() {
+      const n = ++studiesRequest;
+      const { filter, threshold } = get();
+      set({ studiesLoading: true });
+      const rows = await guard(client.listStudies(filter ? { filter, threshold } : { threshold }));
+      if (n !== studiesRequest) return;
+      set(rows ? { studies: rows, studiesLoading: false } : { studiesLoading: false });
+    },
+
+    async setFilter(filter) {
+      set({ filter });
+      await get().loadStudies();
+    },
+
+    async selectStudy(studyUid) {
+      const n = ++studyRequest;
+      set({ selectedStudyUid: studyUid, seriesList: [] });
+      const list = await guard(client.getSeriesList(studyUid));
+      if (!list || n !== studyRequest) return;
+      set({ seriesList: list });
+      const first = list[0];
+      if (first) await get().selectSeries(first.seriesUid);
+    },
+
+    async addFolder(path) {
+      const trimmed = path.trim();
+      if (!trimmed) return;
+      await guard(client.addFolder(trimmed));
+    },
+
+    onJobEvent(e) {
+      const before = get().jobs.find((j) => j.jobId === e.jobId);
+      set((s) => ({ jobs: before ? s.jobs.map((j) => (j.jobId === e.jobId ? e : j)) : [...s.jobs, e] }));
+      // A finished scan changes the worklist; the replay of an old finished job on reconnect does not.
+      if (e.status === 'done' && before && before.status !== 'done') void get().loadStudies();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// A fake EngineClient with two studies (the first with two series) and a recording fake StackRenderer,
+// shared by the renderer tests.
+import type { EngineClient, EngineEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
+
+export const STUDIES: StudyRow[] = [
+  { studyUid: '1.2.9', patientId: 'P9', patientName: 'Zed', studyDate: '20240102', description: 'CT HEAD', seriesCount: 2, sliceCount: 7, maxAnySafe: 0.91, maxAnyRisky: 0.95, flagged: true },
+  { studyUid: '1.2.1', patientId: 'P1', patientName: 'Amy', studyDate: '20240301', description: 'CT HEAD', seriesCount: 1, sliceCount: 3, maxAnySafe: 0.1, maxAnyRisky: 0.2, flagged: false },
+];
+
+export function seriesOf(uid: string, n: number, studyUid = '1.2.9'): SeriesDetail {
+  return {
+    seriesUid: uid, studyUid, patientId: 'P9', modality: 'CT', rows: 64, columns: 64, warnings: [],
+    slices: Array.from({ length: n }, (_, i) => ({
+      imageId: `${uid}.${i}`, sopInstanceUid: `${uid}.sop${i}`, frame: null, index: i, position: i * 5, thickness: 5,
+      windowCenter: 35, windowWidth: 90, instanceNumber: n - i, dicomUrl: `/dicom/${uid}.${i}?token=t`,
+    })),
+  };
+}
+
+export function predictionsOf(uid: string, n: number): SeriesPredictions {
+  return {
+    seriesUid: uid,
+    labels: ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'],
+    slices: Array.from({ length: n }, (_, i) => ({
+      imageId: `${uid}.${i}`,
+      safe: [0.01, 0.02, 0.03, 0.04, i === 2 ? 0.8 : 0.1, i === 2 ? 0.85 : 0.1],
+      risky: [0.01, 0.02, 0.03, 0.04, i === 2 ? 0.9 : 0.2, i === 2 ? 0.95 : 0.2],
+      oof: false,
+    })),
+    thresholds: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+    model: { name: 'ich-ensemble', version: 'abc123', trainedAt: '2026-11-01', members: ['m1', 'm2'] },
+  };
+}
+
+const SERIES: Record<string, SeriesSummary[]> = {
+  '1.2.9': [
+    { seriesUid: '1.2.9.1', studyUid: '1.2.9', modality: 'CT', seriesNumber: 1, description: 'axial', manufacturer: 'X', sliceCount: 4, maxAnySafe: 0.91, maxAnyRisky: 0.95 },
+    { seriesUid: '1.2.9.2', studyUid: '1.2.9', modality: 'CT', seriesNumber: 2, description: 'thin', manufacturer: 'X', sliceCount: 3, maxAnySafe: 0.2, maxAnyRisky: 0.3 },
+  ],
+  '1.2.1': [{ seriesUid: '1.2.1.1', studyUid: '1.2.1', modality: 'CT', seriesNumber: 1, description: 'axial', manufacturer: 'X', sliceCount: 3, maxAnySafe: 0.1, maxAnyRisky: 0.2 }],
+};
+const COUNTS: Record<string, number> = { '1.2.9.1': 4, '1.2.9.2': 3, '1.2.1.1': 3 };
+
+export function sliceDetailOf(imageId: string): SliceDetail {
+  return {
+    imageId, seriesUid: '1.2.9.1', header: { '0010,0020': 'P9' }, fields: { SOPInstanceUID: `${imageId}.sop`, KVP: 120 },
+    metadataFeatures: { names: ['f_bool', 'f_float'], raw: [1, 3.5], scaled: [0.5, -1.25], categorical: { names: ['manufacturer'], values: [2] } },
+    members: [
+      { name: 'm1', group: 'A', probs: [0.1, 0.1, 0.1, 0.1, 0.7, 0.6], bounded: { anyRaised: true, anyLowered: false }, keptIn: ['safe', 'risky'] },
+      { name: 'm2', group: 'B', probs: [0.1, 0.1, 0.1, 0.1, 0.5, 0.6], bounded: { anyRaised: false, anyLowered: false }, keptIn: ['risky'] },
+    ],
+    blend: { safe: Array.from({ length: 6 }, () => [0.6, 0.4] as [number, number]), risky: Array.from({ length: 6 }, () => [0.3, 0.7] as [number, number]) },
+    safe: [0.1, 0.1, 0.1, 0.1, 0.8, 0.85], risky: [0.1, 0.1, 0.1, 0.1, 0.9, 0.95],
+  };
+}
+
+export interface FakeClient extends EngineClient {
+  calls: { method: string; arg: unknown }[];
+  emit(e: EngineEvent): void;
+}
+
+export function fakeClient(): FakeClient {
+  const listeners = new Set<(e: EngineEvent) => void>();
+  const calls: FakeClient['calls'] = [];
+  const rec = <T,>(method: string, arg: unknown, value: T) => {
+    calls.push({ method, arg });
+    return Promise.resolve(value);
+  };
+  return {
+    calls,
+    emit: (e) => { for (const l of listeners) l(e); },
+    info: () => rec('info', {}, { workspace: '/w', counts: { studies: 2, series: 3, slices: 10 }, models: [], ensemble: null, labels: [] }),
+    listStudies: (q) => rec('listStudies', q, q?.filter ? STUDIES.filter((s) => s.patientName.toLowerCase().includes(q.filter!.toLowerCase())) : STUDIES),
+    getSeriesList: (uid) => rec('getSeriesList', uid, SERIES[uid] ?? []),
+    getSeries: (uid) => (COUNTS[uid] ? rec('getSeries', uid, seriesOf(uid, COUNTS[uid]!)) : Promise.reject(new Error(`getSeries: no series ${uid}`))),
+    getPredictions: (uid) => rec('getPredictions', uid, predictionsOf(uid, COUNTS[uid] ?? 0)),
+    getSliceDetail: (id) => rec('getSliceDetail', id, sliceDetailOf(id)),
+    addFolder: (path) => rec('addFolder', path, { jobId: 'job-1' }),
+    listJobs: () => rec('listJobs', {}, []),
+    onEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+}
+
+/** Records what the viewport asks of its renderer; `show` resolves at once (the image is "drawn"). */
+export function fakeRenderer() {
+  const log: { stacks: string[][]; shown: number[]; views: ViewState[] } = { stacks: [], shown: [], views: [] };
+  const create = (): StackRenderer => ({
+    setStack: (urls, onLoaded) => {
+      log.stacks.push([...urls]);
+      onLoaded(urls.length);
+    },
+    show: (i) => {
+      log.shown.push(i);
+      return Promise.resolve();
+    },
+    setView: (v) => void log.views.push(v),
+    resize: () => {},
+    destroy: () => {},
+  });
+  return { create, log };
+}

@@ -1,0 +1,114 @@
+// The StackRenderer on cornerstone-core + cornerstone-wado-image-loader: the only module that imports them
+// (the loader cannot even be imported under jsdom). Images load over `wadouri:` from the host's /dicom URLs.
+import cornerstone, { type CsImage } from 'cornerstone-core';
+import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader';
+import dicomParser from 'dicom-parser';
+import type { CreateStackRenderer, StackRenderer, ViewState } from '../stack-renderer.ts';
+
+/** Enough for a few 512x512 series; past it cornerstone evicts the oldest images. */
+const CACHE_BYTES = 768 * 1024 * 1024;
+/** Parallel fetches while prefetching a stack: the decode workers are the bottleneck past this. */
+const PREFETCH_CONCURRENCY = 6;
+
+let initialized = false;
+function initOnce(): void {
+  if (initialized) return;
+  initialized = true;
+  cornerstoneWADOImageLoader.external.cornerstone = cornerstone;
+  cornerstoneWADOImageLoader.external.dicomParser = dicomParser;
+  cornerstoneWADOImageLoader.webWorkerManager.initialize({
+    maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+    startWebWorkersOnDemand: true,
+    taskConfiguration: { decodeTask: { initializeCodecsOnStartup: false } },
+  });
+  cornerstone.imageCache.setMaximumSizeBytes(CACHE_BYTES);
+}
+
+const toImageId = (url: string) => `wadouri:${new URL(url, window.location.href).href}`;
+
+const oneLine = (err: unknown): string => {
+  if (err instanceof Error) return err.message.split('\n')[0]!;
+  // The loader rejects with objects like { error: XMLHttpRequest } or a string.
+  if (typeof err === 'object' && err !== null && 'error' in err) {
+    const inner = (err as { error: unknown }).error;
+    if (inner instanceof XMLHttpRequest) return `HTTP ${inner.status} loading the image`;
+    return String(inner);
+  }
+  return String(err);
+};
+
+export const createCornerstoneStack: CreateStackRenderer = (element) => {
+  initOnce();
+  cornerstone.enable(element);
+  let ids: string[] = [];
+  let generation = 0;
+  let shown: CsImage | null = null;
+  let lastView: ViewState | null = null;
+
+  /** Fit first, then our zoom and pan on top, so zoom 1 is always "fit" whatever the element size. */
+  const apply = (image: CsImage, view: ViewState) => {
+    const fit = cornerstone.getDefaultViewportForImage(element, image);
+    cornerstone.setViewport(element, {
+      scale: fit.scale * view.zoom,
+      translation: { x: view.pan.x / (fit.scale * view.zoom), y: view.pan.y / (fit.scale * view.zoom) },
+      voi: { windowCenter: view.wc, windowWidth: view.ww },
+    });
+  };
+
+  const renderer: StackRenderer = {
+    setStack(urls, onLoaded) {
+      const gen = ++generation;
+      ids = urls.map(toImageId);
+      shown = null;
+      let next = 0;
+      let loaded = 0;
+      onLoaded(0);
+      // Prefetch the whole stack in slice order so scrolling hits the cache ("x of y loaded").
+      const worker = async () => {
+        while (gen === generation && next < ids.length) {
+          const id = ids[next++]!;
+          try {
+            await cornerstone.loadAndCacheImage(id);
+          } catch {
+            // shown as an error when that slice is displayed
+          }
+          if (gen !== generation) return;
+          onLoaded(++loaded);
+        }
+      };
+      for (let i = 0; i < PREFETCH_CONCURRENCY; i++) void worker();
+    },
+
+    async show(index, view) {
+      const id = ids[index];
+      if (!id) throw new Error(`no slice ${index + 1}`);
+      let image: CsImage;
+      try {
+        image = await cornerstone.loadAndCacheImage(id);
+      } catch (err) {
+        throw new Error(oneLine(err));
+      }
+      if (ids[index] !== id) return;
+      const v = lastView ?? view;
+      cornerstone.displayImage(element, image);
+      shown = image;
+      apply(image, v);
+    },
+
+    setView(view) {
+      lastView = view;
+      if (shown) apply(shown, view);
+    },
+
+    resize() {
+      cornerstone.resize(element, false);
+      if (shown && lastView) apply(shown, lastView);
+    },
+
+    destroy() {
+      generation++;
+      cornerstone.disable(element);
+    },
+  };
+  return renderer;
+};

@@ -1,0 +1,27 @@
+// What the viewport needs from an image renderer. The cornerstone implementation lives in ./cornerstone/
+// and is handed in at the app root, so the rest of the UI (and its jsdom tests) never loads cornerstone.
+import { createContext } from 'react';
+
+export interface ViewState {
+  wc: number;
+  ww: number;
+  /** 1 = fit. */
+  zoom: number;
+  pan: { x: number; y: number };
+}
+
+export interface StackRenderer {
+  /** Starts fetching the stack's images (slice order); `onLoaded` gets the running count. */
+  setStack(urls: readonly string[], onLoaded: (loaded: number) => void): void;
+  /** Draws image `index` with the view; resolves once drawn (rejects with a one-line error). */
+  show(index: number, view: ViewState): Promise<void>;
+  /** Applies a changed window, zoom or pan to the image on screen. */
+  setView(view: ViewState): void;
+  /** The element changed size. */
+  resize(): void;
+  destroy(): void;
+}
+
+export type CreateStackRenderer = (element: HTMLElement) => StackRenderer;
+
+export const StackRendererContext = createContext<CreateStackRenderer | null>(null);
