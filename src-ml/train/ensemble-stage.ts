@@ -63,6 +63,10 @@ export interface EnsembleStageResult {
   risky: MetricResult | null;
   /** Per member family: its own OOF metric on the ensemble's images. */
   memberMetrics: Record<string, number>;
+  /** The labelled images of the fit and their out-of-fold ensemble probabilities (N x 6). */
+  oofIds: string[];
+  oofSafe: Float32Array;
+  oofRisky: Float32Array | null;
 }
 
 function stack(ids: readonly string[], map: Map<string, Float32Array>): Float32Array {
@@ -119,5 +123,8 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const n = savePredictions(ws, [...rowsOf(ids, result.oof, true), ...(testPreds ? rowsOf(testIds, testPreds, false) : [])], true);
   const metrics = { safe: safe.loss, risky: risky?.loss ?? null, perClass: { safe: safe.perClass, risky: risky?.perClass ?? null }, memberMetrics, oofImages: ids.length, testImages: testIds.length, predictionRows: n, folds };
   saveEnsembleRecord(ws, 'current', fit, metrics);
-  return { fit, members: families.map((f) => f.name), oofImages: ids.length, testImages: testIds.length, safe, risky, memberMetrics };
+  return {
+    fit, members: families.map((f) => f.name), oofImages: ids.length, testImages: testIds.length, safe, risky, memberMetrics,
+    oofIds: ids, oofSafe: result.oof.safe.blended, oofRisky: result.oof.risky?.blended ?? null,
+  };
 }

@@ -22,6 +22,7 @@ import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
 import { trainPooledRes } from './pooled-res-train.ts';
 import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
 import { computeAndStoreSampleWeights } from './sample-weights-stage.ts';
+import { ensureFolds } from './ensure-folds.ts';
 import { trainShallow } from './shallow-train.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -65,26 +66,37 @@ function featuresCurrent(ws: Workspace, base: BaseModelPreset, folds: FoldSpec, 
   return same(ids.train.ids, labeledImages(ws).map((im) => im.imageId)) && same(ids.test.ids, unlabeledImages(ws).map((im) => im.imageId));
 }
 
-/** The OOF metric of a stage: the mean of its member families' probabilities, on the images all of them cover. */
-function stageReport(name: StageReport['name'], families: { name: string; oof: Map<string, Float32Array> }[], ws: Workspace): StageReport | undefined {
+type Family = { name: string; oof: Map<string, Float32Array> };
+
+/** The stage's out-of-fold probabilities: the mean of its member families', on the images all of them cover. */
+function stageProbs(families: readonly Family[]): Map<string, Float32Array> | undefined {
   if (families.length === 0) return undefined;
-  const images = labeledImages(ws).filter((im) => families.every((f) => f.oof.has(im.imageId)));
-  if (images.length === 0) return undefined;
-  const probs = new Float32Array(images.length * 6);
-  const labels = new Uint8Array(images.length * 6);
-  images.forEach((im, i) => {
-    labels.set(im.labels, i * 6);
+  const out = new Map<string, Float32Array>();
+  for (const id of families[0]!.oof.keys()) {
+    if (!families.every((f) => f.oof.has(id))) continue;
+    const p = new Float32Array(6);
     for (const f of families) {
-      const p = f.oof.get(im.imageId)!;
-      for (let k = 0; k < 6; k++) probs[i * 6 + k]! += p[k]! / families.length;
+      const q = f.oof.get(id)!;
+      for (let k = 0; k < 6; k++) p[k]! += q[k]! / families.length;
     }
-  });
-  const m = weightedLogLoss(probs, labels);
-  return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models: families.map((f) => f.name) };
+    out.set(id, p);
+  }
+  return out.size > 0 ? out : undefined;
 }
 
-async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec): Promise<{ name: string; oof: Map<string, Float32Array> }[]> {
-  const out: { name: string; oof: Map<string, Float32Array> }[] = [];
+function stageReport(name: StageReport['name'], probs: Map<string, Float32Array>, images: readonly { imageId: string; labels: number[] }[], models: string[]): StageReport {
+  const p = new Float32Array(images.length * 6);
+  const y = new Uint8Array(images.length * 6);
+  images.forEach((im, i) => {
+    p.set(probs.get(im.imageId)!, i * 6);
+    y.set(im.labels, i * 6);
+  });
+  const m = weightedLogLoss(p, y);
+  return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models };
+}
+
+async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec): Promise<Family[]> {
+  const out: Family[] = [];
   for (const m of preset.base) {
     if (!m.features) continue;
     const folds = foldsOf(preset, m, override);
@@ -100,22 +112,34 @@ async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec):
   return out;
 }
 
+/**
+ * The out-of-fold metric of every stage, all on the same images: the labelled images that every stage
+ * predicted out of fold (base CNN OOF covers only the images the base models were trained around; images
+ * added later, as the seed's stage-2 data, have full-head OOF predictions only).
+ */
 export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec, ensemble?: EnsembleStageResult, override?: FoldSpec): Promise<PipelineReport> {
-  const labelled = labeledImages(ws);
-  const all = new Uint8Array(labelled.length * 6);
-  labelled.forEach((im, i) => all.set(im.labels, i * 6));
-  const stages: StageReport[] = [];
-  const push = (r: StageReport | undefined): void => {
-    if (r) stages.push(r);
+  const stages: { name: StageReport['name']; probs: Map<string, Float32Array>; models: string[] }[] = [];
+  const base = await baseFamilies(ws, preset, override);
+  const add = (name: StageReport['name'], fams: readonly Family[]): void => {
+    const probs = stageProbs(fams);
+    if (probs) stages.push({ name, probs, models: fams.map((f) => f.name) });
   };
-  push(stageReport('base', await baseFamilies(ws, preset, override), ws));
+  add('base', base);
   const fams = await loadMemberFamilies(ws, folds);
-  for (const stage of ['pooled-res', 'shallow', 'shallow-weighted'] as const) push(stageReport(stage, fams.filter((f) => f.stage === stage), ws));
+  for (const stage of ['pooled-res', 'shallow', 'shallow-weighted'] as const) add(stage, fams.filter((f) => f.stage === stage));
   if (ensemble) {
-    stages.push({ name: 'ensemble-safe', oofMetric: ensemble.safe.loss, perClass: ensemble.safe.perClass, n: ensemble.safe.n, models: ensemble.fit.safe.kept });
-    if (ensemble.risky && ensemble.fit.risky) stages.push({ name: 'ensemble-risky', oofMetric: ensemble.risky.loss, perClass: ensemble.risky.perClass, n: ensemble.risky.n, models: ensemble.fit.risky.kept });
+    const asMap = (a: Float32Array): Map<string, Float32Array> => new Map(ensemble.oofIds.map((id, i) => [id, a.slice(i * 6, i * 6 + 6)]));
+    stages.push({ name: 'ensemble-safe', probs: asMap(ensemble.oofSafe), models: ensemble.fit.safe.kept });
+    if (ensemble.oofRisky && ensemble.fit.risky) stages.push({ name: 'ensemble-risky', probs: asMap(ensemble.oofRisky), models: ensemble.fit.risky.kept });
   }
-  return { baseline: prevalenceBaseline(all).loss, stages, preset: preset.name, folds, images: labelled.length, createdAt: new Date().toISOString() };
+  const images = labeledImages(ws).filter((im) => stages.every((s) => s.probs.has(im.imageId)));
+  const all = new Uint8Array(images.length * 6);
+  images.forEach((im, i) => all.set(im.labels, i * 6));
+  return {
+    baseline: images.length > 0 ? prevalenceBaseline(all).loss : Number.NaN,
+    stages: images.length > 0 ? stages.map((s) => stageReport(s.name, s.probs, images, s.models)) : [],
+    preset: preset.name, folds, images: images.length, createdAt: new Date().toISOString(),
+  };
 }
 
 export async function writeReport(ws: Workspace, report: PipelineReport): Promise<string> {
@@ -169,6 +193,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
       await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
     }
   }
+  // Patients added after the base CNNs were trained (the seed's stage-2 data) get their folds now:
+  // their own seeded KFold, existing patients keep theirs.
+  ensureFolds(ws, folds, labeledImages(ws).map((im) => im.patientId));
   const refreshed = new Set<string>();
   for (const m of baseModels) {
     const mf = foldsOf(preset, m, opts.folds);
