@@ -38,8 +38,13 @@ interface DbRow {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
 
-/** Every CT instance of the workspace (all series, labelled or not), ordered by series then z. */
-export function metadataRowsFromWorkspace(ws: Workspace): MetaInputRow[] {
+/**
+ * Every CT instance of the workspace (all series, labelled or not), ordered by series then z; or only the
+ * instances of the given patients (what a slice's features depend on: its series and its patient's
+ * series count), so one study does not read a large index.
+ */
+export function metadataRowsFromWorkspace(ws: Workspace, patientIds?: readonly string[]): MetaInputRow[] {
+  const where = patientIds ? `WHERE COALESCE(st.patient_id, i.PatientID, '') IN (SELECT value FROM json_each(?))` : '';
   const stmt = ws.db.prepare(`
     SELECT i.image_id, i.series_uid, COALESCE(st.patient_id, i.PatientID, '') AS patient_id,
       i.ImageOrientationPatient_0 AS iop0, i.ImageOrientationPatient_1 AS iop1, i.ImageOrientationPatient_2 AS iop2,
@@ -49,9 +54,11 @@ export function metadataRowsFromWorkspace(ws: Workspace): MetaInputRow[] {
       i.BitsStored AS bits, i.PixelRepresentation AS prep, i.RescaleIntercept AS intercept,
       i.PxlMin AS pmin, i.PxlMax AS pmax, i.PxlMean AS pmean, i.PxlStd AS pstd
     FROM instances i LEFT JOIN studies st ON st.study_uid = i.study_uid
+    ${where}
     ORDER BY i.series_uid, i.ImagePositionPatient_2 IS NULL, i.ImagePositionPatient_2, i.image_id`);
+  const rows = (patientIds ? stmt.iterate(JSON.stringify(patientIds)) : stmt.iterate()) as Iterable<DbRow>;
   const out: MetaInputRow[] = [];
-  for (const r of stmt.iterate() as Iterable<DbRow>) {
+  for (const r of rows) {
     out.push({
       imageId: r.image_id,
       seriesUid: r.series_uid,

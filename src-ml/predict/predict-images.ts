@@ -96,8 +96,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   // Metadata features of the involved patients (per-series statistics and series per patient need them all).
   const patients = new Set(series.map((s) => s.patientId));
   const meta = await timed('metadata', async () => {
-    const rows = metadataRowsFromWorkspace(ws).filter((r) => patients.has(r.patientId));
-    return computeMetadataFeatures(rows);
+    return computeMetadataFeatures(metadataRowsFromWorkspace(ws, [...patients]));
   });
   const metaIndex = new Map(meta.imageIds.map((id, i) => [id, i]));
   const continuous = new Float32Array(ids.length * 38);
