@@ -57,3 +57,17 @@ export function prevalenceBaseline(labels: ArrayLike<number>): MetricResult {
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
+
+/**
+ * Yuval's `my_loss` from probabilities: mean over N x 6 of w_k * BCE, w = [1,1,1,1,1,2], clipped at 1e-7;
+ * equals (7/6) x the competition metric. Training logs report it next to the metric, as the seed did.
+ */
+export function myLoss(probs: ArrayLike<number>, labels: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
+    const y = labels[i]!;
+    s += METRIC_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+  }
+  return s / probs.length;
+}

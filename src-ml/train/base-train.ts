@@ -16,11 +16,11 @@ import { applyAugment, sampleAugment } from '../data/augment.ts';
 import { sampleEpoch, sampleEpochPerClass } from '../data/sampler.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { METRIC_LABELS, sigmoid, weightedLogLoss } from '../metrics/log-loss.ts';
+import { METRIC_LABELS, myLoss, sigmoid, weightedLogLoss } from '../metrics/log-loss.ts';
 import { BASE_ARCHS, type BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn, isNoDecay, paramGroupOf } from '../models/base-cnn.ts';
 import { BertAdam } from '../nn/bert-adam.ts';
-import { CLASS_WEIGHTS, lossFunction } from '../nn/losses.ts';
+import { lossFunction } from '../nn/losses.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { loadModel, saveModel } from '../nn/model-io.ts';
 import { createRng } from '../synth/random.ts';
@@ -145,16 +145,6 @@ async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage
   return out;
 }
 
-/** The seed's my_loss (mean over N x 6 of w_k BCE) from probabilities. */
-function myLoss(probs: Float32Array, labels: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
-    const y = labels[i]!;
-    s += CLASS_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
-  }
-  return s / probs.length;
-}
 
 /** Starts a new run, or continues `resumeRunId` from its last checkpoint. */
 export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): Promise<TrainBaseResult> {

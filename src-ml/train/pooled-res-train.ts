@@ -17,11 +17,10 @@ import type { TrainingEvent } from '../api/training.ts';
 import { slidingWindows } from '../data/sliding-windows.ts';
 import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { METRIC_LABELS, myLoss, weightedLogLoss } from '../metrics/log-loss.ts';
 import { maskedWeightedBce } from '../models/fullhead-losses.ts';
 import { buildPooledRes } from '../models/pooled-res.ts';
 import { BertAdam } from '../nn/bert-adam.ts';
-import { CLASS_WEIGHTS } from '../nn/losses.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { saveModel } from '../nn/model-io.ts';
 import { featureDirOf } from '../predict/features.ts';
@@ -120,16 +119,6 @@ function gatherLabels(labels: Uint8Array, series: readonly SeriesRecord[]): Uint
   return out;
 }
 
-/** The seed's my_loss from probabilities: mean over N x 6 of w_k BCE (the masked loss over valid slices). */
-function myLoss(probs: Float32Array, labels: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
-    const y = labels[i]!;
-    s += CLASS_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
-  }
-  return s / probs.length;
-}
 
 interface EpochRecord {
   epoch: number;
