@@ -9,7 +9,7 @@ import { runEnsembleStage } from '../train/ensemble-stage.ts';
 import { buildReport, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
 import { trainPooledRes } from '../train/pooled-res-train.ts';
 import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
-import { computeAndStoreSampleWeights } from '../train/sample-weights-stage.ts';
+import { computeAndStoreSampleWeights, describeWeights } from '../train/sample-weights-stage.ts';
 import { trainShallow } from '../train/shallow-train.ts';
 import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
 import { abortOnSigint, positiveInt } from './cli-helpers.ts';
@@ -55,7 +55,7 @@ export async function trainFullheadCommand(kind: 'fullhead' | 'shallow', flags: 
     const backend = await initBackend({ purpose: 'train' }, { log });
     if (kind === 'shallow' && flags.weighted) {
       const r = await computeAndStoreSampleWeights(ws, folds);
-      log(`sample weights: ${r.weights.length} images, mean 1, ${r.weights.filter((w) => w === 0).length} zero`);
+      log(describeWeights(r));
     }
     for (const base of heads) {
       for (const fold of fl) {

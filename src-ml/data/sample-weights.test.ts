@@ -165,10 +165,24 @@ describe('computeSampleWeights (edges)', () => {
   it('skips the odds ratio when a PxlMin group is missing from the target, and rejects an empty target', () => {
     // target without grp 0 images: grp 0 train images are unseen (step 2) and the ratio falls back to 1.
     const target = TARGET.map((m) => ({ ...m, grp0: false }));
-    const r = computeSampleWeights(inputs(TRAIN, target));
+    const r = computeSampleWeights(inputs(TRAIN, target), { maxUnseenFraction: 1 });
     expect(r.pxlMinRatio).toBe(1);
     expect(r.zeroed.unseenCategory).toBe(1 + 8); // i11, and the 8 grp 0 images (i4 among them)
+    expect(r.skipped).toBeUndefined();
     expect(() => computeSampleWeights(inputs(TRAIN, []))).toThrow(/empty/);
+  });
+
+  it('skips step 2 when it would zero most of the training set (a target too small to show its categories)', () => {
+    // the same target: step 2 would zero 9 of 15 images (60%), over the default 50%: nobody is zeroed for
+    // an unseen category, the skip is reported, the weights still have mean 1.
+    const target = TARGET.map((m) => ({ ...m, grp0: false }));
+    const r = computeSampleWeights(inputs(TRAIN, target));
+    expect(r.zeroed.unseenCategory).toBe(0);
+    expect(r.skipped?.unseenCategory).toMatch(/zero 9 of 15 training images/);
+    expect([...r.weights].filter((w) => w === 0).length).toBe(r.zeroed.brokenIntercept + r.zeroed.outliers + r.zeroed.excluded);
+    expect([...r.weights].reduce((a, b) => a + b, 0) / r.weights.length).toBeCloseTo(1, 5);
+    // at 0.7 the step runs again
+    expect(computeSampleWeights(inputs(TRAIN, target), { maxUnseenFraction: 0.7 }).zeroed.unseenCategory).toBe(9);
   });
 });
 

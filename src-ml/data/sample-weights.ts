@@ -21,6 +21,11 @@
 //   - A group whose multiplier cannot be computed (no target images, sTest <= 0, w1 == 0 or w2 == 0) keeps
 //     multiplier 1.
 //   - zeroed counts are images newly zeroed by each step, so they add up to the number of zero weights.
+//   - Our addition: step 2 is skipped (and `skipped.unseenCategory` says why) when it would zero more than
+//     `maxUnseenFraction` of the training images. A target of a few studies (a handful of unlabelled
+//     images in a workspace) sees only a few scanner categories, and step 2 would then keep a few dozen
+//     training images with weights in the hundreds: the fine-tune would learn from noise. The seed's
+//     target (121k images) zeroed none.
 import { N_BOOL, N_CAT, N_CONTINUOUS, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
 
 /** The seed's hard-coded outlier (seed spec section 5, step 4). */
@@ -55,10 +60,17 @@ export interface WeightGroup {
   targetImages: number;
 }
 
+export interface WeightOptions {
+  /** Skip step 2 when it would zero more than this fraction of the training images (default 0.5). */
+  maxUnseenFraction?: number;
+}
+
 export interface WeightReport {
   /** Per train image, mean 1. */
   weights: Float32Array;
   zeroed: { brokenIntercept: number; unseenCategory: number; outliers: number; excluded: number };
+  /** Steps that were skipped, with why. */
+  skipped?: { unseenCategory?: string };
   pxlMinRatio: number;
   groups: WeightGroup[];
 }
@@ -68,7 +80,7 @@ function discreteValue(f: MetaFeatures, i: number, j: number): number {
   return j < N_CAT ? f.categorical[i * N_CAT + j]! : f.continuous[i * N_CONTINUOUS + (j - N_CAT)]!;
 }
 
-export function computeSampleWeights(inputs: WeightInputs): WeightReport {
+export function computeSampleWeights(inputs: WeightInputs, options: WeightOptions = {}): WeightReport {
   const { train, target } = inputs;
   const N = train.features.imageIds.length;
   const T = target.features.imageIds.length;
@@ -81,19 +93,27 @@ export function computeSampleWeights(inputs: WeightInputs): WeightReport {
 
   const w = new Float64Array(N).fill(1);
   const zeroed = { brokenIntercept: 0, unseenCategory: 0, outliers: 0, excluded: 0 };
+  let skipped: WeightReport['skipped'];
 
   // 2. Categories (and boolean values) never seen in the target.
   const nDiscrete = N_CAT + N_BOOL;
   const seen = Array.from({ length: nDiscrete }, () => new Set<number>());
   for (let t = 0; t < T; t++) for (let j = 0; j < nDiscrete; j++) seen[j]!.add(discreteValue(target.features, t, j));
+  const unseen: number[] = [];
   for (let i = 0; i < N; i++) {
     for (let j = 0; j < nDiscrete; j++) {
       if (!seen[j]!.has(discreteValue(train.features, i, j))) {
-        w[i] = 0;
-        zeroed.unseenCategory++;
+        unseen.push(i);
         break;
       }
     }
+  }
+  const maxUnseen = options.maxUnseenFraction ?? 0.5;
+  if (unseen.length > maxUnseen * N) {
+    skipped = { unseenCategory: `it would zero ${unseen.length} of ${N} training images (over ${Math.round(maxUnseen * 100)}%): a target of ${T} images is too small to show which scanner categories the test set has` };
+  } else {
+    for (const i of unseen) w[i] = 0;
+    zeroed.unseenCategory = unseen.length;
   }
 
   // 3. Broken intercept.
@@ -177,7 +197,7 @@ export function computeSampleWeights(inputs: WeightInputs): WeightReport {
   if (!(total > 0)) throw new RangeError('computeSampleWeights: every training image has weight 0');
   const weights = new Float32Array(N);
   for (let i = 0; i < N; i++) weights[i] = (w[i]! * N) / total;
-  return { weights, zeroed, pxlMinRatio, groups };
+  return { weights, zeroed, pxlMinRatio, groups, ...(skipped ? { skipped } : {}) };
 }
 
 /** A series' sampling weight: the mean of its images' weights (seed spec section 5, weighted fine-tuning). */

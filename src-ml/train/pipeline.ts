@@ -21,7 +21,7 @@ import { loadMemberFamilies, runEnsembleStage, type EnsembleStageResult } from '
 import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
 import { trainPooledRes } from './pooled-res-train.ts';
 import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
-import { computeAndStoreSampleWeights } from './sample-weights-stage.ts';
+import { computeAndStoreSampleWeights, describeWeights } from './sample-weights-stage.ts';
 import { ensureFolds } from './ensure-folds.ts';
 import { trainShallow } from './shallow-train.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -224,7 +224,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   }
   check();
   const weights = await computeAndStoreSampleWeights(ws, folds);
-  log(`sample weights: ${weights.weights.length} images, ${weights.weights.filter((w) => w === 0).length} zero`);
+  log(describeWeights(weights));
   for (const weighted of [false, true]) {
     for (const m of heads) {
       for (let fold = 0; fold < folds.k; fold++) {

@@ -10,9 +10,12 @@
  *     that predicted it (test_probs.npy); unlabelled images no model predicted are left out of the target.
  *   - without unlabelled images, the labelled set is its own target, with its Pooled-Res OOF
  *     probabilities (mean over the models whose oof_probs include the image).
- *   - when step 2 (categories never seen in the target) zeroes EVERY labelled image, which happens when the
- *     target is a handful of studies (the seed's target had 121k images and zeroed none), the weights fall
- *     back to uniform 1 and the report says so (`fallback`): the weighted fine-tune then samples uniformly.
+ *   - step 2 (categories never seen in the target) is skipped when it would zero over half the labelled
+ *     images, which happens when the target is a handful of studies (the seed's target had 121k images and
+ *     zeroed none); the report says so (`skipped`). If the other steps still zero every image, the weights
+ *     fall back to uniform 1 (`fallback`): the weighted fine-tune then samples uniformly.
+ *   - the report carries the effective sample size (sum w)^2 / sum w^2, the number of images the weighted
+ *     fine-tune effectively learns from, and the summary line warns when it is under 10% of the images.
  *   - images without metadata (not indexed as CT) get no weight; a missing PixelRepresentation counts as
  *     unknown (not the broken-intercept case), a missing RescaleIntercept as NaN.
  */
@@ -64,6 +67,30 @@ export interface StageWeightReport extends WeightReport {
   fallback?: string;
   targetImages: number;
   targetSource: 'unlabelled' | 'labelled-oof';
+  /** (sum w)^2 / sum w^2. */
+  effectiveSize: number;
+}
+
+/** Kish's effective sample size of a weighting. */
+export function effectiveSampleSize(w: Float32Array): number {
+  let s = 0;
+  let s2 = 0;
+  for (const v of w) {
+    s += v;
+    s2 += v * v;
+  }
+  return s2 > 0 ? (s * s) / s2 : 0;
+}
+
+/** One line for the terminal: counts, the effective size, and any skipped step or fallback. */
+export function describeWeights(r: StageWeightReport): string {
+  const n = r.weights.length;
+  const zeros = r.weights.filter((w) => w === 0).length;
+  const parts = [`sample weights: ${n} images, mean 1, ${zeros} zero, effective size ${Math.round(r.effectiveSize)} (${((100 * r.effectiveSize) / Math.max(n, 1)).toFixed(1)}%), target ${r.targetImages} ${r.targetSource} images`];
+  if (r.skipped?.unseenCategory) parts.push(`unseen-category step skipped: ${r.skipped.unseenCategory}`);
+  if (r.fallback) parts.push(`fallback: ${r.fallback}`);
+  if (r.effectiveSize < 0.1 * n) parts.push('WARNING: the weighted fine-tune effectively sees under 10% of the images');
+  return parts.join('; ');
 }
 
 export async function computeAndStoreSampleWeights(ws: Workspace, folds: FoldSpec): Promise<StageWeightReport> {
@@ -114,13 +141,14 @@ export async function computeAndStoreSampleWeights(ws: Workspace, folds: FoldSpe
   const targetSource = unlabelled.length > 0 ? 'unlabelled' : 'labelled-oof';
   let report: StageWeightReport;
   try {
-    report = { ...computeSampleWeights(inputs), targetImages: targetIds.length, targetSource };
+    const r = computeSampleWeights(inputs);
+    report = { ...r, targetImages: targetIds.length, targetSource, effectiveSize: effectiveSampleSize(r.weights) };
   } catch (err) {
     if (!(err instanceof RangeError && /every training image has weight 0/.test(err.message))) throw err;
     report = {
       weights: new Float32Array(labelled.length).fill(1), zeroed: { brokenIntercept: 0, unseenCategory: 0, outliers: 0, excluded: 0 }, pxlMinRatio: 1, groups: [],
-      targetImages: targetIds.length, targetSource,
-      fallback: `every labelled image got weight 0 against the ${targetIds.length} target images (categories never seen in so small a target): uniform weights`,
+      targetImages: targetIds.length, targetSource, effectiveSize: labelled.length,
+      fallback: `every labelled image got weight 0 against the ${targetIds.length} target images: uniform weights`,
     };
   }
   saveSampleWeights(ws, new Map(labelled.map((im, i) => [im.imageId, report.weights[i]!])));
