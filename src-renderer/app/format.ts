@@ -14,8 +14,12 @@ export function heat(p: number): string {
   return `hsl(${hue.toFixed(0)} 85% ${(18 + 42 * t).toFixed(0)}%)`;
 }
 
-/** Diverging colour for risky minus safe: blue (safe higher), grey (equal), red (risky higher). */
+/**
+ * Diverging colour for risky minus safe: blue (safe higher), grey (equal), red (risky higher). Saturation
+ * grows with the difference (full from 0.2 on), so equal ensembles read as grey, not as a faint red.
+ */
 export function diverging(d: number): string {
   const t = Math.max(-1, Math.min(1, d));
-  return t >= 0 ? `hsl(0 80% ${(22 + 38 * t).toFixed(0)}%)` : `hsl(215 80% ${(22 - 38 * t).toFixed(0)}%)`;
+  const a = Math.abs(t);
+  return `hsl(${t >= 0 ? 0 : 215} ${Math.min(80, 400 * a).toFixed(0)}% ${(22 + 38 * a).toFixed(0)}%)`;
 }

@@ -1,13 +1,15 @@
 // For the current slice: every member model's six probabilities, where consistency bounding moved `any`,
 // which ensembles kept it, and the per-class blend weights of safe and risky.
 import { useApp } from '../store/context.tsx';
+import { usePanelState } from '../app/panel-state.ts';
 import { LABELS, LABEL_SHORT } from '../engine/labels.ts';
 import { fmtProb } from '../app/format.ts';
 
 export function EnsemblePanel() {
   const detail = useApp((s) => s.sliceDetail);
+  const state = usePanelState(detail);
   return (
-    <section className="panel" data-testid="ensemble-panel">
+    <section className={`panel ${state.state}`} data-testid="ensemble-panel" data-state={state.state} data-image-id={detail?.imageId ?? ''}>
       <h3>Ensemble</h3>
       {!detail && <p className="muted">No slice selected.</p>}
       {detail && (

@@ -1,13 +1,15 @@
 // The current slice's header fields and the metadata features the shallow NN saw (raw and scaled).
 import { useApp } from '../store/context.tsx';
+import { usePanelState } from '../app/panel-state.ts';
 
 const fmt = (v: number | null | undefined) => (v == null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(4));
 
 export function MetadataPanel() {
   const detail = useApp((s) => s.sliceDetail);
+  const state = usePanelState(detail);
   const features = detail?.metadataFeatures ?? null;
   return (
-    <section className="panel" data-testid="metadata-panel">
+    <section className={`panel ${state.state}`} data-testid="metadata-panel" data-state={state.state} data-image-id={detail?.imageId ?? ''}>
       <h3>Metadata</h3>
       {!detail && <p className="muted">No slice selected.</p>}
       {detail && (

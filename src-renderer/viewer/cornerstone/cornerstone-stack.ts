@@ -1,6 +1,6 @@
 // The StackRenderer on cornerstone-core + cornerstone-wado-image-loader: the only module that imports them
 // (the loader cannot even be imported under jsdom). Images load over `wadouri:` from the host's /dicom URLs.
-import cornerstone, { type CsImage } from 'cornerstone-core';
+import cornerstone, { type CsImage, type CsViewport } from 'cornerstone-core';
 import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader';
 import dicomParser from 'dicom-parser';
 import type { CreateStackRenderer, StackRenderer, ViewState } from '../stack-renderer.ts';
@@ -9,6 +9,8 @@ import type { CreateStackRenderer, StackRenderer, ViewState } from '../stack-ren
 const CACHE_BYTES = 768 * 1024 * 1024;
 /** Parallel fetches while prefetching a stack: the decode workers are the bottleneck past this. */
 const PREFETCH_CONCURRENCY = 6;
+/** cornerstone-core's EVENTS.IMAGE_RENDERED. */
+const RENDERED_EVENT = 'cornerstoneimagerendered';
 
 let initialized = false;
 function initOnce(): void {
@@ -37,6 +39,12 @@ const oneLine = (err: unknown): string => {
   return String(err);
 };
 
+/** What cornerstone's `cornerstoneimagerendered` event carries (the part we read). */
+interface RenderedDetail {
+  image: CsImage;
+  viewport: CsViewport;
+}
+
 export const createCornerstoneStack: CreateStackRenderer = (element) => {
   initOnce();
   cornerstone.enable(element);
@@ -44,6 +52,26 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
   let generation = 0;
   let shown: CsImage | null = null;
   let lastView: ViewState | null = null;
+  let renders = 0;
+  /** The show() waiting for its image to reach the canvas; a newer show() settles the older one. */
+  let pending: { id: string; done: () => void } | null = null;
+
+  // cornerstone draws on the next animation frame after displayImage/setViewport. Each drawn frame is
+  // recorded on the element (which image, which window, a counter), so tests and the benchmark can wait on
+  // what is really on the canvas; show() resolves only once its image has been drawn.
+  const onRendered = (e: Event) => {
+    const { image, viewport } = (e as CustomEvent<RenderedDetail>).detail;
+    element.dataset.renderedImage = image.imageId;
+    element.dataset.renderedWc = String(viewport.voi.windowCenter);
+    element.dataset.renderedWw = String(viewport.voi.windowWidth);
+    element.dataset.renderCount = String(++renders);
+    if (pending && pending.id === image.imageId) {
+      const p = pending;
+      pending = null;
+      p.done();
+    }
+  };
+  element.addEventListener(RENDERED_EVENT, onRendered);
 
   /** Fit first, then our zoom and pan on top, so zoom 1 is always "fit" whatever the element size. */
   const apply = (image: CsImage, view: ViewState) => {
@@ -90,9 +118,12 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
       }
       if (ids[index] !== id) return;
       const v = lastView ?? view;
+      pending?.done();
+      const drawn = new Promise<void>((resolve) => { pending = { id, done: resolve }; });
       cornerstone.displayImage(element, image);
       shown = image;
       apply(image, v);
+      await drawn;
     },
 
     setView(view) {
@@ -107,6 +138,9 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
 
     destroy() {
       generation++;
+      element.removeEventListener(RENDERED_EVENT, onRendered);
+      pending?.done();
+      pending = null;
       cornerstone.disable(element);
     },
   };

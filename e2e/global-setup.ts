@@ -1,0 +1,46 @@
+// Once per e2e run: fail at once (one line) without Chromium, build the renderer, and build the engine
+// workspace every test file shares: synthetic studies through the whole pipeline, so every slice has real
+// safe/risky predictions. ICH_E2E_DIR keeps the workspace in that folder between runs (built when missing).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'vite';
+import type { TestProject } from 'vitest/node';
+import { chromiumMissing } from './lib/chromium.ts';
+import { pipelineWorkspace, REPO_ROOT, synth } from './lib/workspace.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The engine workspace (with predictions). */
+    workspace: string;
+    /** The `ich synth` folder it was built from (truth.json: the generator's own slice positions). */
+    data: string;
+  }
+}
+
+/** 8 studies of 24-40 slices at 256 px; the last 2 without labels (the risky ensemble's target set). */
+export const E2E_SET = { studies: 8, seed: 21, size: 256, unlabelled: 2 };
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+
+  const started = Date.now();
+  await build({ configFile: path.join(REPO_ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
+
+  const keep = process.env.ICH_E2E_DIR;
+  const dir = keep ? path.resolve(keep) : mkdtempSync(path.join(tmpdir(), 'ich-e2e-'));
+  const data = path.join(dir, 'data');
+  const workspace = path.join(dir, 'ws');
+  if (!existsSync(path.join(workspace, 'report.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    const set = await synth(data, E2E_SET);
+    await pipelineWorkspace(set, workspace, E2E_SET);
+  }
+  process.stderr.write(`e2e setup: renderer built, workspace ${workspace} ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  project.provide('workspace', workspace);
+  project.provide('data', data);
+  return () => {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+}

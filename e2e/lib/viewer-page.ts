@@ -1,0 +1,114 @@
+// Reading and driving the viewer page through its stable test hooks. Every wait is on a real event or
+// attribute: the viewport's data-status/data-slice-index/data-sop-uid, and the data-rendered-* attributes the
+// cornerstone renderer writes on its element after each drawn frame (cornerstoneimagerendered).
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { SeriesDetail } from '../../src-ml/api/engine.ts';
+import { REPO_ROOT } from './workspace.ts';
+
+export const ARTIFACTS = path.join(REPO_ROOT, 'e2e/artifacts');
+
+export interface ViewportState {
+  seriesUid: string;
+  sliceIndex: number;
+  sopUid: string;
+  wc: number;
+  ww: number;
+  status: string;
+  /** From the renderer: the image and window of the last frame drawn on the canvas. */
+  renderedImage: string;
+  renderedWc: number;
+  renderedWw: number;
+}
+
+export async function openViewer(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as Page & { errors?: string[] }).errors = errors;
+  await page.goto(url);
+  await page.getByTestId('study-row').first().waitFor();
+  return page;
+}
+
+/** Uncaught errors the page threw so far. */
+export const pageErrors = (page: Page): string[] => (page as Page & { errors?: string[] }).errors ?? [];
+
+export function viewportState(page: Page): Promise<ViewportState> {
+  return page.getByTestId('viewport').evaluate((el: HTMLElement) => {
+    const canvasHost = el.querySelector<HTMLElement>('.viewport-canvas');
+    const d = el.dataset;
+    const r = canvasHost?.dataset ?? {};
+    return {
+      seriesUid: d.seriesUid ?? '', sliceIndex: Number(d.sliceIndex), sopUid: d.sopUid ?? '', wc: Number(d.wc), ww: Number(d.ww),
+      status: d.status ?? '', renderedImage: r.renderedImage ?? '', renderedWc: Number(r.renderedWc), renderedWw: Number(r.renderedWw),
+    };
+  });
+}
+
+/** The cornerstone image id the renderer uses for a slice of the API's series. */
+export const renderedIdOf = (origin: string, series: SeriesDetail, index: number) => `wadouri:${new URL(series.slices[index]!.dicomUrl, origin).href}`;
+
+/**
+ * Waits until the viewport shows slice `index` of the series and the canvas holds that slice's image
+ * (optionally drawn with window wc/ww).
+ */
+export async function waitForSlice(page: Page, origin: string, series: SeriesDetail, index: number, voi?: { wc: number; ww: number }): Promise<void> {
+  const want = { series: series.seriesUid, index, sop: series.slices[index]!.sopInstanceUid, image: renderedIdOf(origin, series, index), voi: voi ?? null };
+  try {
+    await page.waitForFunction((w) => {
+      const el = document.querySelector<HTMLElement>('[data-testid="viewport"]');
+      const r = el?.querySelector<HTMLElement>('.viewport-canvas')?.dataset;
+      if (!el || !r) return false;
+      const d = el.dataset;
+      return d.seriesUid === w.series && d.sliceIndex === String(w.index) && d.sopUid === w.sop && d.status === 'ready'
+        && r.renderedImage === w.image
+        && (!w.voi || (r.renderedWc === String(w.voi.wc) && r.renderedWw === String(w.voi.ww)));
+    }, want, { timeout: 15_000 });
+  } catch (err) {
+    const got = await viewportState(page).catch(() => null);
+    throw new Error(`viewport never showed slice ${index} of ${series.seriesUid}${voi ? ` at ${voi.wc}/${voi.ww}` : ''}; it shows ${JSON.stringify(got)} (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Clicks the study's worklist row and waits for its first series' first slice on the canvas. */
+export async function selectStudy(page: Page, origin: string, studyUid: string, series: SeriesDetail): Promise<void> {
+  await page.locator(`[data-testid="study-row"][data-study-uid="${studyUid}"]`).click();
+  await waitForSlice(page, origin, series, 0);
+}
+
+export interface CanvasDigest {
+  width: number;
+  height: number;
+  /** FNV-1a over every RGBA byte. */
+  hash: number;
+  /** Mean of the red channel (grey images: the mean grey level). */
+  mean: number;
+}
+
+export function canvasDigest(page: Page): Promise<CanvasDigest> {
+  return page.locator('[data-testid="viewport"] canvas').evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 0x811c9dc5;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) {
+      h = Math.imul(h ^ data[i]!, 0x01000193) >>> 0;
+      if ((i & 3) === 0) sum += data[i]!;
+    }
+    return { width: c.width, height: c.height, hash: h, mean: sum / (data.length / 4) };
+  });
+}
+
+/** The strip cells marked current: their slice numbers. */
+export function currentStripSlices(page: Page): Promise<string[]> {
+  return page.locator('[data-testid="strip-cell"][data-current="true"]').evaluateAll((cells) => cells.map((c) => (c as HTMLElement).dataset.slice ?? ''));
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
