@@ -7,7 +7,7 @@ import path from 'node:path';
 import { build } from 'vite';
 import type { TestProject } from 'vitest/node';
 import { chromiumMissing } from './lib/chromium.ts';
-import { pipelineWorkspace, REPO_ROOT, synth } from './lib/workspace.ts';
+import { E2E_SET, pipelineWorkspace, REPO_ROOT, synth } from './lib/workspace.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,9 +17,6 @@ declare module 'vitest' {
     data: string;
   }
 }
-
-/** 8 studies of 24-40 slices at 256 px; the last 2 without labels (the risky ensemble's target set). */
-export const E2E_SET = { studies: 8, seed: 21, size: 256, unlabelled: 2 };
 
 export default async function setup(project: TestProject): Promise<() => void> {
   const missing = chromiumMissing();

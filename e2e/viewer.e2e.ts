@@ -108,6 +108,7 @@ describe('viewer in Chromium against ich serve', () => {
       expect(r.cells.slice(5)).toEqual([fmtProb(top.get(r.uid)!.safe), fmtProb(top.get(r.uid)!.risky)]);
     }
     await screenshot(page, 'worklist');
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -128,6 +129,7 @@ describe('viewer in Chromium against ich serve', () => {
       await page.keyboard.press('ArrowDown');
       expect((await viewportState(page)).sliceIndex).toBe(s.first.slices.length - 1);
     }
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -211,6 +213,7 @@ describe('viewer in Chromium against ich serve', () => {
     await page.keyboard.press('1');
     await waitForSlice(page, served.origin, s.first, index, { wc: 40, ww: 80 });
     expect(await canvasDigest(page)).toEqual(brain);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -267,6 +270,7 @@ describe('viewer in Chromium against ich serve', () => {
     await mode.selectOption('safe');
     await page.locator('[data-testid="prob-strip"][data-mode="safe"]').waitFor();
     expect(await cells()).toEqual(safe);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 

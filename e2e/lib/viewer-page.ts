@@ -27,13 +27,15 @@ export async function openViewer(context: BrowserContext, url: string): Promise<
   page.setDefaultTimeout(10_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // Console errors too: CSP violations, failed loads (a 404 for a worker or wasm file) and React errors land there.
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   (page as Page & { errors?: string[] }).errors = errors;
   await page.goto(url);
   await page.getByTestId('study-row').first().waitFor();
   return page;
 }
 
-/** Uncaught errors the page threw so far. */
+/** Uncaught errors and console errors of the page so far. */
 export const pageErrors = (page: Page): string[] => (page as Page & { errors?: string[] }).errors ?? [];
 
 export function viewportState(page: Page): Promise<ViewportState> {

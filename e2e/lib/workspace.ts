@@ -1,6 +1,6 @@
 // Builds the engine workspaces the browser tests and the viewer benchmark run against, with the real `ich`
-// command: synthetic studies (`ich synth`), then either the whole pipeline on a shrunken tiny preset (real
-// safe/risky predictions for every slice) or a plain scan (images only).
+// command: synthetic studies (`ich synth`), the whole pipeline on a shrunken tiny preset (real safe/risky
+// predictions for every slice), and `ich predict` for more series with the trained models.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +28,9 @@ export function ich(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string
   });
 }
 
+/** The e2e set: 8 studies of 24-35 slices at 256 px; the last 2 without labels (the risky ensemble's target set). */
+export const E2E_SET = { studies: 8, seed: 21, size: 256, unlabelled: 2 };
+
 export interface SynthSet {
   data: string;
   labels: string;
@@ -38,11 +41,6 @@ export async function synth(out: string, opts: { studies: number; seed: number; 
   await ich(['synth', '--out', out, '--studies', String(opts.studies), '--seed', String(opts.seed), '--size', String(opts.size), '--no-progress'],
     { ICH_SYNTH_WORKERS: '1' });
   return { data: out, labels: path.join(out, 'labels.csv') };
-}
-
-/** Scan only: the series and their images, no predictions. */
-export async function scanWorkspace(data: string, workspace: string): Promise<void> {
-  await ich(['scan', data, '--workspace', workspace, '--json', '--no-progress'], { ICH_SCAN_WORKERS: '1' });
 }
 
 /**
@@ -66,5 +64,11 @@ export async function pipelineWorkspace(set: SynthSet, workspace: string, opts: 
   const presetFile = path.join(dir, 'preset.json');
   writeFileSync(presetFile, JSON.stringify(p));
   await ich(['pipeline', '--data', set.data, '--labels', labels, '--workspace', workspace, '--preset', presetFile, '--json', '--no-progress'],
+    { ICH_SCAN_WORKERS: '1' });
+}
+
+/** `ich predict` with the workspace's trained models: scans the folders and stores safe/risky predictions. */
+export async function predict(folders: string[], workspace: string, opts: { copies: number; passes: number }): Promise<void> {
+  await ich(['predict', ...folders, '--workspace', workspace, '--copies', String(opts.copies), '--passes', String(opts.passes), '--no-progress'],
     { ICH_SCAN_WORKERS: '1' });
 }

@@ -18,7 +18,6 @@ const DETAIL_DELAY_MS = 120;
 export function App({ client }: { client: EngineClient }) {
   const store = useAppStore();
   const error = useApp((s) => s.error);
-  const imageId = useApp((s) => s.series?.slices[s.sliceIndex]?.imageId ?? null);
 
   useEffect(() => {
     void store.getState().loadStudies();
@@ -35,12 +34,6 @@ export function App({ client }: { client: EngineClient }) {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [store]);
-
-  useEffect(() => {
-    if (!imageId) return;
-    const t = setTimeout(() => void store.getState().loadSliceDetail(imageId), DETAIL_DELAY_MS);
-    return () => clearTimeout(t);
-  }, [imageId, store]);
 
   return (
     <div className="app">
@@ -61,11 +54,28 @@ export function App({ client }: { client: EngineClient }) {
         <ProbabilityStrip />
       </main>
       <aside className="right">
+        <SliceDetailLoader />
         <MetadataPanel />
         <EnsemblePanel />
       </aside>
     </div>
   );
+}
+
+/**
+ * Loads the current slice's detail once the scroll settles. Its own component, so a slice change re-renders
+ * only what shows the slice (viewport, overlay, strip, panel headers), never the whole app: that re-render
+ * was most of the time per scroll step in the browser benchmark.
+ */
+function SliceDetailLoader() {
+  const store = useAppStore();
+  const imageId = useApp((s) => s.series?.slices[s.sliceIndex]?.imageId ?? null);
+  useEffect(() => {
+    if (!imageId) return;
+    const t = setTimeout(() => void store.getState().loadSliceDetail(imageId), DETAIL_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [imageId, store]);
+  return null;
 }
 
 function Presets() {

@@ -1,0 +1,168 @@
+// bench/viewer: the viewer's speed in Debian Chromium through `ich serve`, on 40-slice synthetic series at
+// RSNA size (512 px), printed as JSON:
+//  - selectToFirstDrawMs: click on a study row -> its series' first slice drawn on the canvas (cornerstone's
+//    cornerstoneimagerendered for that image), for a series not in the image cache, the decode workers up;
+//  - firstSelectionAfterOpenMs: the same for the first study clicked after the page opened (workers start);
+//  - selectCachedMs: the same, back to a series shown before (images cached);
+//  - scrollFrameMs: per ArrowDown/ArrowUp key or wheel notch, input event -> the next slice drawn, through
+//    a fully loaded 40-slice series down and up; scrollWhileLoadingFrameMs: ArrowDown through the series
+//    right after selecting it, while the rest still loads.
+// Times are measured inside the page (event timeStamp to performance.now() in the render event), so the
+// harness's own round trips are not counted. Targets (issue 6): selection < 1 s, scroll p95 < 50 ms.
+// Usage: npm run bench:viewer [-- --rounds 7 --size 512 --series 3 --dir D]
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import type { SeriesDetail, SeriesPredictions } from '../../src-ml/api/engine.ts';
+import { CHROMIUM_PATH, launchChromium } from '../../e2e/lib/chromium.ts';
+import { startServe } from '../../e2e/lib/serve.ts';
+import { E2E_SET, pipelineWorkspace, predict, synth } from '../../e2e/lib/workspace.ts';
+import { renderedIdOf } from '../../e2e/lib/viewer-page.ts';
+import { writeSeries, type WrittenSeries } from './series40.ts';
+import { summarize } from './stats.ts';
+
+const { values } = parseArgs({ options: {
+  rounds: { type: 'string', default: '7' },
+  size: { type: 'string', default: '512' },
+  series: { type: 'string', default: '3' },
+  slices: { type: 'string', default: '40' },
+  seed: { type: 'string', default: '40' },
+  dir: { type: 'string' },
+} });
+const rounds = Number(values.rounds);
+const nSeries = Math.max(2, Number(values.series));
+const nSlices = Number(values.slices);
+const size = Number(values.size);
+
+const log = (line: string) => process.stderr.write(`bench:viewer: ${line}\n`);
+
+/** In-page probes: the last input event's timeStamp and, when the awaited image is drawn, the elapsed time. */
+async function instrument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { bench: { input: number; want: string | null; took: number | null } };
+    w.bench = { input: 0, want: null, took: null };
+    // (No named functions in here: tsx would wrap them in a __name helper the page does not have.)
+    window.addEventListener('keydown', (e) => { w.bench.input = e.timeStamp; }, true);
+    window.addEventListener('wheel', (e) => { w.bench.input = e.timeStamp; }, { capture: true, passive: true });
+    window.addEventListener('click', (e) => { w.bench.input = e.timeStamp; }, true);
+    const host = document.querySelector('[data-testid="viewport"] .viewport-canvas')!;
+    host.addEventListener('cornerstoneimagerendered', (e) => {
+      const id = (e as CustomEvent<{ image: { imageId: string } }>).detail.image.imageId;
+      if (w.bench.want !== null && id === w.bench.want && w.bench.took === null) w.bench.took = performance.now() - w.bench.input;
+    });
+  });
+}
+
+/** Arms the probe for an image, runs the input, and returns input -> drawn in ms. */
+async function timed(page: Page, imageId: string, input: () => Promise<void>): Promise<number> {
+  await page.evaluate((id) => {
+    const b = (window as unknown as { bench: { want: string | null; took: number | null } }).bench;
+    b.want = id;
+    b.took = null;
+  }, imageId);
+  await input();
+  const handle = await page.waitForFunction(() => (window as unknown as { bench: { took: number | null } }).bench.took, null, { timeout: 30_000 });
+  return (await handle.jsonValue()) as number;
+}
+
+const dir = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(tmpdir(), 'ich-bench-viewer-'));
+const started = Date.now();
+try {
+  const workspace = path.join(dir, 'ws');
+  const written = path.join(dir, 'series.json');
+  if (!existsSync(written)) {
+    // Real predictions, so the probability strip is drawn on every step as a user sees it: the e2e set through
+    // the pipeline trains the models, then `ich predict` scores the benchmark series.
+    log('training the tiny pipeline on the e2e set (about a minute)');
+    await pipelineWorkspace(await synth(path.join(dir, 'train'), E2E_SET), workspace, E2E_SET);
+    log(`writing ${nSeries} series of ${nSlices} slices at ${size} px and predicting them`);
+    const list = writeSeries(path.join(dir, 'data'), { series: nSeries, slices: nSlices, size, seed: Number(values.seed) });
+    await predict([path.join(dir, 'data')], workspace, { copies: 2, passes: 1 });
+    writeFileSync(written, JSON.stringify(list));
+  }
+  const list = JSON.parse(readFileSync(written, 'utf8')) as WrittenSeries[];
+  const [served, browser] = await Promise.all([startServe(workspace), launchChromium()]);
+  try {
+    const series = await Promise.all(list.map(async (w) => {
+      const detail = await served.api<SeriesDetail>('getSeries', { seriesUid: w.seriesUid });
+      const predictions = await served.api<SeriesPredictions>('getPredictions', { seriesUid: w.seriesUid });
+      if (detail.slices.length !== nSlices) throw new Error(`series ${w.seriesUid} has ${detail.slices.length} slices, not ${nSlices}`);
+      if (!predictions.slices.every((p) => p.safe && p.risky)) throw new Error(`series ${w.seriesUid} lacks predictions`);
+      return { study: w.studyUid, detail };
+    }));
+
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(30_000);
+    const open = async () => {
+      await page.goto(served.url);
+      await page.getByTestId('study-row').first().waitFor();
+      // The heaviest strip: safe, risky and their difference, 18 rows x 40 slices.
+      await page.getByTestId('ensemble-mode').selectOption('compare');
+      await instrument(page);
+    };
+    const select = (k: number) => timed(page, renderedIdOf(served.origin, series[k]!.detail, 0),
+      () => page.locator(`[data-testid="study-row"][data-study-uid="${series[k]!.study}"]`).click());
+    const fullyLoaded = () => page.waitForFunction(() => !document.querySelector('.overlay-loading') && document.querySelector('[data-testid="viewport"]')?.getAttribute('data-status') === 'ready');
+
+    const afterOpen: number[] = [];
+    const uncached: number[] = [];
+    const cached: number[] = [];
+    const whileLoading: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      await open();
+      const a = r % series.length;
+      const b = (r + 1) % series.length;
+      afterOpen.push(await select(a));
+      await fullyLoaded();
+      uncached.push(await select(b));
+      // Straight on while b's slices still load.
+      if (r === 0) {
+        for (let i = 1; i < nSlices; i++) whileLoading.push(await timed(page, renderedIdOf(served.origin, series[b]!.detail, i), () => page.keyboard.press('ArrowDown')));
+      }
+      await fullyLoaded();
+      cached.push(await select(a));
+      log(`round ${r + 1}/${rounds}: after open ${afterOpen.at(-1)!.toFixed(0)} ms, uncached ${uncached.at(-1)!.toFixed(0)} ms, cached ${cached.at(-1)!.toFixed(0)} ms`);
+    }
+
+    // Scrolling a fully loaded series: keys down and up, then wheel notches down and up.
+    await fullyLoaded();
+    const d = series[0]!.detail;
+    await select(0);
+    await fullyLoaded();
+    const keys: number[] = [];
+    const wheel: number[] = [];
+    for (let i = 1; i < nSlices; i++) keys.push(await timed(page, renderedIdOf(served.origin, d, i), () => page.keyboard.press('ArrowDown')));
+    for (let i = nSlices - 2; i >= 0; i--) keys.push(await timed(page, renderedIdOf(served.origin, d, i), () => page.keyboard.press('ArrowUp')));
+    const box = (await page.getByTestId('viewport').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let i = 1; i < nSlices; i++) wheel.push(await timed(page, renderedIdOf(served.origin, d, i), () => page.mouse.wheel(0, 100)));
+    for (let i = nSlices - 2; i >= 0; i--) wheel.push(await timed(page, renderedIdOf(served.origin, d, i), () => page.mouse.wheel(0, -100)));
+
+    const result = {
+      setup: { series: series.length, slicesPerSeries: nSlices, size, rounds, viewport: page.viewportSize(), stripMode: 'compare' },
+      selectToFirstDrawMs: summarize(uncached),
+      firstSelectionAfterOpenMs: summarize(afterOpen),
+      selectCachedMs: summarize(cached),
+      scrollFrameMs: { ...summarize([...keys, ...wheel]), keys: summarize(keys), wheel: summarize(wheel) },
+      scrollWhileLoadingFrameMs: summarize(whileLoading),
+      targets: { selectToFirstDrawMs: 1000, scrollFrameP95Ms: 50 },
+      meetsTargets: summarize(uncached).median < 1000 && summarize([...keys, ...wheel]).p95 < 50,
+      environment: {
+        chromium: execFileSync(CHROMIUM_PATH, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+        cpus: cpus().length,
+        loadavg1m: Math.round(loadavg()[0]! * 100) / 100,
+        date: new Date().toISOString(),
+      },
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } finally {
+    await browser.close();
+    await served.stop();
+  }
+} finally {
+  if (!values.dir) rmSync(dir, { recursive: true, force: true });
+}
