@@ -1,13 +1,15 @@
 // The viewer in Debian Chromium through `ich serve`, on a workspace the real engine built (synthetic studies,
 // the whole pipeline, stored safe/risky predictions). The engine API and the generator's truth.json are the
 // references the page is checked against. Screenshots go to e2e/artifacts/.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../src-ml/api/engine.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
 import { startServe, type Served } from './lib/serve.ts';
+import { synth } from './lib/workspace.ts';
 import {
   canvasDigest, currentStripSlices, openViewer, pageErrors, screenshot, selectStudy, viewportState, waitForSlice,
 } from './lib/viewer-page.ts';
@@ -196,8 +198,11 @@ describe('viewer in Chromium against ich serve', () => {
     expect(await viewportState(page)).toMatchObject({ wc: 600, ww: 2800 });
     const bone = await canvasDigest(page);
     expect(bone.hash).not.toBe(brain.hash);
-    // Brain tissue (~30-40 HU) is mid-grey at 40/80 and near black at 600/2800: the mean grey level drops.
-    expect(bone.mean).toBeLessThan(brain.mean - 5);
+    // At 40/80 everything from 80 HU up (the whole skull) is pure white and everything from 0 HU down black; at
+    // 600/2800 only 2000 HU and up is white and -800 HU and down black.
+    expect(brain.white).toBeGreaterThan(0.005);
+    expect(bone.white).toBeLessThan(brain.white / 4);
+    expect(bone.black).toBeLessThanOrEqual(brain.black);
     await screenshot(page, 'preset-bone');
 
     await page.keyboard.press('2');
@@ -265,6 +270,8 @@ describe('viewer in Chromium against ich serve', () => {
     expectValues(compare);
     await page.locator(`[data-testid="strip-cell"][data-slice="${Math.floor(n / 2)}"][data-label="any"][data-source="safe"]`).click();
     await waitForSlice(page, served.origin, s.first, Math.floor(n / 2));
+    const imageId = s.first.slices[Math.floor(n / 2)]!.imageId;
+    for (const id of ['metadata-panel', 'ensemble-panel']) await page.locator(`[data-testid="${id}"][data-state="current"][data-image-id="${imageId}"]`).waitFor();
     await screenshot(page, 'viewer-compare');
 
     await mode.selectOption('safe');
@@ -327,6 +334,50 @@ describe('viewer in Chromium against ich serve', () => {
     }
     await screenshot(page, 'panels');
     expect(pageErrors(page)).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('adding a folder from the page', () => {
+  let served: Served;
+  let browser: Browser;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ich-e2e-add-'));
+    [served, browser] = await Promise.all([startServe(path.join(dir, 'empty-ws')), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('indexes it with a progress bar fed over the WebSocket, then lists and shows the new study', async () => {
+    const set = await synth(path.join(dir, 'data'), { studies: 1, seed: 5, size: 64 });
+    const truth = JSON.parse(readFileSync(path.join(set.data, 'truth.json'), 'utf8')) as Truth;
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(served.url);
+    await page.getByText('No studies yet').waitFor();
+    expect(await page.getByTestId('study-row').count()).toBe(0);
+
+    await page.getByLabel('Folder to add').fill(set.data);
+    await page.getByRole('button', { name: 'Add folder' }).click();
+    const job = page.locator('[data-testid="job"][data-status="done"]');
+    await job.waitFor({ timeout: 30_000 });
+    const n = truth.series[0]!.slices.length;
+    expect(await job.innerText()).toMatch(/^scan (\d+)\/\1 · done/);
+    expect((await served.api<{ counts: { slices: number } }>('info')).counts.slices).toBe(n);
+    const row = page.locator(`[data-testid="study-row"][data-study-uid="${truth.series[0]!.studyInstanceUid}"]`);
+    await row.waitFor();
+
+    const series = await served.api<SeriesDetail>('getSeries', { seriesUid: truth.series[0]!.seriesInstanceUid });
+    await row.click();
+    await waitForSlice(page, served.origin, series, 0);
+    // No models in this workspace: the strip says so instead of drawing empty rows.
+    expect(await page.getByTestId('prob-strip').getAttribute('data-state')).toBe('empty');
+    await screenshot(page, 'add-folder');
     await page.close();
   });
 });

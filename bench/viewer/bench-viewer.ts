@@ -9,7 +9,7 @@
 //    right after selecting it, while the rest still loads.
 // Times are measured inside the page (event timeStamp to performance.now() in the render event), so the
 // harness's own round trips are not counted. Targets (issue 6): selection < 1 s, scroll p95 < 50 ms.
-// Usage: npm run bench:viewer [-- --rounds 7 --size 512 --series 3 --dir D]
+// Usage: npm run bench:viewer [-- --rounds 7 --size 512 --series 3 --dir D]   (--dir keeps the workspace for reruns)
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,10 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import type { SeriesDetail, SeriesPredictions } from '../../src-ml/api/engine.ts';
-import { CHROMIUM_PATH, launchChromium } from '../../e2e/lib/chromium.ts';
+import { build } from 'vite';
+import { CHROMIUM_PATH, chromiumMissing, launchChromium } from '../../e2e/lib/chromium.ts';
 import { startServe } from '../../e2e/lib/serve.ts';
-import { E2E_SET, pipelineWorkspace, predict, synth } from '../../e2e/lib/workspace.ts';
+import { E2E_SET, pipelineWorkspace, predict, REPO_ROOT, synth } from '../../e2e/lib/workspace.ts';
 import { renderedIdOf } from '../../e2e/lib/viewer-page.ts';
 import { writeSeries, type WrittenSeries } from './series40.ts';
 import { summarize } from './stats.ts';
@@ -71,6 +72,10 @@ async function timed(page: Page, imageId: string, input: () => Promise<void>): P
 const dir = values.dir ? path.resolve(values.dir) : mkdtempSync(path.join(tmpdir(), 'ich-bench-viewer-'));
 const started = Date.now();
 try {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  // The renderer as it is in the working tree, built as `ich serve` serves it.
+  await build({ configFile: path.join(REPO_ROOT, 'vite.renderer.config.ts'), logLevel: 'warn' });
   const workspace = path.join(dir, 'ws');
   const written = path.join(dir, 'series.json');
   if (!existsSync(written)) {

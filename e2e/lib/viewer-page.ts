@@ -88,6 +88,9 @@ export interface CanvasDigest {
   hash: number;
   /** Mean of the red channel (grey images: the mean grey level). */
   mean: number;
+  /** Fractions of the pixels that are pure white and pure black. */
+  white: number;
+  black: number;
 }
 
 export function canvasDigest(page: Page): Promise<CanvasDigest> {
@@ -95,11 +98,18 @@ export function canvasDigest(page: Page): Promise<CanvasDigest> {
     const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     let h = 0x811c9dc5;
     let sum = 0;
+    let white = 0;
+    let black = 0;
     for (let i = 0; i < data.length; i++) {
       h = Math.imul(h ^ data[i]!, 0x01000193) >>> 0;
-      if ((i & 3) === 0) sum += data[i]!;
+      if ((i & 3) === 0) {
+        sum += data[i]!;
+        if (data[i] === 255) white++;
+        else if (data[i] === 0) black++;
+      }
     }
-    return { width: c.width, height: c.height, hash: h, mean: sum / (data.length / 4) };
+    const n = data.length / 4;
+    return { width: c.width, height: c.height, hash: h, mean: sum / n, white: white / n, black: black / n };
   });
 }
 

@@ -55,8 +55,9 @@ export function App({ client }: { client: EngineClient }) {
       </main>
       <aside className="right">
         <SliceDetailLoader />
-        <MetadataPanel />
+        {/* The ensemble first: a dozen rows the reader needs beside the image; the long header tables below. */}
         <EnsemblePanel />
+        <MetadataPanel />
       </aside>
     </div>
   );
