@@ -43,10 +43,15 @@ export interface BaseCnnArch {
   dropout: number;
   /** WSO init windows, [center, width] in HU. */
   windows: [number, number][];
+  /** WSO init sharpness (1, the seed's soft window; see windowInitialWeights). */
+  windowGain?: number;
 }
 
 const seWindows = (): [number, number][] => SE_NET_WINDOWS.map(([c, w]) => [c, w]);
 const denseWindows = (): [number, number][] => DENSENET_WINDOWS.map(([c, w]) => [c, w]);
+
+/** The tiny nets train from scratch at 64 px: they start from sharp windows (see windowInitialWeights). */
+export const TINY_WINDOW_GAIN = 8;
 
 export const BASE_ARCHS: Record<string, BaseCnnArch> = {
   se_resnext101_32x4d: {
@@ -114,6 +119,7 @@ export const BASE_ARCHS: Record<string, BaseCnnArch> = {
     poolGroup: 2,
     dropout: 0.2,
     windows: seWindows(),
+    windowGain: TINY_WINDOW_GAIN,
   },
   /** Same shape as tiny-se-resnext with plain (groups 1) bottlenecks, stride on the first 1x1 conv. 128 features. */
   'tiny-se-resnet': {
@@ -127,6 +133,7 @@ export const BASE_ARCHS: Record<string, BaseCnnArch> = {
     poolGroup: 2,
     dropout: 0.2,
     windows: seWindows(),
+    windowGain: TINY_WINDOW_GAIN,
   },
   /** growth 16, blocks [2, 2, 2, 2], init 32, bnSize 2: 32 -> 64 -> 32 -> 64 -> 32 -> 64 -> 32 -> 64 ch -> 64 features. */
   'tiny-densenet': {
@@ -140,6 +147,7 @@ export const BASE_ARCHS: Record<string, BaseCnnArch> = {
     poolGroup: 1,
     dropout: 0.2,
     windows: denseWindows(),
+    windowGain: TINY_WINDOW_GAIN,
   },
 };
 

@@ -72,7 +72,7 @@ export function buildBaseCnn(arch: BaseCnnArch, imageSize: number, options: Buil
   if (!Number.isInteger(imageSize) || imageSize < 32) throw new Error(`imageSize must be an integer >= 32, got ${imageSize}`);
   const featureSize = featureSizeOf(arch);
   const input = tf.input({ shape: [imageSize, imageSize, 1], name: 'hu' });
-  const windowed = windowing({ windows: arch.windows, name: 'wso' }).apply(input) as Sym;
+  const windowed = windowing({ windows: arch.windows, ...(arch.windowGain ? { gain: arch.windowGain } : {}), name: 'wso' }).apply(input) as Sym;
   const body = arch.family === 'densenet' ? denseNetBody(windowed, arch) : seNetBody(windowed, arch);
   const pooled = channelGroupMaxPool({ groupSize: arch.poolGroup, name: 'head_pool' }).apply(body) as Sym;
   // Not seeded: a seeded tfjs Dropout draws the same mask on every step.

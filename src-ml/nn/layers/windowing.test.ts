@@ -14,6 +14,21 @@ describe('Windowing (WSO)', () => {
     expect(bias).toEqual([0.5 - 40 / 80, 0.5 - 80 / 200, 0.5 - 600 / 2800]);
   });
 
+  it('a gain g sharpens the initial window to g/W and 0.5 - g*C/W, keeps it in the config, rejects g <= 0', () => {
+    const { kernel, bias } = windowInitialWeights([[40, 80]], 8);
+    expect(kernel).toEqual([8 / 80]);
+    expect(bias).toEqual([0.5 - (8 * 40) / 80]);
+    const layer = new Windowing({ windows: [[40, 80]], gain: 8 });
+    layer.apply(tf.zeros([1, 2, 2, 1]));
+    const [k, b] = layer.getWeights();
+    expect(k!.dataSync()[0]).toBeCloseTo(0.1, 7);
+    expect(b!.dataSync()[0]).toBeCloseTo(-3.5, 6);
+    expect(layer.getConfig()['gain']).toBe(8);
+    // the brain window spans sigmoid(-3.5)..sigmoid(4.5) instead of the seed's 0.5..0.73
+    expect(sigmoid(0.1 * 0 - 3.5)).toBeLessThan(0.03);
+    expect(() => new Windowing({ gain: 0 })).toThrow(/gain must be positive/);
+  });
+
   it('initial output is sigmoid((HU - C)/W + 0.5), instance-normalised per image and channel', () => {
     // one 2x2 image; window (40, 80): HU 0, 40, 80, 120 -> sigmoid(0), sigmoid(0.5), sigmoid(1), sigmoid(1.5)
     const hu = [0, 40, 80, 120];
