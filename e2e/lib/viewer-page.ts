@@ -50,8 +50,15 @@ export function viewportState(page: Page): Promise<ViewportState> {
   });
 }
 
-/** The cornerstone image id the renderer uses for a slice of the API's series. */
-export const renderedIdOf = (origin: string, series: SeriesDetail, index: number) => `wadouri:${new URL(series.slices[index]!.dicomUrl, origin).href}`;
+/**
+ * The cornerstone image id the renderer uses for a slice of the API's series: the wado loader's `wadouri:` URL,
+ * with `frame=<index from 0>` last for a frame of a multi-frame file.
+ */
+export function renderedIdOf(origin: string, series: SeriesDetail, index: number): string {
+  const s = series.slices[index]!;
+  const href = new URL(s.dicomUrl, origin).href;
+  return s.frame == null ? `wadouri:${href}` : `wadouri:${href}${href.includes('?') ? '&' : '?'}frame=${s.frame - 1}`;
+}
 
 /**
  * Waits until the viewport shows slice `index` of the series and the canvas holds that slice's image

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeMetadataFeatures, N_CONTINUOUS, rowOf } from '../data/metadata-features.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { listSeries } from '../store/queries.ts';
+import { scanFolders } from '../store/scan.ts';
+import { SYNTAX_DIR } from '../testing/fixtures.ts';
 import { Workspace } from '../store/workspace.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
 import { EngineService } from './engine-service.ts';
@@ -86,6 +88,31 @@ describe('EngineService', () => {
       expect(Number.isFinite(first.windowCenter) && Number.isFinite(first.windowWidth) && Number.isFinite(first.thickness)).toBe(true);
     }
     await expect(service.getSeries('nope')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('frames of a multi-frame file share the file\'s URL (that of its first frame) and carry their frame number', async () => {
+    const w = Workspace.open(path.join(root, 'multi-frame'));
+    try {
+      await scanFolders(w, { roots: [path.join(SYNTAX_DIR, 'dicomparser/encapsulated/multi-frame')] });
+      const svc = new EngineService(w, { dicomUrl: (id) => `/dicom/${encodeURIComponent(id)}` });
+      const framed = listSeries(w).filter((s) => s.instances.some((id) => id.includes('#')));
+      expect(framed.length).toBeGreaterThan(0);
+      for (const s of framed) {
+        const d = await svc.getSeries(s.seriesInstanceUid);
+        const bySop = new Map<string, typeof d.slices>();
+        for (const x of d.slices) bySop.set(x.sopInstanceUid, [...(bySop.get(x.sopInstanceUid) ?? []), x]);
+        for (const frames of bySop.values()) {
+          expect(new Set(frames.map((x) => x.dicomUrl)).size).toBe(1);
+          const first = frames.reduce((a, b) => (a.frame! <= b.frame! ? a : b));
+          expect(first.frame).toBe(1);
+          expect(first.dicomUrl).toBe(`/dicom/${encodeURIComponent(first.imageId)}`);
+          expect(frames.map((x) => x.frame).sort()).toEqual(frames.map((_, i) => i + 1));
+        }
+      }
+      await svc.close();
+    } finally {
+      w.close();
+    }
   });
 
   it('predictions per slice in slice order, thresholds and model info', async () => {

@@ -123,7 +123,7 @@ export class EngineService implements EngineClient {
 
   async getSeries(seriesUid: string): Promise<SeriesDetail> {
     const rows = this.ws.db.prepare(`
-      SELECT i.image_id, i.frame, i.SOPInstanceUID sop, i.InstanceNumber inst, i.SliceThickness thick,
+      SELECT i.image_id, i.file_id, i.frame, i.SOPInstanceUID sop, i.InstanceNumber inst, i.SliceThickness thick,
         i.WindowCenter_0 wc, i.WindowWidth_0 ww, i.Rows nrows, i.Columns ncols, i.study_uid, i.Modality modality, i.warnings,
         COALESCE(st.patient_id, i.PatientID, '') patient_id,
         i.ImagePositionPatient_0 p0, i.ImagePositionPatient_1 p1, i.ImagePositionPatient_2 p2,
@@ -141,6 +141,14 @@ export class EngineService implements EngineClient {
       instanceNumber: num(r.inst) ?? undefined,
     })));
     const byId = new Map(rows.map((r) => [str(r.image_id), r]));
+    // The frames of a multi-frame file share one URL (that of its lowest frame), so the renderer fetches and
+    // parses the file once and picks each slice's frame from it (SliceInfo.frame).
+    const fileUrl = new Map<unknown, { frame: number; id: string }>();
+    for (const r of rows) {
+      const f = num(r.frame) ?? 0;
+      const had = fileUrl.get(r.file_id);
+      if (!had || f < had.frame) fileUrl.set(r.file_id, { frame: f, id: str(r.image_id) });
+    }
     const fileWarnings = new Set<string>();
     for (const r of rows) for (const w of JSON.parse(str(r.warnings) || '[]') as string[]) fileWarnings.add(w);
     const slices: SliceInfo[] = order.order.map((id, index) => {
@@ -149,7 +157,7 @@ export class EngineService implements EngineClient {
         imageId: id, sopInstanceUid: str(r.sop), frame: num(r.frame), index,
         position: order.location[index] ?? null, thickness: num(r.thick),
         windowCenter: num(r.wc), windowWidth: num(r.ww), instanceNumber: num(r.inst),
-        dicomUrl: this.options.dicomUrl(id),
+        dicomUrl: this.options.dicomUrl(r.frame == null ? id : fileUrl.get(r.file_id)!.id),
       };
     });
     return {

@@ -115,9 +115,9 @@ describe('web host guards', () => {
     const r = await request(`/?token=${host.token}`);
     const csp = String(r.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'");
     expect(csp).toContain("worker-src 'self' blob:");
-    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${host.port}`);
+    expect(csp).toContain(`connect-src 'self' data: ws://127.0.0.1:${host.port}`);
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(r.headers['x-content-type-options']).toBe('nosniff');

@@ -46,12 +46,21 @@ export function defaultStaticDir(): string | null {
   return existsSync(dir) ? decodeURIComponent(dir.pathname) : null;
 }
 
+/**
+ * The page's headers. Scripts come only from this server. The DICOM decode worker is a blob the wado image loader
+ * builds inline, so it runs under this same policy: it needs 'wasm-unsafe-eval' for its codecs, and 'unsafe-eval'
+ * too, because their Emscripten embind glue (CharLS, OpenJPEG, libjpeg-turbo) creates functions with
+ * `new Function`; without it every JPEG-LS, JPEG 2000 and JPEG image failed to decode in Chromium ("Evaluating a
+ * string as JavaScript violates the following Content Security Policy directive"). The codecs' wasm is embedded
+ * as data: URLs that the Emscripten loader fetch()es, hence `data:` in connect-src ("Failed to fetch" without it).
+ * The page itself loads no remote content and renders no HTML from data.
+ */
 export function securityHeaders(port: number): Record<string, string> {
   const ws = [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`].join(' ');
   return {
     'Content-Security-Policy': [
-      "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self' blob:", "img-src 'self' data: blob:",
-      `connect-src 'self' ${ws}`, "style-src 'self' 'unsafe-inline'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'",
+      "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'", "worker-src 'self' blob:", "img-src 'self' data: blob:",
+      `connect-src 'self' data: ${ws}`, "style-src 'self' 'unsafe-inline'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'",
     ].join('; '),
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',

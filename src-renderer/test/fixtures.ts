@@ -89,9 +89,9 @@ export function fakeClient(): FakeClient {
 export function fakeRenderer() {
   const log: { stacks: string[][]; shown: number[]; views: ViewState[] } = { stacks: [], shown: [], views: [] };
   const create = (): StackRenderer => ({
-    setStack: (urls, onLoaded) => {
-      log.stacks.push([...urls]);
-      onLoaded(urls.length);
+    setStack: (images, onLoaded) => {
+      log.stacks.push(images.map((i) => (i.frame === null ? i.url : `${i.url}#frame${i.frame}`)));
+      onLoaded(images.length);
     },
     show: (i) => {
       log.shown.push(i);

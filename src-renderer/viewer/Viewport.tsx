@@ -42,7 +42,7 @@ export function Viewport() {
   useLayoutEffect(() => {
     if (!series || !renderer.current) return;
     const uid = series.seriesUid;
-    renderer.current.setStack(series.slices.map((s) => s.dicomUrl), (n) => store.getState().setLoaded(uid, n));
+    renderer.current.setStack(series.slices.map((s) => ({ url: s.dicomUrl, frame: s.frame })), (n) => store.getState().setLoaded(uid, n));
   }, [series, store]);
 
   useLayoutEffect(() => {

@@ -10,9 +10,15 @@ export interface ViewState {
   pan: { x: number; y: number };
 }
 
+/** One slice of a stack: its file's URL and, in a multi-frame file, the frame (from 1; null for single-frame). */
+export interface StackImage {
+  url: string;
+  frame: number | null;
+}
+
 export interface StackRenderer {
   /** Starts fetching the stack's images (slice order); `onLoaded` gets the running count. */
-  setStack(urls: readonly string[], onLoaded: (loaded: number) => void): void;
+  setStack(images: readonly StackImage[], onLoaded: (loaded: number) => void): void;
   /** Draws image `index` with the view; resolves once drawn (rejects with a one-line error). */
   show(index: number, view: ViewState): Promise<void>;
   /** Applies a changed window, zoom or pan to the image on screen. */

@@ -3,7 +3,7 @@
 import cornerstone, { type CsImage, type CsViewport } from 'cornerstone-core';
 import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader';
 import dicomParser from 'dicom-parser';
-import type { CreateStackRenderer, StackRenderer, ViewState } from '../stack-renderer.ts';
+import type { CreateStackRenderer, StackImage, StackRenderer, ViewState } from '../stack-renderer.ts';
 
 /** Enough for a few 512x512 series; past it cornerstone evicts the oldest images. */
 const CACHE_BYTES = 768 * 1024 * 1024;
@@ -26,7 +26,14 @@ function initOnce(): void {
   cornerstone.imageCache.setMaximumSizeBytes(CACHE_BYTES);
 }
 
-const toImageId = (url: string) => `wadouri:${new URL(url, window.location.href).href}`;
+/**
+ * The loader's image id for a slice. A frame of a multi-frame file is `frame=<index from 0>` at the end of the
+ * URL: the loader cuts it off to key its cache by file, so all frames come from one fetch and one parse.
+ */
+export function toImageId(image: StackImage, base = window.location.href): string {
+  const href = new URL(image.url, base).href;
+  return image.frame === null ? `wadouri:${href}` : `wadouri:${href}${href.includes('?') ? '&' : '?'}frame=${image.frame - 1}`;
+}
 
 const oneLine = (err: unknown): string => {
   if (err instanceof Error) return err.message.split('\n')[0]!;
@@ -84,9 +91,9 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
   };
 
   const renderer: StackRenderer = {
-    setStack(urls, onLoaded) {
+    setStack(images, onLoaded) {
       const gen = ++generation;
-      ids = urls.map(toImageId);
+      ids = images.map((i) => toImageId(i));
       shown = null;
       let next = 0;
       let loaded = 0;
