@@ -11,7 +11,7 @@ import { launchChromium, type Browser } from './lib/chromium.ts';
 import { startServe, type Served } from './lib/serve.ts';
 import { ich, REPO_ROOT, synth } from './lib/workspace.ts';
 import {
-  canvasDigest, currentStripSlices, openViewer, pageErrors, screenshot, selectStudy, viewportState, waitForSlice,
+  canvasDigest, currentStripSlices, openViewer, pageErrors, renderCount, screenshot, selectStudy, viewportState, waitForRender, waitForSlice,
 } from './lib/viewer-page.ts';
 
 const LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
@@ -218,6 +218,33 @@ describe('viewer in Chromium against ich serve', () => {
     await page.keyboard.press('1');
     await waitForSlice(page, served.origin, s.first, index, { wc: 40, ww: 80 });
     expect(await canvasDigest(page)).toEqual(brain);
+
+    // Zoom in redraws the image larger (more of the canvas covered by the head); `=` fits it again, pixel for pixel.
+    let before = await renderCount(page);
+    await page.keyboard.press('z');
+    await waitForRender(page, before);
+    const zoomed = await canvasDigest(page);
+    expect(zoomed.hash).not.toBe(brain.hash);
+    expect(zoomed.black).toBeLessThan(brain.black);
+    before = await renderCount(page);
+    await page.keyboard.press('=');
+    await waitForRender(page, before);
+    expect(await canvasDigest(page)).toEqual(brain);
+
+    // Right-drag changes the window by hand: the preset is dropped, the pixels change.
+    const box = (await page.getByTestId('viewport').boundingBox())!;
+    before = await renderCount(page);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(box.x + box.width / 2 + 50, box.y + box.height / 2 + 20, { steps: 5 });
+    await page.mouse.up({ button: 'right' });
+    await waitForRender(page, before);
+    const dragged = await viewportState(page);
+    expect(dragged.ww).toBe(80 + 2 * 50);
+    expect(dragged.wc).toBe(40 + 2 * 20);
+    await page.waitForFunction((w) => document.querySelector<HTMLElement>('[data-testid="viewport"] .viewport-canvas')?.dataset.renderedWw === String(w), dragged.ww);
+    expect((await canvasDigest(page)).hash).not.toBe(brain.hash);
+    expect(await page.locator('.presets button.selected').count()).toBe(0);
     expect(pageErrors(page)).toEqual([]);
     await page.close();
   });

@@ -82,6 +82,16 @@ export async function waitForSlice(page: Page, origin: string, series: SeriesDet
   }
 }
 
+/** How many frames the renderer has drawn so far (every redraw: new slice, window, zoom, pan). */
+export function renderCount(page: Page): Promise<number> {
+  return page.locator('[data-testid="viewport"] .viewport-canvas').evaluate((el: HTMLElement) => Number(el.dataset.renderCount ?? 0));
+}
+
+/** Waits until the renderer has drawn a frame after the `after`-th one. */
+export async function waitForRender(page: Page, after: number): Promise<void> {
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="viewport"] .viewport-canvas')?.dataset.renderCount ?? 0) > n, after);
+}
+
 /** Clicks the study's worklist row and waits for its first series' first slice on the canvas. */
 export async function selectStudy(page: Page, origin: string, studyUid: string, series: SeriesDetail): Promise<void> {
   await page.locator(`[data-testid="study-row"][data-study-uid="${studyUid}"]`).click();
