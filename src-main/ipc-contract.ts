@@ -1,0 +1,33 @@
+// The IPC contract between the preload and the main process: one channel per method, results as an
+// envelope (so an error reaches the renderer as one clean line, not Electron's "Error invoking remote
+// method ..." wrapping), and the shape of `window.ich`. No Node or Electron imports: the preload bundles
+// it, and the renderer may import its types.
+import type { EngineClient, EngineErrorCode, EngineMethod } from '../src-ml/api/engine.ts';
+
+/** The EngineClient request methods, in the contract's order (a test checks this equals api/engine ENGINE_METHODS). */
+export const IPC_ENGINE_METHODS = [
+  'info', 'listStudies', 'getSeriesList', 'getSeries', 'getPredictions', 'getSliceDetail', 'addFolder', 'listJobs',
+] as const satisfies readonly EngineMethod[];
+
+export const OPEN_FOLDER_METHOD = 'openFolderDialog';
+export type IpcMethod = EngineMethod | typeof OPEN_FOLDER_METHOD;
+
+export const IPC_METHODS: readonly IpcMethod[] = [...IPC_ENGINE_METHODS, OPEN_FOLDER_METHOD];
+
+/** The invoke channel of one method. */
+export const channelOf = (method: IpcMethod): string => `ich:${method}`;
+
+/** main -> renderer: engine events (JobEvent). */
+export const EVENT_CHANNEL = 'ich:event';
+
+export type IpcResult =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { code: EngineErrorCode | 'refused'; message: string } };
+
+/** What the native folder dialog did: null when the user cancelled, else the scan job it started. */
+export type OpenFolderResult = { path: string; jobId: string } | null;
+
+/** `window.ich`: the EngineClient calls plus the native folder dialog. */
+export interface IchDesktopApi extends EngineClient {
+  openFolderDialog(): Promise<OpenFolderResult>;
+}

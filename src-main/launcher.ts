@@ -1,0 +1,55 @@
+// The decisions of `npm start` (src-main/start.ts), kept apart so tests can check them: is Electron usable
+// here, and how to open a URL in the user's browser.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export type ElectronStatus = { ok: true; binary: string } | { ok: false; reason: string };
+
+/** Whether the electron package and its binary exist; `load` is a require bound to the repository. */
+export function detectElectron(load: { resolve(id: string): string; (id: string): unknown }, exists: (p: string) => boolean = existsSync): ElectronStatus {
+  try {
+    load.resolve('electron');
+  } catch {
+    return { ok: false, reason: 'the electron package is not installed (npm could not download its binary, so it left out this optional dependency)' };
+  }
+  let binary: unknown;
+  try {
+    // The package's main exports the binary's path, and throws when the binary was never downloaded.
+    binary = load('electron');
+  } catch {
+    return { ok: false, reason: 'the electron package has no binary (its download failed or ELECTRON_SKIP_BINARY_DOWNLOAD was set)' };
+  }
+  if (typeof binary !== 'string' || !exists(binary)) return { ok: false, reason: `the Electron binary is missing (${String(binary)})` };
+  return { ok: true, binary };
+}
+
+/** The command that opens `url` in a browser, or null where none is available (no display, unknown OS). */
+export function openerCommand(url: string, platform: NodeJS.Platform, env: NodeJS.ProcessEnv, onPath: (cmd: string) => boolean): [string, string[]] | null {
+  if (platform === 'darwin') return ['open', [url]];
+  if (platform === 'win32') return ['cmd', ['/c', 'start', '""', url]];
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
+  return onPath('xdg-open') ? ['xdg-open', [url]] : null;
+}
+
+/** Whether an executable of that name is on PATH. */
+export function onPath(cmd: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  return (env.PATH ?? '').split(path.delimiter).some((dir) => dir && exts.some((e) => existsSync(path.join(dir, cmd + e))));
+}
+
+export interface StartArgs {
+  /** --browser: skip Electron even where it is installed. */
+  browser: boolean;
+  /** --no-open (or ICH_NO_OPEN=1): print the URL, do not start a browser. */
+  open: boolean;
+  /** Everything else, passed on (--workspace DIR). */
+  rest: string[];
+}
+
+export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv): StartArgs {
+  return {
+    browser: argv.includes('--browser'),
+    open: !argv.includes('--no-open') && env.ICH_NO_OPEN !== '1',
+    rest: argv.filter((a) => a !== '--browser' && a !== '--no-open'),
+  };
+}
