@@ -70,4 +70,18 @@ export interface JobMessageEvent {
   text: string;
 }
 
-export type TrainingEvent = TrainBatchEvent | TrainEpochEvent | FeatureProgressEvent | JobMessageEvent;
+/** The pipeline's stages, in order (`ich pipeline --stages`, the training panel's checkboxes). */
+export const PIPELINE_STAGES = ['base', 'features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+/** A pipeline stage starts, finishes one unit of work (a model trained, a feature set written), ends or is skipped. */
+export interface PipelineStageEvent {
+  type: 'stage';
+  stage: PipelineStage;
+  status: 'started' | 'running' | 'done' | 'skipped';
+  /** Units of work of the stage (models or feature sets) and how many are finished (trained before included). */
+  units: number;
+  done: number;
+}
+
+export type TrainingEvent = TrainBatchEvent | TrainEpochEvent | FeatureProgressEvent | JobMessageEvent | PipelineStageEvent;

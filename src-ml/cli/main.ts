@@ -3,9 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../dicom/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
+import { PIPELINE_STAGES } from '../api/training.ts';
 import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
 import { registerMetricCommand } from './metric-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerDemoCommands } from './demo-commands.ts';
 import { ensembleCommand, pipelineCommand, predictCommand, trainFullheadCommand } from './pipeline-commands.ts';
 import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
@@ -119,8 +121,9 @@ export async function main(argv: string[]): Promise<number> {
 
   program.command('pipeline')
     .description('scan, labels, folds, base CNNs, features, Pooled-Res, shallow NN, weighted fine-tune, ensembles; prints the OOF metric per stage')
-    .requiredOption('--data <dir...>', 'DICOM folder(s)')
+    .option('--data <dir...>', 'DICOM folder(s) to scan first (default: train on what the workspace already indexes)')
     .option('--labels <csv>', 'RSNA-format labels file')
+    .option('--stages <list>', `comma-separated stages to run, of ${PIPELINE_STAGES.join(',')} (default: all; trained models are kept either way)`)
     .option('--workspace <dir>', 'workspace folder')
     .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
     .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
@@ -159,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerMetricCommand(program);
   registerServeCommand(program);
+  registerDemoCommands(program);
 
   const bench = program.command('bench').description('benchmarks of the engine');
   bench.command('train')

@@ -1,7 +1,8 @@
 // The whole pipeline as a user runs it (`ich pipeline`, `ich predict`, `ich metric`, `ich ensemble`),
 // on a small synthetic set with the tiny preset made smaller still, inside CI time.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCtSlice } from '../dicom/write.ts';
@@ -106,4 +107,30 @@ describe('ich pipeline / predict / metric', () => {
     expect(ids.size).toBe(130);
     for (let i = 0; i < 130; i++) expect(ids.has(`ID_long${String(i).padStart(4, '0')}`)).toBe(true);
   }, 300_000);
+
+  it('demo build bundles the GE head CT and synthetic studies with the trained models and their predictions; install makes it a workspace', () => {
+    const bundle = path.join(t.dir, 'demo');
+    const b = ich('demo', 'build', '--models-from', ws, '--out', bundle, '--studies', '1', '--seed', '5');
+    expect(b.status, b.stderr).toBe(0);
+    const built = JSON.parse(b.stdout.trim().split('\n').at(-1)!) as { studies: number; images: number; models: number };
+    expect(built.studies).toBe(2); // the GE study and one synthetic
+    expect(built.models).toBeGreaterThanOrEqual(8); // base, pooled-res, shallow, shallow-weighted x 2 folds
+    expect(existsSync(path.join(bundle, 'dicom', 'head-ct-ge', 'NOTICE.md'))).toBe(true);
+    const dest = path.join(t.dir, 'demo-ws');
+    const i = ich('demo', 'install', '--bundle', bundle, '--workspace', dest);
+    expect(i.status, i.stderr).toBe(0);
+    const db = new DatabaseSync(path.join(dest, 'index.sqlite'));
+    try {
+      const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+      expect(count('SELECT COUNT(*) AS n FROM instances')).toBe(built.images);
+      // every image has a safe and a risky prediction, and every path points into the installed copy
+      expect(count("SELECT COUNT(*) AS n FROM predictions WHERE source IN ('safe', 'risky')")).toBe(2 * built.images);
+      expect(count(`SELECT COUNT(*) AS n FROM files WHERE substr(path, 1, ${dest.length}) <> '${dest}'`)).toBe(0);
+    } finally {
+      db.close();
+    }
+    // the models came along: a new study predicts in the installed demo
+    const r = ich('predict', fresh, '--workspace', dest, '--copies', '2', '--passes', '1');
+    expect(r.status, r.stderr).toBe(0);
+  }, 600_000);
 });

@@ -1,5 +1,6 @@
 // `ich train fullhead|shallow`, `ich ensemble`, `ich predict`, `ich pipeline`: thin wrappers over
 // src-ml/train and src-ml/predict with progress output, --events JSON lines and Ctrl-C cancellation.
+import { PIPELINE_STAGES, type PipelineStage } from '../api/training.ts';
 import { writeSubmissionCsv } from '../metrics/submission-csv.ts';
 import { initBackend } from '../nn/backend.ts';
 import { predictImages } from '../predict/predict-images.ts';
@@ -91,7 +92,16 @@ export async function ensembleCommand(flags: { workspace?: string; preset: strin
   }
 }
 
-export async function pipelineCommand(flags: { data: string[] | string; labels?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean }): Promise<void> {
+/** `--stages a,b`: known names, in pipeline order. */
+export function parseStages(value: string): PipelineStage[] {
+  const names = value.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(PIPELINE_STAGES as readonly string[]).includes(n));
+  if (bad.length || names.length === 0) throw new Error(`--stages: unknown stage ${bad.join(', ') || '(none given)'}; known: ${PIPELINE_STAGES.join(', ')}`);
+  return PIPELINE_STAGES.filter((s) => names.includes(s));
+}
+
+export async function pipelineCommand(flags: { data?: string[] | string; labels?: string; stages?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean }): Promise<void> {
+  const stages = flags.stages ? parseStages(flags.stages) : undefined;
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
   const { signal, dispose } = abortOnSigint();
   const sink = eventSink(flags, 'pipeline');
@@ -99,13 +109,13 @@ export async function pipelineCommand(flags: { data: string[] | string; labels?:
     const preset = loadPreset(flags.preset);
     const folds = flags.folds ? foldSpec(preset, flags.folds) : undefined;
     const backend = await initBackend({ purpose: 'train' }, { log });
-    const dataDirs = Array.isArray(flags.data) ? flags.data : [flags.data];
+    const dataDirs = flags.data === undefined ? [] : Array.isArray(flags.data) ? flags.data : [flags.data];
     const report = await runPipeline({
       ws, preset, backend, dataDirs, signal, onEvent: sink.onEvent, log: (line) => {
         sink.stop();
         log(line);
       },
-      ...(flags.labels ? { labelsCsv: flags.labels } : {}), ...(folds ? { folds } : {}),
+      ...(flags.labels ? { labelsCsv: flags.labels } : {}), ...(folds ? { folds } : {}), ...(stages ? { stages } : {}),
     });
     sink.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\nreport: ${ws.dir}/report.json\n`);

@@ -8,7 +8,7 @@
  */
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { TrainingEvent } from '../api/training.ts';
+import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
 import { extractFeatures, featureDirOf } from '../predict/features.ts';
@@ -53,6 +53,8 @@ export interface PipelineOptions {
   labelsCsv?: string;
   /** Overrides the preset's folds (the --folds flag). */
   folds?: FoldSpec;
+  /** Stages to run (default: all). A stage left out is not run; a later stage that needs its models fails, naming them. */
+  stages?: readonly PipelineStage[];
   signal?: AbortSignal;
   onEvent?: (e: TrainingEvent) => void;
   log?: (line: string) => void;
@@ -179,68 +181,99 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   const baseModels = preset.base.filter((m) => m.features);
   if (baseModels.length === 0) throw new Error(`preset ${preset.name} has no base model with a features section`);
   const folds = opts.folds ?? foldsOf(preset, baseModels[0]!);
-  for (const m of preset.base) {
-    const mf = foldsOf(preset, m, opts.folds);
-    for (let fold = 0; fold < mf.k; fold++) {
-      check();
-      const id = baseModelId(m.name, mf, fold);
-      if (getModel(ws, id)) {
-        log(`base ${id}: trained`);
-        continue;
-      }
-      const resume = resumableRun(ws, m, mf, fold);
-      log(`base ${id}: ${resume ? `resuming ${resume}` : 'training'}`);
-      await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
+  const selected = new Set<PipelineStage>(opts.stages ?? PIPELINE_STAGES);
+  /** Runs one stage's units (skipping it when not selected), with its start and end events. */
+  const stage = async (name: PipelineStage, units: { id: string; done: boolean; run: () => Promise<void> }[]): Promise<void> => {
+    let done = units.filter((u) => u.done).length;
+    if (!selected.has(name)) {
+      emit({ type: 'stage', stage: name, status: 'skipped', units: units.length, done });
+      return;
     }
-  }
+    emit({ type: 'stage', stage: name, status: 'started', units: units.length, done });
+    for (const u of units) {
+      check();
+      if (u.done) continue;
+      await u.run();
+      emit({ type: 'stage', stage: name, status: 'running', units: units.length, done: ++done });
+    }
+    emit({ type: 'stage', stage: name, status: 'done', units: units.length, done: units.length });
+  };
+  /** A stage that was left out must have left its models behind for the next one. */
+  const requireModels = (ids: string[], by: PipelineStage): void => {
+    const missing = ids.filter((id) => !getModel(ws, id));
+    if (missing.length) throw new Error(`stage ${by} needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not trained: include its stage`);
+  };
+  await stage('base', preset.base.flatMap((m) => {
+    const mf = foldsOf(preset, m, opts.folds);
+    return Array.from({ length: mf.k }, (_, fold) => {
+      const id = baseModelId(m.name, mf, fold);
+      const done = !!getModel(ws, id);
+      if (done) log(`base ${id}: trained`);
+      return {
+        id, done, run: async () => {
+          const resume = resumableRun(ws, m, mf, fold);
+          log(`base ${id}: ${resume ? `resuming ${resume}` : 'training'}`);
+          await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
+        },
+      };
+    });
+  }));
   // Patients added after the base CNNs were trained (the seed's stage-2 data) get their folds now:
   // their own seeded KFold, existing patients keep theirs.
   ensureFolds(ws, folds, labeledImages(ws).map((im) => im.patientId));
   const refreshed = new Set<string>();
-  for (const m of baseModels) {
+  if (selected.has('features')) requireModels(baseModels.flatMap((m) => Array.from({ length: foldsOf(preset, m, opts.folds).k }, (_, f) => baseModelId(m.name, foldsOf(preset, m, opts.folds), f))), 'features');
+  await stage('features', baseModels.flatMap((m) => {
     const mf = foldsOf(preset, m, opts.folds);
-    for (let fold = 0; fold < mf.k; fold++) {
-      check();
-      if (featuresCurrent(ws, m, mf, fold)) continue;
-      log(`features ${baseModelId(m.name, mf, fold)}`);
-      await extractFeatures({ ws, modelId: baseModelId(m.name, mf, fold), ...(signal ? { signal } : {}), onEvent: emit });
-      refreshed.add(m.name);
-    }
-  }
+    return Array.from({ length: mf.k }, (_, fold) => ({
+      id: baseModelId(m.name, mf, fold), done: featuresCurrent(ws, m, mf, fold), run: async () => {
+        log(`features ${baseModelId(m.name, mf, fold)}`);
+        await extractFeatures({ ws, modelId: baseModelId(m.name, mf, fold), ...(signal ? { signal } : {}), onEvent: emit });
+        refreshed.add(m.name);
+      },
+    }));
+  }));
   // Full-head stages: only for base models on the pipeline's folds (every stage shares them).
   const heads = baseModels.filter((m) => {
     const mf = foldsOf(preset, m, opts.folds);
     return mf.k === folds.k && mf.seed === folds.seed;
   });
   const needs = (id: string, base: BaseModelPreset): boolean => !getModel(ws, id) || refreshed.has(base.name);
-  for (const m of heads) {
-    for (let fold = 0; fold < folds.k; fold++) {
-      check();
-      const id = fullheadModelId('pooled-res', m.name, folds, fold);
-      if (!needs(id, m)) continue;
-      log(`pooled-res ${id}`);
-      await trainPooledRes({ ws, preset, base: m, fold, folds, backend, ...(signal ? { signal } : {}), onEvent: emit });
-    }
+  const headUnits = (kind: 'pooled-res' | 'shallow' | 'shallow-weighted', run: (m: BaseModelPreset, fold: number) => Promise<void>, redo?: (m: BaseModelPreset, fold: number) => boolean) =>
+    heads.flatMap((m) => Array.from({ length: folds.k }, (_, fold) => {
+      const id = fullheadModelId(kind, m.name, folds, fold);
+      return { id, done: !needs(id, m) && !(redo?.(m, fold) ?? false), run: async () => {
+        log(`${kind} ${id}`);
+        await run(m, fold);
+      } };
+    }));
+  const featureIds = (): string[] => heads.flatMap((m) => Array.from({ length: folds.k }, (_, f) => baseModelId(m.name, folds, f)));
+  if (selected.has('pooled-res')) requireModels(featureIds(), 'pooled-res');
+  await stage('pooled-res', headUnits('pooled-res', (m, fold) => trainPooledRes({ ws, preset, base: m, fold, folds, backend, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {})));
+  if (selected.has('shallow')) requireModels(featureIds(), 'shallow');
+  await stage('shallow', headUnits('shallow', async (m, fold) => {
+    await trainShallow({ ws, preset, base: m, fold, folds, backend, weighted: false, ...(signal ? { signal } : {}), onEvent: emit });
+    refreshed.add(`shallow:${m.name}:${fold}`);
+  }));
+  if (selected.has('shallow-weighted')) {
+    // The weighted fine-tune starts from the shallow model and weighs toward the Pooled-Res estimate of the target.
+    requireModels(heads.flatMap((m) => Array.from({ length: folds.k }, (_, f) => [fullheadModelId('shallow', m.name, folds, f), fullheadModelId('pooled-res', m.name, folds, f)]).flat()), 'shallow-weighted');
+    check();
+    const weights = await computeAndStoreSampleWeights(ws, folds);
+    log(describeWeights(weights));
   }
+  // Redo a fine-tune whenever its shallow model was redone.
+  await stage('shallow-weighted', headUnits('shallow-weighted', (m, fold) => trainShallow({ ws, preset, base: m, fold, folds, backend, weighted: true, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {}),
+    (m, fold) => refreshed.has(`shallow:${m.name}:${fold}`)));
   check();
-  const weights = await computeAndStoreSampleWeights(ws, folds);
-  log(describeWeights(weights));
-  for (const weighted of [false, true]) {
-    for (const m of heads) {
-      for (let fold = 0; fold < folds.k; fold++) {
-        check();
-        const stage = weighted ? 'shallow-weighted' : 'shallow';
-        const id = fullheadModelId(stage, m.name, folds, fold);
-        // The weighted fine-tune starts from the shallow model: redo it whenever that one was redone.
-        if (!needs(id, m) && !(weighted && refreshed.has(`shallow:${m.name}:${fold}`))) continue;
-        log(`${stage} ${id}`);
-        await trainShallow({ ws, preset, base: m, fold, folds, backend, weighted, ...(signal ? { signal } : {}), onEvent: emit });
-        if (!weighted) refreshed.add(`shallow:${m.name}:${fold}`);
-      }
-    }
+  let ensemble: EnsembleStageResult | undefined;
+  if (selected.has('ensembles')) {
+    emit({ type: 'stage', stage: 'ensembles', status: 'started', units: 1, done: 0 });
+    ensemble = await runEnsembleStage(ws, folds, log);
+    emit({ type: 'stage', stage: 'ensembles', status: 'done', units: 1, done: 1 });
+  } else {
+    emit({ type: 'stage', stage: 'ensembles', status: 'skipped', units: 1, done: 0 });
   }
-  check();
-  const ensemble = await runEnsembleStage(ws, folds, log);
   const report = await buildReport(ws, preset, folds, ensemble, opts.folds);
   await writeReport(ws, report);
   return report;

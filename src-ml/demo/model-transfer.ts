@@ -1,0 +1,50 @@
+// Moves a trained pipeline from one workspace to another: the model records and folders of every stage
+// the predictor uses (base CNNs, Pooled-Res, shallow NNs), the runs that made them (history only, no
+// checkpoints) and the fitted ensembles. This is how models trained on a GPU server reach a laptop, and
+// how the demo workspace gets its models without its 9000 training slices.
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { modelDirOf } from '../store/workspace-paths.ts';
+import type { Workspace } from '../store/workspace.ts';
+
+export interface TransferSummary {
+  models: string[];
+  runs: number;
+  ensembles: string[];
+}
+
+/** Copies every model (records + folders), their runs and the ensembles; existing ones are replaced. */
+export function copyTrainedModels(from: Workspace, to: Workspace, options: { skipFiles?: RegExp } = {}): TransferSummary {
+  const models = from.db.prepare('SELECT * FROM models ORDER BY model_id').all() as Record<string, unknown>[];
+  if (models.length === 0) throw new Error(`${from.dir}: no trained models to copy (run ich pipeline first)`);
+  const ensembles = from.db.prepare('SELECT * FROM ensembles ORDER BY name').all() as Record<string, unknown>[];
+  const runIds = new Set(models.map((m) => m['run_id']).filter((r): r is string => typeof r === 'string'));
+  const runs = (from.db.prepare('SELECT * FROM runs ORDER BY run_id').all() as Record<string, unknown>[]).filter((r) => runIds.has(r['run_id'] as string));
+
+  // Folders first, each through a temporary name, so a record never points at a half-copied folder.
+  for (const m of models) {
+    const id = m['model_id'] as string;
+    const src = modelDirOf(from, id);
+    if (!existsSync(src)) throw new Error(`${src}: model folder missing for registered model ${id}`);
+    const dst = modelDirOf(to, id);
+    const tmp = `${dst}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(path.dirname(dst), { recursive: true });
+    const skip = options.skipFiles;
+    cpSync(src, tmp, { recursive: true, ...(skip ? { filter: (p: string) => !skip.test(path.basename(p)) } : {}) });
+    rmSync(dst, { recursive: true, force: true });
+    renameSync(tmp, dst);
+  }
+  const insert = (table: string, row: Record<string, unknown>): void => {
+    const cols = Object.keys(row);
+    to.db.prepare(`INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
+      .run(...cols.map((c) => row[c] as string | number | null));
+  };
+  to.transaction(() => {
+    for (const m of models) insert('models', m);
+    // A copied run is history: it cannot be resumed here (its checkpoints stay behind).
+    for (const r of runs) insert('runs', { ...r, pid: null, status: r['status'] === 'running' ? 'failed' : r['status'] });
+    for (const e of ensembles) insert('ensembles', e);
+  });
+  return { models: models.map((m) => m['model_id'] as string), runs: runs.length, ensembles: ensembles.map((e) => e['name'] as string) };
+}

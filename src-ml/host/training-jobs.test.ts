@@ -1,0 +1,103 @@
+// Training jobs against the real `ich pipeline` child: progress arrives, Ctrl-C cancels with the work kept,
+// the same request resumes to the end, a bad request fails with one line.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listModels, listRuns } from '../store/training-store.ts';
+import { Workspace } from '../store/workspace.ts';
+import { tempDir } from '../testing/fixtures.ts';
+import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
+import { testPreset } from '../train/test-preset.ts';
+import { pipelineArgs, TrainingJobs, type TrainJobState } from './training-jobs.ts';
+
+describe('TrainingJobs', () => {
+  const t = tempDir('ich-trainjobs-');
+  let wsDir = '';
+  const presetFile = path.join(t.dir, 'preset.json');
+  afterAll(() => t.cleanup());
+  beforeAll(async () => {
+    wsDir = await makeSynthWorkspace(t.dir, { studies: 6, seed: 31, size: 64 });
+    writeFileSync(presetFile, JSON.stringify(testPreset({ epochs: 2 })));
+  }, 120_000);
+
+  /** Keeps every update; `until` resolves with the first (past or future) one that matches. */
+  class Updates {
+    readonly all: TrainJobState[] = [];
+    private waiters: { p: (s: TrainJobState) => boolean; resolve: (s: TrainJobState) => void }[] = [];
+    push = (s: TrainJobState): void => {
+      this.all.push(s);
+      for (const w of [...this.waiters]) {
+        if (!w.p(s)) continue;
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(s);
+      }
+    };
+    until(p: (s: TrainJobState) => boolean, ms = 240_000): Promise<TrainJobState> {
+      const hit = this.all.find(p);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching update in ${ms} ms; last: ${JSON.stringify(this.all.at(-1))}`)), ms);
+        this.waiters.push({ p, resolve: (s) => { clearTimeout(timer); resolve(s); } });
+      });
+    }
+  }
+
+  it('builds the pipeline command line of a request', () => {
+    expect(pipelineArgs('/w', { preset: 'tiny', stages: ['base', 'features'], data: '/d', labels: '/l.csv' }))
+      .toEqual(['pipeline', '--workspace', '/w', '--preset', 'tiny', '--events', '--no-progress', '--json', '--data', '/d', '--labels', '/l.csv', '--stages', 'base,features']);
+  });
+
+  it('reports progress, cancels with the work kept, resumes to the end', async () => {
+    const c = new Updates();
+    const jobs = new TrainingJobs({ workspaceDir: wsDir, onUpdate: (s) => c.push(s), progressIntervalMs: 0 });
+    const { jobId } = jobs.start({ preset: presetFile, stages: ['base'] });
+    expect(() => jobs.start({ preset: presetFile })).toThrow(/is running/);
+    const first = await c.until((s) => s.batch !== undefined);
+    expect(first.status).toBe('running');
+    expect(first.stage).toBe('base');
+    expect(first.stages.base).toMatchObject({ state: 'running', units: 2 });
+    expect(first.batch!.loss).toBeGreaterThan(0);
+    expect(first.batch!.backend).toMatch(/wasm|cpu|tensorflow/);
+    expect(await jobs.cancel(jobId)).toEqual({ cancelled: true });
+    expect(jobs.get(jobId)!.status).toBe('cancelled');
+    expect(await jobs.cancel(jobId)).toEqual({ cancelled: false });
+
+    const ws = Workspace.open(wsDir);
+    try {
+      const runs = listRuns(ws);
+      expect(runs.length).toBe(1);
+      expect(runs[0]!.status).toBe('cancelled');
+    } finally {
+      ws.close();
+    }
+
+    // the same request again: the cancelled run resumes, both folds finish, the later stages are skipped
+    const again = jobs.start({ preset: presetFile, stages: ['base'] });
+    const end = await c.until((s) => s.jobId === again.jobId && s.status !== 'running');
+    expect(end.status, end.error).toBe('done');
+    expect(end.stages.base).toMatchObject({ state: 'done', units: 2, done: 2 });
+    expect(end.stages['pooled-res'].state).toBe('skipped');
+    expect(end.report?.stages.map((s) => s.name)).toContain('base');
+    const history = jobs.history(again.jobId)!;
+    expect(history.epochs.length).toBeGreaterThan(0);
+    expect(history.losses.length).toBeGreaterThan(0);
+    const ws2 = Workspace.open(wsDir);
+    try {
+      expect(listModels(ws2, 'base').length).toBe(2);
+      const statuses = listRuns(ws2).map((r) => r.status).sort();
+      expect(statuses).toEqual(['done', 'done']); // the cancelled run was resumed, not duplicated
+    } finally {
+      ws2.close();
+    }
+  }, 600_000);
+
+  it('a bad request fails with one line naming the problem', async () => {
+    const c = new Updates();
+    const jobs = new TrainingJobs({ workspaceDir: wsDir, onUpdate: (s) => c.push(s) });
+    const { jobId } = jobs.start({ preset: path.join(t.dir, 'missing.json') });
+    const end = await c.until((s) => s.jobId === jobId && s.status !== 'running', 60_000);
+    expect(end.status).toBe('failed');
+    expect(end.error).toMatch(/missing\.json/);
+    expect(end.error).not.toMatch(/\n/);
+  }, 120_000);
+});

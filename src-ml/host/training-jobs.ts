@@ -1,0 +1,230 @@
+// Training launched from the GUI: `ich pipeline --events` in a child process, so the engine host (and the
+// HTTP server or the Electron utility process it lives in) stays responsive while tfjs computes. The
+// child's JSON-line events become job progress (the current stage, per-stage units, the latest batch and
+// epoch) and a history for the loss and validation charts. Cancel is Ctrl-C to the child: the pipeline
+// stops between batches and keeps what it committed (finished models, the last epoch checkpoint);
+// starting the same request again resumes from there.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  PIPELINE_STAGES, type FeatureProgressEvent, type PipelineStage, type TrainBatchEvent, type TrainEpochEvent, type TrainingEvent,
+} from '../api/training.ts';
+
+export type TrainJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type StageState = 'pending' | 'running' | 'done' | 'skipped';
+
+/** What the GUI may ask for: a preset by name, the stages, optionally data to scan and labels to import first. */
+export interface TrainRequest {
+  preset: string;
+  stages?: PipelineStage[];
+  /** Absolute DICOM folder scanned before training. */
+  data?: string;
+  /** Absolute RSNA-format labels CSV imported before training. */
+  labels?: string;
+}
+
+export interface TrainJobState {
+  jobId: string;
+  request: TrainRequest;
+  status: TrainJobStatus;
+  startedAt: string;
+  endedAt?: string;
+  stage?: PipelineStage;
+  stages: Record<PipelineStage, { state: StageState; units: number; done: number }>;
+  batch?: TrainBatchEvent;
+  features?: FeatureProgressEvent;
+  lastEpoch?: TrainEpochEvent;
+  /** Latest log line of the child (stderr) or message event. */
+  message?: string;
+  /** One line, when failed. */
+  error?: string;
+  /** The report's metric per stage, when done. */
+  report?: { baseline: number; stages: { name: string; oofMetric: number }[] };
+}
+
+export interface TrainHistory {
+  jobId: string;
+  epochs: TrainEpochEvent[];
+  /** Batch losses, thinned to at most MAX_LOSS_POINTS (every other point dropped when full). */
+  losses: { step: number; loss: number; model: string; fold: number; stage: string }[];
+}
+
+const MAX_LOSS_POINTS = 2000;
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ICH_BIN = path.join(REPO_ROOT, 'bin', 'ich.js');
+
+export interface TrainingJobsOptions {
+  workspaceDir: string;
+  /** Receives every state change (throttled for batch events). */
+  onUpdate: (state: TrainJobState) => void;
+  /** Milliseconds between two batch-driven updates (default 250). */
+  progressIntervalMs?: number;
+  /** Extra arguments for the child (tests: a preset file). */
+  spawnChild?: (args: string[]) => ChildProcess;
+}
+
+function emptyStages(): TrainJobState['stages'] {
+  return Object.fromEntries(PIPELINE_STAGES.map((s) => [s, { state: 'pending' as StageState, units: 0, done: 0 }])) as TrainJobState['stages'];
+}
+
+/** The pipeline command line of a request. */
+export function pipelineArgs(workspaceDir: string, req: TrainRequest): string[] {
+  const args = ['pipeline', '--workspace', workspaceDir, '--preset', req.preset, '--events', '--no-progress', '--json'];
+  if (req.data) args.push('--data', req.data);
+  if (req.labels) args.push('--labels', req.labels);
+  if (req.stages) args.push('--stages', req.stages.join(','));
+  return args;
+}
+
+export class TrainingJobs {
+  private readonly states = new Map<string, TrainJobState>();
+  private readonly histories = new Map<string, TrainHistory>();
+  private running: { jobId: string; child: ChildProcess; cancelled: boolean; exited: Promise<void> } | null = null;
+  private next = 1;
+  private lastBatchUpdate = 0;
+  private step = 0;
+
+  constructor(private readonly options: TrainingJobsOptions) {}
+
+  /** Starts a pipeline run; one at a time per engine (they would share the CPU and the models). */
+  start(req: TrainRequest): { jobId: string } {
+    if (this.running) throw new Error(`training job ${this.running.jobId} is running: cancel it or wait for it`);
+    const jobId = `train-${this.next++}`;
+    const state: TrainJobState = { jobId, request: req, status: 'running', startedAt: new Date().toISOString(), stages: emptyStages() };
+    this.states.set(jobId, state);
+    this.histories.set(jobId, { jobId, epochs: [], losses: [] });
+    this.step = 0;
+    const args = pipelineArgs(this.options.workspaceDir, req);
+    const child = this.options.spawnChild
+      ? this.options.spawnChild(args)
+      // Electron's utility process runs this code with the Electron binary: run it as plain Node.
+      : spawn(process.execPath, [ICH_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    let lastErr = '';
+    const exited = new Promise<void>((resolve) => {
+      child.once('close', (code) => {
+        const run = this.running;
+        this.running = null;
+        const cancelled = !!run?.cancelled;
+        state.endedAt = new Date().toISOString();
+        if (code === 0) state.status = 'done';
+        else if (cancelled || code === 130) state.status = 'cancelled';
+        else {
+          state.status = 'failed';
+          state.error = lastErr.replace(/^ich: /, '') || `ich pipeline exited with code ${code}`;
+        }
+        delete state.stage;
+        this.update(state);
+        resolve();
+      });
+      child.once('error', (err) => {
+        lastErr = `cannot start ich pipeline: ${err.message}`;
+      });
+    });
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (line) => this.onStdout(state, line));
+    }
+    if (child.stderr) {
+      createInterface({ input: child.stderr }).on('line', (line) => {
+        const text = line.trim();
+        if (!text) return;
+        lastErr = text;
+        state.message = text;
+        this.update(state);
+      });
+    }
+    this.running = { jobId, child, cancelled: false, exited };
+    this.update(state);
+    return { jobId };
+  }
+
+  /** Asks the running job to stop (Ctrl-C); resolves when it has. */
+  async cancel(jobId: string): Promise<{ cancelled: boolean }> {
+    const run = this.running;
+    if (!run || run.jobId !== jobId) return { cancelled: false };
+    run.cancelled = true;
+    run.child.kill('SIGINT');
+    // A child that ignores Ctrl-C for 30 s (stuck in a long kernel) is stopped.
+    const hard = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+    await run.exited;
+    clearTimeout(hard);
+    return { cancelled: true };
+  }
+
+  list(): TrainJobState[] {
+    return [...this.states.values()];
+  }
+
+  get(jobId: string): TrainJobState | undefined {
+    return this.states.get(jobId);
+  }
+
+  history(jobId: string): TrainHistory | undefined {
+    return this.histories.get(jobId);
+  }
+
+  /** Stops the running job, if any (the engine is closing). */
+  async close(): Promise<void> {
+    if (this.running) await this.cancel(this.running.jobId);
+  }
+
+  private onStdout(state: TrainJobState, line: string): void {
+    let e: unknown;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      return; // not an event line
+    }
+    if (typeof e !== 'object' || e === null) return;
+    if ('type' in e) this.onEvent(state, e as TrainingEvent);
+    else if ('baseline' in e && 'stages' in e) {
+      const r = e as { baseline: number; stages: { name: string; oofMetric: number }[] };
+      state.report = { baseline: r.baseline, stages: r.stages.map((s) => ({ name: s.name, oofMetric: s.oofMetric })) };
+    }
+  }
+
+  private onEvent(state: TrainJobState, e: TrainingEvent): void {
+    const history = this.histories.get(state.jobId)!;
+    switch (e.type) {
+      case 'stage': {
+        const s = state.stages[e.stage];
+        if (!s) return;
+        s.units = e.units;
+        s.done = e.done;
+        s.state = e.status === 'started' ? 'running' : e.status;
+        if (e.status === 'started') state.stage = e.stage;
+        break;
+      }
+      case 'batch': {
+        state.batch = e;
+        this.step++;
+        history.losses.push({ step: this.step, loss: e.loss, model: e.model, fold: e.fold, stage: e.stage });
+        if (history.losses.length > MAX_LOSS_POINTS) history.losses = history.losses.filter((_, i) => i % 2 === 0);
+        const now = Date.now();
+        if (now - this.lastBatchUpdate < (this.options.progressIntervalMs ?? 250)) return;
+        this.lastBatchUpdate = now;
+        break;
+      }
+      case 'epoch':
+        state.lastEpoch = e;
+        history.epochs.push(e);
+        break;
+      case 'features':
+        state.features = e;
+        break;
+      case 'message':
+        state.message = e.text;
+        break;
+    }
+    this.update(state);
+  }
+
+  private update(state: TrainJobState): void {
+    try {
+      this.options.onUpdate(structuredClone(state));
+    } catch {
+      // a listener's failure must not stop the job
+    }
+  }
+}
