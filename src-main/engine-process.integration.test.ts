@@ -1,0 +1,95 @@
+// The engine host process for real: the actual entry (src-ml/host/engine-process-entry.js, TypeScript through
+// tsx) in a separate Node process, driven by EngineHost. Electron's utility process is stood in for by
+// child_process.fork plus a parentPort shim (test/parent-port-shim.mjs); a SIGKILL during a scan checks the
+// crash path end to end: the job is reported failed, the engine restarts and answers again.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EngineEvent, EngineInfo } from '../src-ml/api/engine.ts';
+import type { UtilityProcessPort } from './electron-port.ts';
+import { EngineHost } from './engine-host.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entry = path.join(root, 'src-ml/host/engine-process-entry.js');
+const shim = new URL('./test/parent-port-shim.mjs', import.meta.url).href;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ich-engine-host-'));
+const children: ChildProcess[] = [];
+
+function forkEngine(workspace: string): UtilityProcessPort {
+  const cp = fork(entry, ['--workspace', workspace], { execArgv: ['--import', shim], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.push(cp);
+  const port = {
+    get pid() { return cp.pid; },
+    postMessage: (m: unknown) => void cp.send(m as object),
+    on(event: string, l: (x: unknown) => void) {
+      if (event === 'message') cp.on('message', l);
+      // Electron reports a killed utility process with an exit code; Node gives the signal instead.
+      else cp.on('exit', (code, signal) => l(code ?? (signal ? 128 + os.constants.signals[signal] : 1)));
+      return port;
+    },
+    kill: () => cp.kill(),
+  };
+  return port as UtilityProcessPort;
+}
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const until = async (cond: () => boolean, ms = 30_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('engine host process (real child process)', () => {
+  it('serves a workspace, and survives a crash during a scan with the job reported failed', async () => {
+    const wsDir = path.join(tmp, 'ws');
+    const events: EngineEvent[] = [];
+    const host = new EngineHost({ fork: () => forkEngine(wsDir), onEvent: (e) => events.push(e), onNotice: () => {}, restartDelayMs: 50 });
+    host.start();
+    try {
+      const info = (await host.call('info', {})) as EngineInfo;
+      expect(info.workspace).toBe(wsDir);
+      expect(info.counts.slices).toBe(0);
+      expect(await host.fileOfImage('1.2.3')).toBeNull();
+
+      const folder = path.join(tmp, 'many');
+      mkdirSync(folder);
+      for (let i = 0; i < 1500; i++) writeFileSync(path.join(folder, `f${i}.dcm`), `not dicom ${i}`);
+      const { jobId } = (await host.call('addFolder', { path: folder })) as { jobId: string };
+      const first = children[0]!;
+      first.kill('SIGKILL');
+      await until(() => events.some((e) => e.jobId === jobId && e.status === 'failed'));
+      const failed = events.find((e) => e.jobId === jobId && e.status === 'failed')!;
+      expect(failed.error).toMatch(/^the engine process stopped unexpectedly \(exit code 137\); the job was lost and the engine restarted$/);
+
+      await until(() => children.length === 2);
+      const again = (await host.call('info', {})) as EngineInfo;
+      expect(again.workspace).toBe(wsDir);
+      expect(children[1]!.pid).not.toBe(first.pid);
+      const jobs = (await host.call('listJobs', {})) as EngineEvent[];
+      expect(jobs.find((j) => j.jobId === jobId)?.status).toBe('failed');
+    } finally {
+      host.stop();
+    }
+  });
+
+  it('an engine that cannot open its workspace says why', async () => {
+    const notFolder = path.join(tmp, 'a-file');
+    writeFileSync(notFolder, 'x');
+    const notices: string[] = [];
+    const host = new EngineHost({ fork: () => forkEngine(notFolder), onEvent: () => {}, onNotice: (l) => notices.push(l), maxCrashes: 0 });
+    host.start();
+    await until(() => notices.some((n) => n.includes('not restarted')));
+    expect(notices[0]).toMatch(/^cannot open the workspace .*a-file: /);
+    await expect(host.call('info', {})).rejects.toThrow(/cannot open the workspace/);
+    host.stop();
+  });
+});
