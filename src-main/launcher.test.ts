@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectElectron, openerCommand, parseStartArgs } from './launcher.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ich-start-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function fakeRequire(resolve: () => string, load: () => unknown) {
+  return Object.assign(() => load(), { resolve });
+}
+
+describe('detectElectron', () => {
+  it('no package', () => {
+    const s = detectElectron(fakeRequire(() => { throw new Error('Cannot find module'); }, () => null));
+    expect(s).toEqual({ ok: false, reason: expect.stringMatching(/electron package is not installed/) });
+  });
+  it('package without binary (require throws, as electron/index.js does)', () => {
+    const s = detectElectron(fakeRequire(() => '/x/electron/index.js', () => { throw new Error('Electron failed to install correctly'); }));
+    expect(s).toEqual({ ok: false, reason: expect.stringMatching(/has no binary/) });
+  });
+  it('binary path that does not exist', () => {
+    expect(detectElectron(fakeRequire(() => 'i', () => '/nope/electron'), () => false)).toMatchObject({ ok: false });
+  });
+  it('binary present', () => {
+    expect(detectElectron(fakeRequire(() => 'i', () => '/opt/electron/electron'), (p) => p === '/opt/electron/electron')).toEqual({ ok: true, binary: '/opt/electron/electron' });
+  });
+});
+
+describe('openerCommand', () => {
+  const url = 'http://127.0.0.1:1/?token=t';
+  it('per platform, only with a display on Linux', () => {
+    expect(openerCommand(url, 'darwin', {}, () => false)).toEqual(['open', [url]]);
+    expect(openerCommand(url, 'win32', {}, () => false)).toEqual(['cmd', ['/c', 'start', '""', url]]);
+    expect(openerCommand(url, 'linux', {}, () => true)).toBeNull();
+    expect(openerCommand(url, 'linux', { DISPLAY: ':0' }, () => false)).toBeNull();
+    expect(openerCommand(url, 'linux', { WAYLAND_DISPLAY: 'wayland-0' }, (c) => c === 'xdg-open')).toEqual(['xdg-open', [url]]);
+  });
+  it('parseStartArgs', () => {
+    expect(parseStartArgs(['--browser', '--workspace', '/w', '--no-open'], {})).toEqual({ browser: true, open: false, rest: ['--workspace', '/w'] });
+    expect(parseStartArgs([], { ICH_NO_OPEN: '1' })).toMatchObject({ browser: false, open: false });
+  });
+});
+
+describe('npm start (browser fallback, for real)', () => {
+  const electronHere = detectElectron(createRequire(path.join(root, 'package.json')));
+
+  it('says why in one line, serves the same workspace through ich serve and prints a working URL', async () => {
+    const ws = path.join(tmp, 'ws');
+    // Where Electron is installed, --browser forces the fallback; here it is not installed and no flag is needed.
+    const args = electronHere.ok ? ['--browser'] : [];
+    const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
+    const child = spawn(process.execPath, [tsx, 'src-main/start.ts', ...args, '--workspace', ws, '--no-open'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines: string[] = [];
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (l) => {
+          lines.push(l);
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)$/.exec(l);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${lines.join(' | ')}`)));
+      });
+      expect(lines[0]).toMatch(electronHere.ok
+        ? /^npm start: Electron is not installed here \(started with --browser\); opening the app in the browser through ich serve instead$/
+        : /^npm start: Electron is not installed here \(the electron package .*\); opening the app in the browser through ich serve instead$/);
+      expect(lines.find((l) => l.includes(url))).toContain(`workspace ${ws}`);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      const info = await fetch(new URL('/api/info', url), { method: 'POST', headers: { 'content-type': 'application/json', 'x-ich-token': new URL(url).searchParams.get('token')! }, body: '{}' });
+      expect(((await info.json()) as { workspace: string }).workspace).toBe(ws);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+});
