@@ -1,0 +1,96 @@
+// electron-builder.yml cannot be exercised here (electron-builder downloads Electron); this checks it
+// against package.json, the main-process build and the files the app opens at run time.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildMain } from './build.ts';
+import { APP_FILES } from './desktop.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  main: string; scripts: Record<string, string>; optionalDependencies: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+};
+
+interface BuilderConfig {
+  appId: string;
+  productName: string;
+  electronVersion: string;
+  asar: boolean;
+  files: string[];
+  asarUnpack: string[];
+  directories: { output: string; buildResources: string };
+  linux: { target: string[] };
+  mac: { target: string[] };
+  win: { target: string[] };
+}
+
+const config = parse(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
+
+/** electron-builder's rule: a file is packed when the last pattern matching it is not a negation. */
+function packed(file: string): boolean {
+  let result = false;
+  for (const p of config.files) {
+    const neg = p.startsWith('!');
+    if (path.matchesGlob(file, neg ? p.slice(1) : p)) result = !neg;
+  }
+  return result;
+}
+
+describe('electron-builder.yml', () => {
+  beforeAll(async () => {
+    await buildMain();
+  });
+
+  it('targets AppImage + deb, dmg, nsis; has an app id and name', () => {
+    expect(config.appId).toMatch(/^[a-z]+(\.[a-z0-9]+)+$/);
+    expect(config.productName).toBe('ICH Viewer');
+    expect(config.linux.target.sort()).toEqual(['AppImage', 'deb']);
+    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.win.target).toEqual(['nsis']);
+    expect(config.asar).toBe(true);
+  });
+
+  it('the Electron version is the one package.json installs, and electron is never a runtime dependency', () => {
+    expect(config.electronVersion).toBe(pkg.optionalDependencies.electron);
+    expect(pkg.dependencies.electron).toBeUndefined();
+    expect(packed('node_modules/electron/dist/electron')).toBe(false);
+  });
+
+  it('package.json main is a file the build produces, and it is packed with the preload', () => {
+    expect(pkg.main).toBe('out/main/main.cjs');
+    expect(existsSync(path.join(root, pkg.main))).toBe(true);
+    expect(existsSync(path.join(root, APP_FILES.preload))).toBe(true);
+    expect(packed(pkg.main)).toBe(true);
+    expect(packed(APP_FILES.preload)).toBe(true);
+    expect(packed('package.json')).toBe(true);
+  });
+
+  it('packs the renderer, the engine (no tests) and the demo workspace the app opens', () => {
+    expect(packed(`${APP_FILES.renderer}/index.html`)).toBe(true);
+    expect(packed(`${APP_FILES.renderer}/assets/index-abc.js`)).toBe(true);
+    expect(packed(APP_FILES.engineEntry)).toBe(true);
+    expect(existsSync(path.join(root, APP_FILES.engineEntry))).toBe(true);
+    expect(packed('src-ml/host/engine-process.ts')).toBe(true);
+    expect(packed('src-ml/train/presets/tiny.json')).toBe(true);
+    expect(packed('src-ml/host/engine-process.test.ts')).toBe(false);
+    expect(packed(`${APP_FILES.demo}/index.sqlite`)).toBe(true);
+    expect(packed('src-main/main.ts')).toBe(false);
+    expect(packed('e2e/viewer.e2e.ts')).toBe(false);
+  });
+
+  it('unpacks wasm and the optional native tfjs modules from the asar', () => {
+    const unpacked = (f: string) => config.asarUnpack.some((p) => path.matchesGlob(f, p));
+    expect(unpacked('node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')).toBe(true);
+    expect(unpacked('node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm')).toBe(true);
+    expect(unpacked('node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node')).toBe(true);
+    expect(unpacked('node_modules/@tensorflow/tfjs-node-gpu/deps/lib/libtensorflow.so.2')).toBe(true);
+    expect(unpacked('out/main/main.cjs')).toBe(false);
+  });
+
+  it('npm run dist builds renderer and main first, then runs electron-builder with this file', () => {
+    expect(pkg.scripts.dist).toMatch(/build:renderer.*build:main.*electron-builder@\d+\.\d+\.\d+ --config electron-builder\.yml/);
+    expect(config.directories.buildResources).not.toBe('assets');
+  });
+});
