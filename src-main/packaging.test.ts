@@ -73,7 +73,8 @@ describe('electron-builder.yml', () => {
     expect(packed(APP_FILES.engineEntry)).toBe(true);
     expect(existsSync(path.join(root, APP_FILES.engineEntry))).toBe(true);
     expect(packed('src-ml/host/engine-process.ts')).toBe(true);
-    expect(packed('src-ml/train/presets/tiny.json')).toBe(true);
+    expect(packed('src-ml/presets/tiny.json')).toBe(true);
+    expect(existsSync(path.join(root, 'src-ml/presets/tiny.json'))).toBe(true);
     expect(packed('src-ml/host/engine-process.test.ts')).toBe(false);
     expect(packed(`${APP_FILES.demo}/index.sqlite`)).toBe(true);
     expect(packed('src-main/main.ts')).toBe(false);
