@@ -14,7 +14,15 @@ import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
 let root: string;
 let ws: Workspace;
 let service: EngineService;
-const port = Object.assign(new EventEmitter(), { out: [] as FromEngine[], postMessage(m: FromEngine) { this.out.push(m); this.emit('out', m); } });
+const out: FromEngine[] = [];
+const emitter = new EventEmitter();
+const port = Object.assign(emitter, {
+  out,
+  postMessage(m: FromEngine) {
+    out.push(m);
+    emitter.emit('out', m);
+  },
+});
 
 function ask(m: ToEngine): Promise<Extract<FromEngine, { type: 'response' }>> {
   return new Promise((resolve) => {
