@@ -1,7 +1,7 @@
 // The wiring of desktop.ts with a fake Electron: what happens before 'ready', the window's options, the
 // engine process arguments, the IPC channels, the protocol, the menu, the folder dialog.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -71,24 +71,28 @@ describe('startDesktop', () => {
   it('wires the app securely around the engine process', async () => {
     const appRoot = path.join(tmp, 'app');
     mkdirSync(path.join(appRoot, 'assets', 'demo'), { recursive: true });
+    writeFileSync(path.join(appRoot, 'assets', 'demo', 'demo.json'), '{"format":1}');
     process.env.XDG_CONFIG_HOME = path.join(tmp, 'config');
     const f = fakeElectron(appRoot, '/data/ct');
     const started = startDesktop(f.electron, { argv: [], env: {}, log: (l) => f.log.push(`log:${l}`) });
     // Before 'ready': the scheme is privileged and every web contents will be guarded.
-    expect(f.log.slice(0, 2)).toEqual(['privileged:app', 'whenReady']);
+    expect(f.log.filter((l) => !l.startsWith('log:')).slice(0, 2)).toEqual(['privileged:app', 'whenReady']);
+    expect(f.log).toContain(`log:installing the demo workspace into ${path.join(tmp, 'config', 'ICH Viewer', 'demo-workspace')} (first start)`);
     expect(f.appEvents.listenerCount('web-contents-created')).toBe(1);
     expect(f.userData[0]).toBe(path.join(tmp, 'config', 'ICH Viewer'));
     f.readyResolve();
     const desktop = (await started)!;
 
-    expect(desktop.workspace).toEqual({ dir: path.join(appRoot, 'assets', 'demo'), source: 'demo' });
+    const demoWs = path.join(tmp, 'config', 'ICH Viewer', 'demo-workspace');
+    const bundle = path.join(appRoot, 'assets', 'demo');
+    expect(desktop.workspace).toEqual({ dir: demoWs, source: 'demo', installDemoFrom: bundle });
     expect(f.log).toContain('permissions');
     expect(f.log).toContain('webRequest');
     expect(f.log).toContain('handle:app');
     // The engine: the entry under the app, on the chosen workspace.
     expect(f.forks).toHaveLength(1);
     expect(f.forks[0]!.modulePath).toBe(path.join(appRoot, 'src-ml/host/engine-process-entry.js'));
-    expect(f.forks[0]!.args).toEqual(['--workspace', path.join(appRoot, 'assets', 'demo')]);
+    expect(f.forks[0]!.args).toEqual(['--workspace', demoWs, '--install-demo', bundle]);
     // One window, sandboxed, on the app's own origin.
     expect(f.windows).toHaveLength(1);
     expect(f.windows[0]!.url).toBe('app://ich/index.html');
@@ -97,8 +101,8 @@ describe('startDesktop', () => {
 
     // The engine says ready: the workspace is remembered; its events reach the window.
     const child = f.forks[0]!.child;
-    child.emit('message', { type: 'ready', workspace: path.join(appRoot, 'assets', 'demo') });
-    expect(readSettings(f.userData[0]!)).toEqual({ lastWorkspace: path.join(appRoot, 'assets', 'demo') });
+    child.emit('message', { type: 'ready', workspace: demoWs });
+    expect(readSettings(f.userData[0]!)).toEqual({ lastWorkspace: demoWs });
     const ev = { type: 'job', jobId: 'scan-1', kind: 'scan', stage: 'scan', done: 0, total: 0, status: 'queued' };
     child.emit('message', { type: 'event', event: ev });
     expect(f.windows[0]!.contents.sent).toEqual([['ich:event', ev]]);

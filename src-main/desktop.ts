@@ -22,6 +22,11 @@ export const APP_FILES = {
   demo: 'assets/demo',
 } as const;
 
+/** The engine process's arguments: its workspace, and the demo bundle to install there on first start. */
+export function engineArgs(choice: WorkspaceChoice): string[] {
+  return ['--workspace', choice.dir, ...(choice.installDemoFrom ? ['--install-demo', choice.installDemoFrom] : [])];
+}
+
 export interface DesktopOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
@@ -51,6 +56,7 @@ export async function startDesktop(electron: ElectronPort, options: DesktopOptio
   const file = (rel: string) => path.join(root, rel);
   const choice = chooseWorkspace({ argv: options.argv, env: options.env, userDataDir: userData, demoDir: file(APP_FILES.demo) });
   if (choice.note) log(choice.note);
+  if (choice.installDemoFrom) log(`installing the demo workspace into ${choice.dir} (first start)`);
 
   await app.whenReady();
   lockDownSession(session.defaultSession);
@@ -60,7 +66,7 @@ export async function startDesktop(electron: ElectronPort, options: DesktopOptio
     if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(channel, payload);
   };
   const host = new EngineHost({
-    fork: () => utilityProcess.fork(file(APP_FILES.engineEntry), ['--workspace', choice.dir], { serviceName: 'ICH Viewer engine', stdio: 'inherit' }),
+    fork: () => utilityProcess.fork(file(APP_FILES.engineEntry), engineArgs(choice), { serviceName: 'ICH Viewer engine', stdio: 'inherit' }),
     onEvent: (e) => send(EVENT_CHANNEL, e),
     onNotice: log,
     onReady: (workspace) => {

@@ -3,12 +3,18 @@
 // child_process.fork plus a parentPort shim (test/parent-port-shim.mjs); a SIGKILL during a scan checks the
 // crash path end to end: the job is reported failed, the engine restarts and answers again.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngineEvent, EngineInfo } from '../src-ml/api/engine.ts';
+import type { EngineEvent, EngineInfo, SeriesDetail, StudyRow } from '../src-ml/api/engine.ts';
+import { DEMO_FORMAT, tokenizePaths } from '../src-ml/demo/demo-bundle.ts';
+import { savePredictions } from '../src-ml/store/predictions.ts';
+import { scanFolders } from '../src-ml/store/scan.ts';
+import { Workspace } from '../src-ml/store/workspace.ts';
+import { GE_DIR } from '../src-ml/testing/fixtures.ts';
+import { createAppProtocolHandler } from './app-protocol.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';
 
@@ -18,8 +24,8 @@ const shim = new URL('./test/parent-port-shim.mjs', import.meta.url).href;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ich-engine-host-'));
 const children: ChildProcess[] = [];
 
-function forkEngine(workspace: string): UtilityProcessPort {
-  const cp = fork(entry, ['--workspace', workspace], { execArgv: ['--import', shim], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkEngine(workspace: string, extra: string[] = []): UtilityProcessPort {
+  const cp = fork(entry, ['--workspace', workspace, ...extra], { execArgv: ['--import', shim], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(cp);
   const port = {
     get pid() { return cp.pid; },
@@ -91,5 +97,47 @@ describe('engine host process (real child process)', () => {
     expect(notices[0]).toMatch(/^cannot open the workspace .*a-file: /);
     await expect(host.call('info', {})).rejects.toThrow(/cannot open the workspace/);
     host.stop();
+  });
+
+  it('first start: installs the demo bundle into a new workspace, and the app:// handler serves its DICOM bytes through the index', async () => {
+    // A bundle as `ich demo build` lays it out (src-ml/demo/demo-bundle.ts): 4 GE slices with predictions, portable paths.
+    const bundle = path.join(tmp, 'bundle');
+    const dicom = path.join(bundle, 'dicom', 'head-ct-ge');
+    mkdirSync(dicom, { recursive: true });
+    for (const f of readdirSync(GE_DIR).filter((n) => n.endsWith('.dcm')).sort().slice(0, 4)) cpSync(path.join(GE_DIR, f), path.join(dicom, f));
+    const src = Workspace.open(path.join(bundle, 'workspace'));
+    try {
+      await scanFolders(src, { roots: [path.join(bundle, 'dicom')] });
+      const ids = (src.db.prepare('SELECT image_id FROM instances').all() as { image_id: string }[]).map((r) => r.image_id);
+      savePredictions(src, ids.map((imageId) => ({ imageId, source: 'safe', kind: 'ensemble' as const, oof: false, probs: [0.1, 0.1, 0.1, 0.1, 0.1, 0.7] })));
+      tokenizePaths(src, path.join(bundle, 'dicom'));
+    } finally {
+      src.close();
+    }
+    writeFileSync(path.join(bundle, 'demo.json'), JSON.stringify({ format: DEMO_FORMAT, createdAt: '', studies: 1, images: 4, models: [], sources: [], compression: 'as-is' }));
+
+    const dest = path.join(tmp, 'user-data', 'demo-workspace');
+    const host = new EngineHost({ fork: () => forkEngine(dest, ['--install-demo', bundle]), onEvent: () => {}, onNotice: () => {} });
+    host.start();
+    try {
+      const info = (await host.call('info', {})) as EngineInfo;
+      expect(info.workspace).toBe(dest);
+      expect(info.counts.slices).toBe(4);
+      const [study] = (await host.call('listStudies', {})) as StudyRow[];
+      expect(study!.maxAnySafe).toBeCloseTo(0.7);
+      const [series] = (await host.call('getSeriesList', { studyUid: study!.studyUid })) as { seriesUid: string }[];
+      const detail = (await host.call('getSeries', { seriesUid: series!.seriesUid })) as SeriesDetail;
+      const slice = detail.slices[0]!;
+      const file = await host.fileOfImage(slice.imageId);
+      expect(file!.startsWith(path.join(dest, 'dicom', 'head-ct-ge') + path.sep)).toBe(true);
+
+      const handler = createAppProtocolHandler({ rendererDir: null, fileOfImage: (id) => host.fileOfImage(id) });
+      const res = await handler(new Request(new URL(slice.dicomUrl, 'app://ich/index.html').href));
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(file!))).toBe(true);
+      expect((await handler(new Request('app://ich/dicom/1.2.3.4.5'))).status).toBe(404);
+    } finally {
+      host.stop();
+    }
   });
 });

@@ -51,6 +51,14 @@ if (electron.ok) {
     process.exit(2);
   }
   if (choice.note) say(`npm start: ${choice.note}`);
+  if (choice.installDemoFrom) {
+    say(`npm start: installing the demo workspace into ${choice.dir} (first start)`);
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/ich.js'), 'demo', 'install', '--workspace', choice.dir, '--bundle', choice.installDemoFrom], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) {
+      say('npm start: the demo install failed (see above)');
+      process.exit(1);
+    }
+  }
   ensureRenderer();
   const child = spawn(process.execPath, [path.join(root, 'bin/ich.js'), 'serve', '--workspace', choice.dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   follow(child);

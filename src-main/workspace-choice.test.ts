@@ -20,6 +20,7 @@ describe('chooseWorkspace', () => {
   it('--workspace, then ICH_WORKSPACE, then the last one used, then the demo', () => {
     const d = dirs('order');
     mkdirSync(d.demo);
+    writeFileSync(path.join(d.demo, 'index.sqlite'), '');
     mkdirSync(d.last);
     writeSettings(d.userData, { lastWorkspace: d.last });
     const base = { userDataDir: d.userData, demoDir: d.demo, cwd: '/cwd' };
@@ -29,6 +30,23 @@ describe('chooseWorkspace', () => {
     expect(chooseWorkspace({ ...base, argv: [], env: {} })).toEqual({ dir: d.last, source: 'last' });
     rmSync(d.last, { recursive: true });
     expect(chooseWorkspace({ ...base, argv: [], env: {} })).toEqual({ dir: d.demo, source: 'demo' });
+  });
+
+  it('a demo bundle (demo.json) is installed once into user data, then opened there', () => {
+    const d = dirs('bundle');
+    mkdirSync(d.demo);
+    writeFileSync(path.join(d.demo, 'demo.json'), '{"format":1}');
+    const installed = path.join(d.userData, 'demo-workspace');
+    expect(chooseWorkspace({ argv: [], env: {}, userDataDir: d.userData, demoDir: d.demo })).toEqual({ dir: installed, source: 'demo', installDemoFrom: d.demo });
+    mkdirSync(installed, { recursive: true });
+    writeFileSync(path.join(installed, 'index.sqlite'), '');
+    expect(chooseWorkspace({ argv: [], env: {}, userDataDir: d.userData, demoDir: d.demo })).toEqual({ dir: installed, source: 'demo' });
+  });
+
+  it('an empty demo folder counts as missing', () => {
+    const d = dirs('emptydemo');
+    mkdirSync(d.demo);
+    expect(chooseWorkspace({ argv: [], env: {}, userDataDir: d.userData, demoDir: d.demo }).source).toBe('empty');
   });
 
   it('without the demo: an empty workspace under user data, with a one-line note', () => {

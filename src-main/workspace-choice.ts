@@ -1,6 +1,7 @@
 // Which workspace the app opens: `--workspace DIR`, else $ICH_WORKSPACE, else the last one used (settings.json
-// in the app's user-data folder, written atomically), else the bundled demo (assets/demo), else, when the demo
-// is missing, an empty workspace under user data. Shared by the Electron main process and the browser
+// in the app's user-data folder, written atomically), else the bundled demo, else, when the demo is missing,
+// an empty workspace under user data. The demo (assets/demo) is a read-only bundle (src-ml/demo/demo-bundle.ts):
+// it is installed once into <user data>/demo-workspace, a writable copy, and that copy is opened. Shared by the Electron main process and the browser
 // fallback of `npm start`, so both open the same one. Plain Node, no Electron.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,6 +9,10 @@ import path from 'node:path';
 
 export const APP_NAME = 'ICH Viewer';
 export const SETTINGS_FILE = 'settings.json';
+/** The demo bundle's manifest (src-ml/demo/demo-bundle.ts readDemoManifest). */
+export const DEMO_MANIFEST = 'demo.json';
+export const DEMO_WORKSPACE = 'demo-workspace';
+const INDEX_FILE = 'index.sqlite';
 
 export interface Settings {
   lastWorkspace?: string;
@@ -20,6 +25,8 @@ export interface WorkspaceChoice {
   source: WorkspaceSource;
   /** One line for the user, when the choice needs explaining (the demo is missing). */
   note?: string;
+  /** The demo bundle to install into `dir` first (`dir` holds no workspace yet). */
+  installDemoFrom?: string;
 }
 
 /** Electron's app.getPath('userData') for this app, computed the same way without Electron. */
@@ -70,7 +77,7 @@ export interface ChooseOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
   userDataDir: string;
-  /** The bundled demo workspace (assets/demo). */
+  /** The bundled demo (assets/demo): a bundle with demo.json, or a plain workspace folder. */
   demoDir: string;
   cwd?: string;
 }
@@ -82,7 +89,11 @@ export function chooseWorkspace(o: ChooseOptions): WorkspaceChoice {
   if (o.env.ICH_WORKSPACE) return { dir: abs(o.env.ICH_WORKSPACE), source: 'environment' };
   const last = readSettings(o.userDataDir).lastWorkspace;
   if (last && path.isAbsolute(last) && existsSync(last)) return { dir: last, source: 'last' };
-  if (existsSync(o.demoDir)) return { dir: o.demoDir, source: 'demo' };
+  if (existsSync(path.join(o.demoDir, DEMO_MANIFEST))) {
+    const dir = path.join(o.userDataDir, DEMO_WORKSPACE);
+    return existsSync(path.join(dir, INDEX_FILE)) ? { dir, source: 'demo' } : { dir, source: 'demo', installDemoFrom: o.demoDir };
+  }
+  if (existsSync(path.join(o.demoDir, INDEX_FILE))) return { dir: o.demoDir, source: 'demo' };
   const dir = path.join(o.userDataDir, 'workspace');
   return { dir, source: 'empty', note: `the bundled demo workspace (${o.demoDir}) is missing; opening an empty workspace at ${dir}` };
 }

@@ -11,4 +11,4 @@ process.emitWarning = (warning, ...rest) => {
 };
 register();
 const { runEngineProcess } = await import('./engine-process.ts');
-runEngineProcess(process.argv.slice(2), process.parentPort);
+await runEngineProcess(process.argv.slice(2), process.parentPort);

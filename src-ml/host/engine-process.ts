@@ -4,7 +4,9 @@
 // which registers tsx first, as bin/ich.js does for the CLI.
 import { EngineError, validateId, type EngineClient } from '../api/engine.ts';
 import { errorMessage } from '../dicom/errors.ts';
-import { Workspace } from '../store/workspace.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { INDEX_FILE, Workspace } from '../store/workspace.ts';
 import { dispatch } from './dispatch.ts';
 import { EngineService } from './engine-service.ts';
 import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
@@ -67,15 +69,20 @@ export function serveEngine(client: EngineClient, fileOf: (imageId: string) => s
   return unsubscribe;
 }
 
-/** `--workspace DIR` from the process arguments. */
-export function workspaceArg(argv: readonly string[]): string | null {
-  const i = argv.indexOf('--workspace');
+/** The value of `--name VALUE` in the process arguments (`--workspace`, `--install-demo`), or null. */
+export function argValue(argv: readonly string[], name: string): string | null {
+  const i = argv.indexOf(name);
   const v = i >= 0 ? argv[i + 1] : undefined;
   return v && !v.startsWith('--') ? v : null;
 }
 
-/** Opens the workspace and serves it; on failure reports one line and exits 1 (the main process decides what next). */
-export function runEngineProcess(argv: readonly string[], port: ParentPortLike | undefined): void {
+export const workspaceArg = (argv: readonly string[]): string | null => argValue(argv, '--workspace');
+
+/**
+ * Opens the workspace and serves it; on failure reports one line and exits 1 (the main process decides what
+ * next). With `--install-demo BUNDLE` and no workspace at `--workspace` yet, installs the demo bundle there first.
+ */
+export async function runEngineProcess(argv: readonly string[], port: ParentPortLike | undefined): Promise<void> {
   if (!port) {
     process.stderr.write('engine-process: no parent port (start it with Electron utilityProcess.fork)\n');
     process.exit(2);
@@ -84,6 +91,12 @@ export function runEngineProcess(argv: readonly string[], port: ParentPortLike |
   let ws: Workspace;
   try {
     if (!dir) throw new Error('engine-process: --workspace DIR is required');
+    const bundle = argValue(argv, '--install-demo');
+    if (bundle && !existsSync(path.join(dir, INDEX_FILE))) {
+      // Loaded only here: the demo code pulls in the predictor.
+      const { installDemo } = await import('../demo/demo-bundle.ts');
+      installDemo(bundle, dir);
+    }
     ws = Workspace.open(dir);
   } catch (err) {
     port.postMessage({ type: 'fatal', message: `cannot open the workspace ${dir ?? ''}: ${errorMessage(err)}` });
