@@ -2,7 +2,7 @@
 // main.cjs: CommonJS, so `require('electron')` runs before the app's 'ready' (schemes must be registered
 // first); node_modules stay external (the packaged app carries them). preload.cjs: one self-contained
 // CommonJS file, as a sandboxed preload must be, requiring only electron. The engine process is not
-// bundled: it runs the TypeScript engine through tsx (src-ml/host/engine-process-entry.js), like the CLI.
+// bundled: it runs the TypeScript engine through tsx (src-ml/host/engine-process-entry.cjs), like the CLI.
 import { build, type BuildOptions } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 

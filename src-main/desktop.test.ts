@@ -91,7 +91,7 @@ describe('startDesktop', () => {
     expect(f.log).toContain('handle:app');
     // The engine: the entry under the app, on the chosen workspace.
     expect(f.forks).toHaveLength(1);
-    expect(f.forks[0]!.modulePath).toBe(path.join(appRoot, 'src-ml/host/engine-process-entry.js'));
+    expect(f.forks[0]!.modulePath).toBe(path.join(appRoot, 'src-ml/host/engine-process-entry.cjs'));
     expect(f.forks[0]!.args).toEqual(['--workspace', demoWs, '--install-demo', bundle]);
     // One window, sandboxed, on the app's own origin.
     expect(f.windows).toHaveLength(1);

@@ -18,7 +18,7 @@ import { chooseWorkspace, defaultUserDataDir, writeSettings, type WorkspaceChoic
 export const APP_FILES = {
   preload: 'out/main/preload.cjs',
   renderer: 'dist-renderer',
-  engineEntry: 'src-ml/host/engine-process-entry.js',
+  engineEntry: 'src-ml/host/engine-process-entry.cjs',
   demo: 'assets/demo',
 } as const;
 

@@ -1,5 +1,5 @@
 // The main process's side of the engine host process: starts it (an Electron utility process running
-// src-ml/host/engine-process-entry.js), sends it requests and matches the answers, forwards its events,
+// src-ml/host/engine-process-entry.cjs), sends it requests and matches the answers, forwards its events,
 // and restarts it when it dies. A crash fails the requests in flight with one line, and every job that was
 // queued or running is reported to the renderer as failed (a job event with status 'failed') with one
 // line saying so. Too many crashes in a row and it stops restarting, and says why.

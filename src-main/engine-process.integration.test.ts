@@ -1,4 +1,4 @@
-// The engine host process for real: the actual entry (src-ml/host/engine-process-entry.js, TypeScript through
+// The engine host process for real: the actual entry (src-ml/host/engine-process-entry.cjs, TypeScript through
 // tsx) in a separate Node process, driven by EngineHost. Electron's utility process is stood in for by
 // child_process.fork plus a parentPort shim (test/parent-port-shim.mjs); a SIGKILL during a scan checks the
 // crash path end to end: the job is reported failed, the engine restarts and answers again.
@@ -19,7 +19,7 @@ import type { UtilityProcessPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const entry = path.join(root, 'src-ml/host/engine-process-entry.js');
+const entry = path.join(root, 'src-ml/host/engine-process-entry.cjs');
 const shim = new URL('./test/parent-port-shim.mjs', import.meta.url).href;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ich-engine-host-'));
 const children: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 // The engine host process of the desktop app: an EngineService over one workspace, behind the message port
 // of an Electron utility process (see engine-process-protocol.ts). Plain Node: no Electron import; the
-// port is whatever `process.parentPort` is (or a fake in tests). Started through engine-process-entry.js,
+// port is whatever `process.parentPort` is (or a fake in tests). Started through engine-process-entry.cjs,
 // which registers tsx first, as bin/ich.js does for the CLI.
 import { EngineError, validateId, type EngineClient } from '../api/engine.ts';
 import { errorMessage } from '../dicom/errors.ts';
