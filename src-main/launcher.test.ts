@@ -43,8 +43,8 @@ describe('openerCommand', () => {
     expect(openerCommand(url, 'linux', { WAYLAND_DISPLAY: 'wayland-0' }, (c) => c === 'xdg-open')).toEqual(['xdg-open', [url]]);
   });
   it('parseStartArgs', () => {
-    expect(parseStartArgs(['--browser', '--workspace', '/w', '--no-open'], {})).toEqual({ browser: true, open: false, rest: ['--workspace', '/w'] });
-    expect(parseStartArgs([], { ICH_NO_OPEN: '1' })).toMatchObject({ browser: false, open: false });
+    expect(parseStartArgs(['--browser', '--workspace', '/w', '--no-open', '--no-build'], {})).toEqual({ browser: true, open: false, build: false, rest: ['--workspace', '/w'] });
+    expect(parseStartArgs([], { ICH_NO_OPEN: '1' })).toEqual({ browser: false, open: false, build: true, rest: [] });
   });
 });
 
@@ -56,7 +56,8 @@ describe('npm start (browser fallback, for real)', () => {
     // Where Electron is installed, --browser forces the fallback; here it is not installed and no flag is needed.
     const args = electronHere.ok ? ['--browser'] : [];
     const tsx = path.join(root, 'node_modules/tsx/dist/cli.mjs');
-    const child = spawn(process.execPath, [tsx, 'src-main/start.ts', ...args, '--workspace', ws, '--no-open'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // --no-build: a fresh checkout has no dist-renderer, and a renderer build has no place inside a unit test.
+    const child = spawn(process.execPath, [tsx, 'src-main/start.ts', ...args, '--workspace', ws, '--no-open', '--no-build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const lines: string[] = [];
       const url = await new Promise<string>((resolve, reject) => {

@@ -42,6 +42,8 @@ export interface StartArgs {
   browser: boolean;
   /** --no-open (or ICH_NO_OPEN=1): print the URL, do not start a browser. */
   open: boolean;
+  /** --no-build: never build the renderer (a missing one shows the placeholder page). */
+  build: boolean;
   /** Everything else, passed on (--workspace DIR). */
   rest: string[];
 }
@@ -50,6 +52,7 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   return {
     browser: argv.includes('--browser'),
     open: !argv.includes('--no-open') && env.ICH_NO_OPEN !== '1',
-    rest: argv.filter((a) => a !== '--browser' && a !== '--no-open'),
+    build: !argv.includes('--no-build'),
+    rest: argv.filter((a) => a !== '--browser' && a !== '--no-open' && a !== '--no-build'),
   };
 }

@@ -1,7 +1,7 @@
 // `npm start`: the desktop app where Electron is installed; otherwise one line saying why not, and the same
 // app in the browser through `ich serve` on the same workspace (building the renderer first if needed),
 // printing the URL and opening it where a browser is available.
-//   npm start [-- --workspace DIR] [--browser] [--no-open]
+//   npm start [-- --workspace DIR] [--browser] [--no-open] [--no-build]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +19,10 @@ const args = parseStartArgs(process.argv.slice(2), process.env);
 
 function ensureRenderer(): void {
   if (existsSync(path.join(root, APP_FILES.renderer, 'index.html'))) return;
+  if (!args.build) {
+    say('npm start: the renderer is not built (dist-renderer is missing, --no-build): the app shows a placeholder page');
+    return;
+  }
   say('npm start: building the renderer (dist-renderer is missing)');
   const vite = path.join(root, 'node_modules/vite/bin/vite.js');
   const r = spawnSync(process.execPath, [vite, 'build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
