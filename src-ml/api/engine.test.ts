@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENGINE_LABELS, ENGINE_METHODS, EngineError, isAbsolutePath, isEngineMethod, validateRequest } from './engine.ts';
 import { METRIC_LABELS } from '../metrics/log-loss.ts';
+import { PIPELINE_STAGES } from './training.ts';
 
 const fails = (fn: () => unknown, re: RegExp) => {
   try {
@@ -52,6 +53,43 @@ describe('engine contract', () => {
     fails(() => validateRequest('addFolder', { path: 'data/ct' }), /absolute/);
     fails(() => validateRequest('addFolder', { path: '/data\u0000/x' }), /control/);
     fails(() => validateRequest('addFolder', { path: '' }), /characters/);
+  });
+
+  it('training requests: a preset by name, known stages in pipeline order, absolute data and labels', () => {
+    expect(validateRequest('startTraining', { preset: 'tiny' })).toEqual({ preset: 'tiny' });
+    expect(validateRequest('startTraining', { preset: 'rsna', stages: ['ensembles', 'base'], data: '/d', labels: 'C:\\l.csv' }))
+      .toEqual({ preset: 'rsna', stages: ['base', 'ensembles'], data: '/d', labels: 'C:\\l.csv' });
+    expect(validateRequest('startTraining', { preset: 'tiny', stages: [...PIPELINE_STAGES] }).stages).toEqual([...PIPELINE_STAGES]);
+    expect(validateRequest('cancelTraining', { jobId: 'train-1' })).toEqual({ jobId: 'train-1' });
+    expect(validateRequest('getTrainingHistory', { jobId: 'train-2' })).toEqual({ jobId: 'train-2' });
+    expect(validateRequest('listTrainingJobs', {})).toEqual({});
+    expect(validateRequest('listRuns', undefined)).toEqual({});
+    for (const m of ['startTraining', 'cancelTraining', 'listTrainingJobs', 'getTrainingHistory', 'listRuns']) expect(ENGINE_METHODS).toContain(m);
+  });
+
+  it('refuses bad training requests with one line', () => {
+    fails(() => validateRequest('startTraining', {}), /preset must be one of tiny, rsna/);
+    fails(() => validateRequest('startTraining', { preset: '/tmp/evil.json' }), /preset must be one of/);
+    fails(() => validateRequest('startTraining', { preset: '../presets/tiny' }), /preset must be one of/);
+    fails(() => validateRequest('startTraining', { preset: 'TINY' }), /preset must be one of/);
+    fails(() => validateRequest('startTraining', { preset: 1 }), /preset must be one of/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', stages: [] }), /non-empty/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', stages: 'base' }), /non-empty array/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', stages: ['base', 'predict'] }), /unknown stage "predict"/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', stages: [1] }), /unknown stage 1/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', stages: ['base', 'base'] }), /twice/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', data: 'rel/dir' }), /data must be an absolute path/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', labels: '/l\n.csv' }), /labels must not contain control/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', labels: 3 }), /labels must be a string/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', folds: 5 }), /unknown field "folds"/);
+    fails(() => validateRequest('startTraining', { preset: 'tiny', presetFile: '/x.json' }), /unknown field "presetFile"/);
+    fails(() => validateRequest('startTraining', ['tiny']), /JSON object/);
+    fails(() => validateRequest('cancelTraining', {}), /jobId must be a string/);
+    fails(() => validateRequest('cancelTraining', { jobId: '../x' }), /jobId/);
+    fails(() => validateRequest('cancelTraining', { jobId: 'train-1', force: true }), /unknown field "force"/);
+    fails(() => validateRequest('getTrainingHistory', { jobId: 'a b' }), /jobId/);
+    fails(() => validateRequest('listTrainingJobs', { all: true }), /unknown field "all"/);
+    fails(() => validateRequest('listRuns', { stage: 'base' }), /unknown field "stage"/);
   });
 
   it('recognises absolute paths of every platform', () => {

@@ -2,6 +2,9 @@
 // the transport (HTTP + WebSocket through `ich serve` today, Electron IPC later). Types plus the runtime
 // validators a transport runs on every request it receives. No Node or DOM imports: the renderer may import
 // this file.
+import {
+  PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type RunSummary, type TrainHistory, type TrainJobState, type TrainPresetName,
+} from './training.ts';
 
 /** The six labels in the project's order (= store/schema LABELS, metrics METRIC_LABELS); `any` is last. */
 export const ENGINE_LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
@@ -164,7 +167,23 @@ export interface JobEvent {
   result?: { indexed: number; unchanged: number; removed: number; problems: number };
 }
 
-export type EngineEvent = JobEvent;
+/** A training job's state changed (stage progress, a batch, an epoch, the end). */
+export interface TrainingJobEvent {
+  type: 'training';
+  state: TrainJobState;
+}
+
+export type EngineEvent = JobEvent | TrainingJobEvent;
+
+/** What the GUI may launch: a preset by name, the stages (default all), optionally data and labels to add first. */
+export interface StartTrainingRequest {
+  preset: TrainPresetName;
+  stages?: PipelineStage[];
+  /** Absolute DICOM folder scanned before training. */
+  data?: string;
+  /** Absolute RSNA-format labels CSV imported before training. */
+  labels?: string;
+}
 
 // ---- the interface both transports implement ----
 
@@ -179,6 +198,16 @@ export interface EngineClient {
   addFolder(path: string): Promise<{ jobId: string }>;
   /** Latest event of every job this engine ran (for a renderer that reconnects). */
   listJobs(): Promise<JobEvent[]>;
+  /** Launches a training run in a child process (one at a time); progress arrives as training events. */
+  startTraining(req: StartTrainingRequest): Promise<{ jobId: string }>;
+  /** Stops a running training job (what it committed stays; launching the same request again resumes). */
+  cancelTraining(jobId: string): Promise<{ cancelled: boolean }>;
+  /** Latest state of every training job this engine ran. */
+  listTrainingJobs(): Promise<TrainJobState[]>;
+  /** Epoch records and batch losses of one training job, for the charts. */
+  getTrainingHistory(jobId: string): Promise<TrainHistory>;
+  /** The workspace's training runs (as `ich runs --json`). */
+  listRuns(): Promise<RunSummary[]>;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: (e: EngineEvent) => void): () => void;
 }
@@ -193,6 +222,11 @@ export interface EngineRequests {
   getSliceDetail: { imageId: string };
   addFolder: { path: string };
   listJobs: Record<string, never>;
+  startTraining: StartTrainingRequest;
+  cancelTraining: { jobId: string };
+  listTrainingJobs: Record<string, never>;
+  getTrainingHistory: { jobId: string };
+  listRuns: Record<string, never>;
 }
 
 export type EngineMethod = keyof EngineRequests;
@@ -206,6 +240,11 @@ export interface EngineResponses {
   getSliceDetail: SliceDetail;
   addFolder: { jobId: string };
   listJobs: JobEvent[];
+  startTraining: { jobId: string };
+  cancelTraining: { cancelled: boolean };
+  listTrainingJobs: TrainJobState[];
+  getTrainingHistory: TrainHistory;
+  listRuns: RunSummary[];
 }
 
 // ---- errors and validation ----
@@ -273,6 +312,34 @@ function validateProbability(v: unknown, field: string): number | undefined {
   return v;
 }
 
+function validateStages(v: unknown): PipelineStage[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) return invalid(`stages must be a non-empty array of ${PIPELINE_STAGES.join(', ')}`);
+  const out: PipelineStage[] = [];
+  for (const s of v) {
+    if (typeof s !== 'string' || !(PIPELINE_STAGES as readonly string[]).includes(s)) {
+      return invalid(`stages: unknown stage ${JSON.stringify(s).slice(0, 40)}; known: ${PIPELINE_STAGES.join(', ')}`);
+    }
+    if (out.includes(s as PipelineStage)) return invalid(`stages: "${s}" given twice`);
+    out.push(s as PipelineStage);
+  }
+  // In pipeline order, whatever order the caller listed them in.
+  return PIPELINE_STAGES.filter((s) => out.includes(s));
+}
+
+function validateStartTraining(b: Record<string, unknown>): StartTrainingRequest {
+  only(b, 'startTraining', ['preset', 'stages', 'data', 'labels']);
+  if (typeof b.preset !== 'string' || !(TRAIN_PRESETS as readonly string[]).includes(b.preset)) {
+    return invalid(`preset must be one of ${TRAIN_PRESETS.join(', ')}`);
+  }
+  const req: StartTrainingRequest = { preset: b.preset as TrainPresetName };
+  const stages = validateStages(b.stages);
+  if (stages) req.stages = stages;
+  if (b.data !== undefined) req.data = validatePath(b.data, 'data');
+  if (b.labels !== undefined) req.labels = validatePath(b.labels, 'labels');
+  return req;
+}
+
 type Validators = { [M in EngineMethod]: (body: Record<string, unknown>) => EngineRequests[M] };
 
 const VALIDATORS: Validators = {
@@ -292,6 +359,11 @@ const VALIDATORS: Validators = {
   getPredictions: (b) => (only(b, 'getPredictions', ['seriesUid']), { seriesUid: validateId(b.seriesUid, 'seriesUid') }),
   getSliceDetail: (b) => (only(b, 'getSliceDetail', ['imageId']), { imageId: validateId(b.imageId, 'imageId') }),
   addFolder: (b) => (only(b, 'addFolder', ['path']), { path: validatePath(b.path, 'path') }),
+  startTraining: validateStartTraining,
+  cancelTraining: (b) => (only(b, 'cancelTraining', ['jobId']), { jobId: validateId(b.jobId, 'jobId') }),
+  listTrainingJobs: (b) => (only(b, 'listTrainingJobs', []), {}),
+  getTrainingHistory: (b) => (only(b, 'getTrainingHistory', ['jobId']), { jobId: validateId(b.jobId, 'jobId') }),
+  listRuns: (b) => (only(b, 'listRuns', []), {}),
 };
 
 export const ENGINE_METHODS = Object.keys(VALIDATORS) as EngineMethod[];

@@ -85,3 +85,51 @@ export interface PipelineStageEvent {
 }
 
 export type TrainingEvent = TrainBatchEvent | TrainEpochEvent | FeatureProgressEvent | JobMessageEvent | PipelineStageEvent;
+
+// ---- training jobs launched from the GUI (engine host: host/training-jobs.ts) ----
+
+/** The presets the GUI may ask for, by name (files stay a CLI matter). */
+export const TRAIN_PRESETS = ['tiny', 'rsna'] as const;
+export type TrainPresetName = (typeof TRAIN_PRESETS)[number];
+
+export type TrainJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type StageState = 'pending' | 'running' | 'done' | 'skipped';
+
+/**
+ * A training run: a preset, the stages, optionally data to scan and labels to import first. Over the engine
+ * API `preset` is one of TRAIN_PRESETS (validated); the engine host itself also takes a preset file (tests, CLI).
+ */
+export interface TrainRequest {
+  preset: string;
+  stages?: PipelineStage[];
+  /** Absolute DICOM folder scanned before training. */
+  data?: string;
+  /** Absolute RSNA-format labels CSV imported before training. */
+  labels?: string;
+}
+
+export interface TrainJobState {
+  jobId: string;
+  request: TrainRequest;
+  status: TrainJobStatus;
+  startedAt: string;
+  endedAt?: string;
+  stage?: PipelineStage;
+  stages: Record<PipelineStage, { state: StageState; units: number; done: number }>;
+  batch?: TrainBatchEvent;
+  features?: FeatureProgressEvent;
+  lastEpoch?: TrainEpochEvent;
+  /** Latest log line of the child (stderr) or message event. */
+  message?: string;
+  /** One line, when failed. */
+  error?: string;
+  /** The report's metric per stage, when done. */
+  report?: { baseline: number; stages: { name: string; oofMetric: number }[] };
+}
+
+export interface TrainHistory {
+  jobId: string;
+  epochs: TrainEpochEvent[];
+  /** Batch losses, thinned to at most 2000 points (every other point dropped when full). */
+  losses: { step: number; loss: number; model: string; fold: number; stage: string }[];
+}

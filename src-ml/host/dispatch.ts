@@ -13,6 +13,11 @@ const HANDLERS: Handlers = {
   getSliceDetail: (c, p) => c.getSliceDetail(p.imageId),
   addFolder: (c, p) => c.addFolder(p.path),
   listJobs: (c) => c.listJobs(),
+  startTraining: (c, p) => c.startTraining(p),
+  cancelTraining: (c, p) => c.cancelTraining(p.jobId),
+  listTrainingJobs: (c) => c.listTrainingJobs(),
+  getTrainingHistory: (c, p) => c.getTrainingHistory(p.jobId),
+  listRuns: (c) => c.listRuns(),
 };
 
 /** Validates and runs one request; throws EngineError('not_found') for an unknown method, ('invalid') for bad params. */

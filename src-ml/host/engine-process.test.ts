@@ -81,11 +81,11 @@ describe('serveEngine', () => {
     const r = await ask({ type: 'request', id: 9, method: 'addFolder', body: { path: empty } });
     const jobId = (r as { value: { jobId: string } }).value.jobId;
     await new Promise<void>((resolve) => {
-      const check = () => port.out.some((m) => m.type === 'event' && m.event.jobId === jobId && m.event.status === 'done') && resolve();
+      const check = () => port.out.some((m) => m.type === 'event' && m.event.type === 'job' && m.event.jobId === jobId && m.event.status === 'done') && resolve();
       port.on('out', check);
       check();
     });
-    const statuses = port.out.filter((m) => m.type === 'event' && m.event.jobId === jobId).map((m) => (m as { event: { status: string } }).event.status);
+    const statuses = port.out.filter((m) => m.type === 'event' && m.event.type === 'job' && m.event.jobId === jobId).map((m) => (m as { event: { status: string } }).event.status);
     expect(statuses[0]).toBe('queued');
     expect(statuses.at(-1)).toBe('done');
   });

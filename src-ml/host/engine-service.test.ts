@@ -1,5 +1,8 @@
 // The engine service on a real small workspace (synth -> scan -> labels) with a few stored predictions.
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +13,9 @@ import { scanFolders } from '../store/scan.ts';
 import { SYNTAX_DIR } from '../testing/fixtures.ts';
 import { Workspace } from '../store/workspace.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
+import { createRun, updateRun } from '../store/training-store.ts';
+import type { EngineEvent, TrainingJobEvent } from '../api/engine.ts';
+import type { TrainJobState } from '../api/training.ts';
 import { EngineService } from './engine-service.ts';
 import type { ScanSeries } from '../api/scan.ts';
 import { probs, seedPredictions } from './test-fixtures.ts';
@@ -160,7 +166,7 @@ describe('EngineService', () => {
 
   it('addFolder: a background scan job with progress events ending in done', async () => {
     const events: { status: string; done: number; total: number; jobId: string }[] = [];
-    const off = service.onEvent((e) => events.push(e));
+    const off = service.onEvent((e) => { if (e.type === 'job') events.push(e); });
     const { jobId } = await service.addFolder(path.join(root, 'data'));
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
@@ -176,5 +182,130 @@ describe('EngineService', () => {
     expect(last).toMatchObject({ jobId, status: 'done', result: { unchanged: last.total, indexed: 0 } });
     expect(last.total).toBeGreaterThan(0);
     expect((await service.listJobs()).find((j) => j.jobId === jobId)?.status).toBe('done');
+  });
+});
+
+/** A stand-in for the `ich pipeline --events` child: the test writes its stdout lines and ends it. */
+class FakeChild extends EventEmitter {
+  readonly stdout = new PassThrough();
+  readonly stderr = new PassThrough();
+  readonly signals: string[] = [];
+  constructor(readonly args: string[]) {
+    super();
+  }
+  line(v: unknown): void {
+    this.stdout.write(JSON.stringify(v) + '\n');
+  }
+  exit(code: number): void {
+    this.stdout.end();
+    this.stderr.end();
+    // After the streams' last lines were read, as a real child's 'close' comes.
+    setTimeout(() => this.emit('close', code), 20);
+  }
+  kill(signal: string): boolean {
+    this.signals.push(signal);
+    if (signal === 'SIGINT') this.exit(130);
+    return true;
+  }
+}
+
+describe('EngineService training', () => {
+  const children: FakeChild[] = [];
+  let trainer: EngineService;
+  const events: EngineEvent[] = [];
+  beforeAll(() => {
+    trainer = new EngineService(ws, {
+      dicomUrl: (id) => id,
+      training: { progressIntervalMs: 0, spawnChild: (args) => {
+        const c = new FakeChild(args);
+        children.push(c);
+        return c as unknown as ChildProcess;
+      } },
+    });
+    trainer.onEvent((e) => events.push(e));
+  });
+  afterAll(() => trainer.close());
+
+  const training = () => events.filter((e): e is TrainingJobEvent => e.type === 'training').map((e) => e.state);
+  const until = async (p: (s: TrainJobState) => boolean): Promise<TrainJobState> => {
+    for (let i = 0; i < 200; i++) {
+      const hit = training().find(p);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no such training event; last ${JSON.stringify(training().at(-1))}`);
+  };
+  const batch = { type: 'batch', runId: 'r1', stage: 'base', model: 'tiny-se-resnext', fold: 0, epoch: 1, epochs: 2, batch: 1, batches: 3,
+    loss: 0.7, lr: 1e-3, imagesPerSec: 12.5, etaSec: 30, backend: 'wasm' };
+
+  it('starts the pipeline child for the request, forwards its progress as events, keeps the history', async () => {
+    const { jobId } = await trainer.startTraining({ preset: 'tiny', stages: ['base', 'features'], data: '/d', labels: '/l.csv' });
+    const child = children.at(-1)!;
+    expect(child.args).toEqual(['pipeline', '--workspace', ws.dir, '--preset', 'tiny', '--events', '--no-progress', '--json',
+      '--data', '/d', '--labels', '/l.csv', '--stages', 'base,features']);
+    await expect(trainer.startTraining({ preset: 'tiny' })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/is running/) });
+    child.line({ type: 'stage', stage: 'base', status: 'started', units: 2, done: 0 });
+    child.line(batch);
+    child.line({ ...batch, batch: 2, loss: 0.6 });
+    child.line({ type: 'epoch', runId: 'r1', stage: 'base', model: 'tiny-se-resnext', fold: 0, epoch: 1, epochs: 2, trainLoss: 0.65, valLoss: 0.5,
+      valMetric: 0.42, perClass: {}, seconds: 3 });
+    const s = await until((x) => x.jobId === jobId && x.lastEpoch !== undefined);
+    expect(s).toMatchObject({ status: 'running', stage: 'base', stages: { base: { state: 'running', units: 2, done: 0 } }, batch: { loss: 0.6, backend: 'wasm' } });
+    expect((await trainer.listTrainingJobs()).map((j) => j.jobId)).toEqual([jobId]);
+    const h = await trainer.getTrainingHistory(jobId);
+    expect(h.losses.map((l) => l.loss)).toEqual([0.7, 0.6]);
+    expect(h.epochs.map((e) => e.valMetric)).toEqual([0.42]);
+    // the answers are copies: the JSON a transport carries
+    expect(JSON.parse(JSON.stringify(h))).toEqual(h);
+
+    child.line({ type: 'stage', stage: 'base', status: 'done', units: 2, done: 2 });
+    child.line({ baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4, perClass: {} }] });
+    child.exit(0);
+    const end = await until((x) => x.jobId === jobId && x.status !== 'running');
+    expect(end).toMatchObject({ status: 'done', stages: { base: { state: 'done', done: 2 } }, report: { baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4 }] } });
+    expect(end.stage).toBeUndefined();
+  });
+
+  it('cancels the running job with Ctrl-C; a finished or unknown job is refused', async () => {
+    const { jobId } = await trainer.startTraining({ preset: 'tiny' });
+    const child = children.at(-1)!;
+    expect(child.args).not.toContain('--stages');
+    expect(await trainer.cancelTraining(jobId)).toEqual({ cancelled: true });
+    expect(child.signals).toEqual(['SIGINT']);
+    expect((await trainer.listTrainingJobs()).find((j) => j.jobId === jobId)?.status).toBe('cancelled');
+    expect(await trainer.cancelTraining(jobId)).toEqual({ cancelled: false });
+    await expect(trainer.cancelTraining('train-99')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(trainer.getTrainingHistory('train-99')).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('a failing child ends the job failed with its last line', async () => {
+    const { jobId } = await trainer.startTraining({ preset: 'rsna' });
+    const child = children.at(-1)!;
+    child.stderr.write('ich: no labelled images in the workspace\n');
+    child.exit(1);
+    const end = await until((x) => x.jobId === jobId && x.status !== 'running');
+    expect(end).toMatchObject({ status: 'failed', error: 'no labelled images in the workspace' });
+  });
+
+  it('close() stops a running job', async () => {
+    const other = new EngineService(ws, { dicomUrl: (id) => id, training: { spawnChild: (args) => {
+      const c = new FakeChild(args);
+      children.push(c);
+      return c as unknown as ChildProcess;
+    } } });
+    const { jobId } = await other.startTraining({ preset: 'tiny' });
+    await other.close();
+    expect(children.at(-1)!.signals).toEqual(['SIGINT']);
+    expect((await other.listTrainingJobs()).find((j) => j.jobId === jobId)?.status).toBe('cancelled');
+  });
+
+  it('listRuns: the rows of `ich runs --json`', async () => {
+    createRun(ws, { id: 'run-a', stage: 'base', preset: 'tiny', modelName: 'tiny-se-resnext', fold: 1, nFolds: 3, config: {} });
+    updateRun(ws, 'run-a', { status: 'done', metrics: { valMetric: 0.31, epoch: 4 } });
+    const runs = await trainer.listRuns();
+    const a = runs.find((r) => r.id === 'run-a');
+    expect(a).toMatchObject({ id: 'run-a', stage: 'base', preset: 'tiny', fold: 1, nFolds: 3, status: 'done', model: 'tiny-se-resnext',
+      metrics: { valMetric: 0.31, epoch: 4 }, error: null });
+    expect(typeof a!.startedAt).toBe('string');
   });
 });

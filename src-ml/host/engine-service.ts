@@ -9,21 +9,25 @@ import { CancelledError } from '../jobs/progress.ts';
 import { loadEnsembleRecord, predictionsOf } from '../store/predictions.ts';
 import { scanFolders } from '../store/scan.ts';
 import { LABELS, METADATA_COLUMNS } from '../store/schema.ts';
-import { listModels } from '../store/training-store.ts';
+import { listModels, listRuns } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
   DEFAULT_FLAG_THRESHOLD, ENGINE_LABELS, EngineError,
   type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type Probs6,
-  type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StudyQuery, type StudyRow,
+  type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
 } from '../api/engine.ts';
+import type { RunSummary, TrainHistory, TrainJobState } from '../api/training.ts';
 import { sliceMetadataFeatures } from './slice-features.ts';
+import { TrainingJobs, type TrainingJobsOptions } from './training-jobs.ts';
 
 export interface EngineServiceOptions {
   /** The URL the transport serves an image's file bytes at. */
   dicomUrl: (imageId: string) => string;
   /** Milliseconds between progress events of one job (the first and last always go out). */
   progressIntervalMs?: number;
+  /** Training jobs: throttle of batch updates, and (tests) how the `ich pipeline` child is started. */
+  training?: Pick<TrainingJobsOptions, 'progressIntervalMs' | 'spawnChild'>;
 }
 
 const P_ANY = 'p_any';
@@ -44,8 +48,16 @@ export class EngineService implements EngineClient {
   private readonly abort = new AbortController();
   private queue: Promise<void> = Promise.resolve();
   private nextJob = 1;
+  private readonly training: TrainingJobs;
 
-  constructor(private readonly ws: Workspace, private readonly options: EngineServiceOptions) {}
+  constructor(private readonly ws: Workspace, private readonly options: EngineServiceOptions) {
+    // Training runs in an `ich pipeline` child on the same workspace folder; its state changes become events.
+    this.training = new TrainingJobs({
+      workspaceDir: ws.dir,
+      ...options.training,
+      onUpdate: (state) => this.broadcast({ type: 'training', state }),
+    });
+  }
 
   get workspaceDir(): string {
     return this.ws.dir;
@@ -235,15 +247,50 @@ export class EngineService implements EngineClient {
     return [...this.jobs.values()];
   }
 
+  async startTraining(req: StartTrainingRequest): Promise<{ jobId: string }> {
+    try {
+      return this.training.start({ ...req, ...(req.stages ? { stages: [...req.stages] } : {}) });
+    } catch (err) {
+      // One at a time: the runs would share the CPU and the models.
+      throw new EngineError('invalid', errorMessage(err));
+    }
+  }
+
+  async cancelTraining(jobId: string): Promise<{ cancelled: boolean }> {
+    if (!this.training.get(jobId)) throw new EngineError('not_found', `no training job ${jobId}`);
+    return this.training.cancel(jobId);
+  }
+
+  async listTrainingJobs(): Promise<TrainJobState[]> {
+    return this.training.list().map((s) => structuredClone(s));
+  }
+
+  async getTrainingHistory(jobId: string): Promise<TrainHistory> {
+    const h = this.training.history(jobId);
+    if (!h) throw new EngineError('not_found', `no training job ${jobId}`);
+    return structuredClone(h);
+  }
+
+  /** The same rows as `ich runs --json`. */
+  async listRuns(): Promise<RunSummary[]> {
+    return listRuns(this.ws).map((r) => ({
+      id: r.id, stage: r.stage, preset: r.preset, fold: r.fold, status: r.status, metrics: r.metrics,
+      model: r.modelName, nFolds: r.nFolds, startedAt: r.startedAt, updatedAt: r.updatedAt, error: r.error,
+    }));
+  }
+
   onEvent(listener: (e: EngineEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Cancels running jobs (committed work stays) and waits for them; the workspace stays open (the caller owns it). */
+  /**
+   * Cancels running jobs (committed work stays) and waits for them, the training child included; the
+   * workspace stays open (the caller owns it).
+   */
   async close(): Promise<void> {
     this.abort.abort();
-    await this.queue;
+    await Promise.all([this.queue, this.training.close()]);
     this.listeners.clear();
   }
 
@@ -280,6 +327,10 @@ export class EngineService implements EngineClient {
 
   private emit(e: JobEvent): void {
     this.jobs.set(e.jobId, e);
+    this.broadcast(e);
+  }
+
+  private broadcast(e: EngineEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);

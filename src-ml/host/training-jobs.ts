@@ -9,47 +9,10 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
-  PIPELINE_STAGES, type FeatureProgressEvent, type PipelineStage, type TrainBatchEvent, type TrainEpochEvent, type TrainingEvent,
+  PIPELINE_STAGES, type StageState, type TrainHistory, type TrainingEvent, type TrainJobState, type TrainRequest,
 } from '../api/training.ts';
 
-export type TrainJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type StageState = 'pending' | 'running' | 'done' | 'skipped';
-
-/** What the GUI may ask for: a preset by name, the stages, optionally data to scan and labels to import first. */
-export interface TrainRequest {
-  preset: string;
-  stages?: PipelineStage[];
-  /** Absolute DICOM folder scanned before training. */
-  data?: string;
-  /** Absolute RSNA-format labels CSV imported before training. */
-  labels?: string;
-}
-
-export interface TrainJobState {
-  jobId: string;
-  request: TrainRequest;
-  status: TrainJobStatus;
-  startedAt: string;
-  endedAt?: string;
-  stage?: PipelineStage;
-  stages: Record<PipelineStage, { state: StageState; units: number; done: number }>;
-  batch?: TrainBatchEvent;
-  features?: FeatureProgressEvent;
-  lastEpoch?: TrainEpochEvent;
-  /** Latest log line of the child (stderr) or message event. */
-  message?: string;
-  /** One line, when failed. */
-  error?: string;
-  /** The report's metric per stage, when done. */
-  report?: { baseline: number; stages: { name: string; oofMetric: number }[] };
-}
-
-export interface TrainHistory {
-  jobId: string;
-  epochs: TrainEpochEvent[];
-  /** Batch losses, thinned to at most MAX_LOSS_POINTS (every other point dropped when full). */
-  losses: { step: number; loss: number; model: string; fold: number; stage: string }[];
-}
+export type { StageState, TrainHistory, TrainJobState, TrainJobStatus, TrainRequest } from '../api/training.ts';
 
 const MAX_LOSS_POINTS = 2000;
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
