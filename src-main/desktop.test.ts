@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type {
   BrowserWindowOptionsPort, ElectronPort, IpcInvokeEventPort, MenuItemPort, ProtocolHandler, UtilityProcessPort, WebContentsPort,
 } from './electron-port.ts';
+import { ENGINE_METHODS } from '../src-ml/api/engine.ts';
 import { startDesktop } from './desktop.ts';
 import { readSettings } from './workspace-choice.ts';
 
@@ -97,7 +98,8 @@ describe('startDesktop', () => {
     expect(f.windows).toHaveLength(1);
     expect(f.windows[0]!.url).toBe('app://ich/index.html');
     expect(f.windows[0]!.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, preload: path.join(appRoot, 'out/main/preload.cjs') });
-    expect([...f.handlers.keys()].sort()).toEqual(['ich:addFolder', 'ich:getPredictions', 'ich:getSeries', 'ich:getSeriesList', 'ich:getSliceDetail', 'ich:info', 'ich:listJobs', 'ich:listStudies', 'ich:openFolderDialog']);
+    expect([...f.handlers.keys()].sort()).toEqual([...ENGINE_METHODS, 'openFolderDialog'].map((m) => `ich:${m}`).sort());
+    expect(f.handlers.has('ich:getSeries')).toBe(true);
 
     // The engine says ready: the workspace is remembered; its events reach the window.
     const child = f.forks[0]!.child;

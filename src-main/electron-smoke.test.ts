@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ENGINE_METHODS } from '../src-ml/api/engine.ts';
 import { buildMain } from './build.ts';
 import { detectElectron } from './launcher.ts';
 
@@ -36,7 +37,7 @@ describe(electron.ok ? 'Electron smoke' : `Electron smoke (${reason})`, () => {
         const w = window as unknown as { ich?: Record<string, unknown>; require?: unknown; process?: unknown };
         return { keys: Object.keys(w.ich ?? {}).sort(), require: typeof w.require, process: typeof w.process };
       });
-      expect(surface.keys).toEqual(['addFolder', 'getPredictions', 'getSeries', 'getSeriesList', 'getSliceDetail', 'info', 'listJobs', 'listStudies', 'onEvent', 'openFolderDialog']);
+      expect(surface.keys).toEqual([...ENGINE_METHODS, 'onEvent', 'openFolderDialog'].sort());
       expect(surface.require).toBe('undefined');
       expect(surface.process).toBe('undefined');
       const info = await page.evaluate(() => (window as unknown as { ich: { info(): Promise<{ workspace: string }> } }).ich.info());

@@ -25,6 +25,9 @@ class FakeChild extends EventEmitter {
   }
 }
 
+/** The scan-job events among all events (EngineEvent also carries training events). */
+const jobEvents = (events: EngineEvent[]): JobEvent[] => events.filter((e): e is JobEvent => e.type === 'job');
+
 function setup(opts: { maxCrashes?: number } = {}) {
   const children: FakeChild[] = [];
   const events: EngineEvent[] = [];
@@ -93,7 +96,7 @@ describe('EngineHost', () => {
     const inFlight = host.call('listStudies', {});
     first.crash(134);
     await expect(inFlight).rejects.toThrow(/stopped unexpectedly \(exit code 134\).*restarted/);
-    const failed = events.filter((e) => e.status === 'failed');
+    const failed = jobEvents(events).filter((e) => e.status === 'failed');
     expect(failed.map((e) => e.jobId)).toEqual(['scan-2', 'scan-3']);
     expect(failed[0]).toMatchObject({ done: 4, total: 10, kind: 'scan' });
     for (const e of failed) expect(e.error).toMatch(/^the engine process stopped unexpectedly \(exit code 134\); the job was lost and the engine restarted$/);
@@ -110,6 +113,28 @@ describe('EngineHost', () => {
     // The new process reuses the id scan-1; the lost scan-2 and scan-3 are still listed as failed.
     const jobs = (await later) as JobEvent[];
     expect(jobs.map((j) => `${j.jobId}:${j.status}`)).toEqual(['scan-2:failed', 'scan-3:failed', 'scan-1:queued']);
+  });
+
+  it('a crash also fails a running training job, listed as failed by listTrainingJobs after the restart', async () => {
+    const { host, events, last } = setup();
+    host.start();
+    last().reply({ type: 'ready', workspace: '/ws' });
+    // A training event as the engine sends it (api/engine.ts TrainingJobEvent): the job's whole state.
+    const training = (jobId: string, status: string) => ({ type: 'training', state: { jobId, status, startedAt: 't0', request: { preset: 'tiny' }, stages: {} } }) as unknown as EngineEvent;
+    last().reply({ type: 'event', event: training('train-1', 'running') });
+    last().reply({ type: 'event', event: training('train-0', 'done') });
+    last().crash(139);
+    const failed = events.filter((e) => (e as unknown as { state?: { status: string } }).state?.status === 'failed') as unknown as { state: { jobId: string; error: string; endedAt: string } }[];
+    expect(failed.map((e) => e.state.jobId)).toEqual(['train-1']);
+    expect(failed[0]!.state.error).toBe('the engine process stopped unexpectedly (exit code 139); the job was lost and the engine restarted');
+    expect(failed[0]!.state.endedAt).toBeTypeOf('string');
+    await tick(30);
+    last().reply({ type: 'ready', workspace: '/ws' });
+    const listing = host.call('listTrainingJobs', {});
+    const req = last().sent[0] as Extract<ToEngine, { type: 'request' }>;
+    last().reply({ type: 'response', id: req.id, ok: true, value: [] });
+    expect(((await listing) as { jobId: string; status: string }[]).map((j) => `${j.jobId}:${j.status}`)).toEqual(['train-1:failed']);
+    host.stop();
   });
 
   it('the fatal line of an engine that cannot start is the reason given', async () => {
@@ -145,7 +170,7 @@ describe('EngineHost', () => {
     children[0]!.crash(0);
     await tick(30);
     expect(children).toHaveLength(1);
-    expect(events.filter((e) => e.status === 'failed')).toEqual([]);
+    expect(jobEvents(events).filter((e) => e.status === 'failed')).toEqual([]);
   });
 
   it('ignores messages of a process it replaced', async () => {

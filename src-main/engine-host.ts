@@ -1,9 +1,10 @@
 // The main process's side of the engine host process: starts it (an Electron utility process running
 // src-ml/host/engine-process-entry.cjs), sends it requests and matches the answers, forwards its events,
 // and restarts it when it dies. A crash fails the requests in flight with one line, and every job that was
-// queued or running is reported to the renderer as failed (a job event with status 'failed') with one
-// line saying so. Too many crashes in a row and it stops restarting, and says why.
-import { EngineError, type EngineEvent, type JobEvent } from '../src-ml/api/engine.ts';
+// queued or running (a scan's `job` event, a training run's `training` event) is reported to the renderer
+// as failed (status 'failed', a one-line `error`). Too many crashes in a row and it stops restarting, and
+// says why.
+import { EngineError, type EngineEvent } from '../src-ml/api/engine.ts';
 import type { FromEngine, ToEngine } from '../src-ml/host/engine-process-protocol.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 
@@ -29,7 +30,35 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-const ACTIVE: ReadonlySet<JobEvent['status']> = new Set(['queued', 'running']);
+const ACTIVE: ReadonlySet<string> = new Set(['queued', 'running']);
+
+/** The job an event reports on: scan jobs (`{type:'job', jobId, status}`), training jobs (`{type:'training', state:{jobId, status}}`). */
+interface Tracked {
+  /** The listing method that returns such jobs. */
+  list: 'listJobs' | 'listTrainingJobs';
+  jobId: string;
+  status: string;
+}
+
+function trackedOf(e: EngineEvent): Tracked | null {
+  const o = e as unknown as { type?: unknown; jobId?: unknown; status?: unknown; state?: { jobId?: unknown; status?: unknown } };
+  if (o.type === 'job' && typeof o.jobId === 'string' && typeof o.status === 'string') return { list: 'listJobs', jobId: o.jobId, status: o.status };
+  if (o.type === 'training' && typeof o.state?.jobId === 'string' && typeof o.state.status === 'string') {
+    return { list: 'listTrainingJobs', jobId: o.state.jobId, status: o.state.status };
+  }
+  return null;
+}
+
+/** The event saying a job died with the engine; `listed` is what the job listing returns for it. */
+function failedEvent(e: EngineEvent, error: string): { event: EngineEvent; listed: unknown } {
+  const o = e as unknown as Record<string, unknown>;
+  if (o.type === 'training') {
+    const state = { ...(o.state as object), status: 'failed', error, endedAt: new Date().toISOString() };
+    return { event: { ...o, state } as unknown as EngineEvent, listed: state };
+  }
+  const event = { ...o, status: 'failed', error } as unknown as EngineEvent;
+  return { event, listed: event };
+}
 
 export class EngineHost {
   private child: UtilityProcessPort | null = null;
@@ -40,10 +69,10 @@ export class EngineHost {
   private readonly pending = new Map<number, Pending>();
   /** Requests waiting for the process to say 'ready' (sent in order once it does). */
   private readonly waiting: number[] = [];
-  /** Latest event of each job of the current process. */
-  private readonly jobs = new Map<string, JobEvent>();
-  /** Jobs a crash failed: still listed by listJobs after the restart. */
-  private readonly lostJobs = new Map<string, JobEvent>();
+  /** Latest event of each job of the current process, by `<list>:<jobId>`. */
+  private readonly jobs = new Map<string, { tracked: Tracked; event: EngineEvent }>();
+  /** Jobs a crash failed, by `<list>:<jobId>`: still listed (listJobs, listTrainingJobs) after the restart. */
+  private readonly lostJobs = new Map<string, { tracked: Tracked; listed: unknown }>();
   private crashes: number[] = [];
   private lastFatal: string | null = null;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
@@ -72,7 +101,7 @@ export class EngineHost {
 
   /** An EngineClient call (the IPC router validated the body). */
   call(method: string, body: unknown): Promise<unknown> {
-    return this.send({ type: 'request', id: 0, method, body }).then((value) => (method === 'listJobs' ? this.withLostJobs(value) : value));
+    return this.send({ type: 'request', id: 0, method, body }).then((value) => this.withLostJobs(method, value));
   }
 
   /** The file of an indexed image, or null when the index does not list it. */
@@ -129,9 +158,11 @@ export class EngineHost {
         return;
       }
       case 'event': {
-        if (m.event.type === 'job') {
-          this.jobs.set(m.event.jobId, m.event);
-          this.lostJobs.delete(m.event.jobId);
+        const tracked = trackedOf(m.event);
+        if (tracked) {
+          const key = `${tracked.list}:${tracked.jobId}`;
+          this.jobs.set(key, { tracked, event: m.event });
+          this.lostJobs.delete(key);
         }
         this.options.onEvent(m.event);
         return;
@@ -151,11 +182,11 @@ export class EngineHost {
     if (this.stopped) return;
     const why = this.lastFatal ?? `the engine process stopped unexpectedly (exit code ${code})`;
     // Jobs that were queued or running died with the process: say so, once each.
-    for (const job of this.jobs.values()) {
-      if (!ACTIVE.has(job.status)) continue;
-      const failed: JobEvent = { ...job, status: 'failed', error: `${why}; the job was lost and the engine restarted` };
-      this.lostJobs.set(job.jobId, failed);
-      this.options.onEvent(failed);
+    for (const [key, { tracked, event }] of this.jobs) {
+      if (!ACTIVE.has(tracked.status)) continue;
+      const failed = failedEvent(event, `${why}; the job was lost and the engine restarted`);
+      this.lostJobs.set(key, { tracked, listed: failed.listed });
+      this.options.onEvent(failed.event);
     }
     this.jobs.clear();
     const now = Date.now();
@@ -187,9 +218,12 @@ export class EngineHost {
     if (!sentOnly) this.waiting.length = 0;
   }
 
-  private withLostJobs(value: unknown): unknown {
-    if (!Array.isArray(value) || this.lostJobs.size === 0) return value;
-    const live = new Set((value as JobEvent[]).map((j) => j.jobId));
-    return [...[...this.lostJobs.values()].filter((j) => !live.has(j.jobId)), ...value];
+  /** listJobs / listTrainingJobs of a restarted engine, with the jobs the crash failed in front. */
+  private withLostJobs(method: string, value: unknown): unknown {
+    if (!Array.isArray(value)) return value;
+    const lost = [...this.lostJobs.values()].filter((l) => l.tracked.list === method);
+    if (!lost.length) return value;
+    const live = new Set((value as { jobId?: unknown }[]).map((j) => j?.jobId));
+    return [...lost.filter((l) => !live.has(l.tracked.jobId)).map((l) => l.listed), ...value];
   }
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EngineEvent, EngineInfo, SeriesDetail, StudyRow } from '../src-ml/api/engine.ts';
+import type { EngineEvent, EngineInfo, JobEvent, SeriesDetail, StudyRow } from '../src-ml/api/engine.ts';
 import { DEMO_FORMAT, tokenizePaths } from '../src-ml/demo/demo-bundle.ts';
 import { savePredictions } from '../src-ml/store/predictions.ts';
 import { scanFolders } from '../src-ml/store/scan.ts';
@@ -57,8 +57,8 @@ const until = async (cond: () => boolean, ms = 30_000) => {
 describe('engine host process (real child process)', () => {
   it('serves a workspace, and survives a crash during a scan with the job reported failed', async () => {
     const wsDir = path.join(tmp, 'ws');
-    const events: EngineEvent[] = [];
-    const host = new EngineHost({ fork: () => forkEngine(wsDir), onEvent: (e) => events.push(e), onNotice: () => {}, restartDelayMs: 50 });
+    const events: JobEvent[] = [];
+    const host = new EngineHost({ fork: () => forkEngine(wsDir), onEvent: (e: EngineEvent) => e.type === 'job' && events.push(e), onNotice: () => {}, restartDelayMs: 50 });
     host.start();
     try {
       const info = (await host.call('info', {})) as EngineInfo;
@@ -80,7 +80,7 @@ describe('engine host process (real child process)', () => {
       const again = (await host.call('info', {})) as EngineInfo;
       expect(again.workspace).toBe(wsDir);
       expect(children[1]!.pid).not.toBe(first.pid);
-      const jobs = (await host.call('listJobs', {})) as EngineEvent[];
+      const jobs = (await host.call('listJobs', {})) as JobEvent[];
       expect(jobs.find((j) => j.jobId === jobId)?.status).toBe('failed');
     } finally {
       host.stop();

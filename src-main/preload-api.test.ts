@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ENGINE_METHODS, type JobEvent } from '../src-ml/api/engine.ts';
 import type { IpcRendererPort } from './electron-port.ts';
-import { createDesktopApi } from './preload-api.ts';
+import { createDesktopApi, REQUEST_BODIES } from './preload-api.ts';
 
 function fakeIpc(reply: (channel: string, body: unknown) => unknown = (channel, body) => ({ ok: true, value: { channel, body } })) {
   const listeners = new Map<string, Set<(e: unknown, ...a: unknown[]) => void>>();
@@ -46,6 +46,10 @@ describe('window.ich (createDesktopApi)', () => {
       ['ich:addFolder', { path: '/data' }], ['ich:listJobs', {}], ['ich:openFolderDialog', {}],
     ]);
     expect(await api.getSeries('9')).toEqual({ channel: 'ich:getSeries', body: { seriesUid: '9' } });
+  });
+
+  it('every method of the engine contract has its request body', () => {
+    for (const m of [...ENGINE_METHODS, 'openFolderDialog']) expect(REQUEST_BODIES[m], m).toBeTypeOf('function');
   });
 
   it('turns a refusal into an Error with the one-line message; a malformed reply too', async () => {

@@ -1,8 +1,9 @@
 // The EngineClient over Electron IPC, for the renderer inside the desktop app: wraps `window.ich`, which the
 // preload (src-main/preload.ts) exposes with exactly the EngineClient methods, onEvent and openFolderDialog.
-// Failures become the same one-line EngineCallError the HTTP client throws.
-import type { EngineClient, EngineEvent, StudyQuery } from '../../src-ml/api/engine.ts';
-import type { IchDesktopApi, OpenFolderResult } from '../../src-main/ipc-contract.ts';
+// Every method of window.ich is passed through (so methods the engine contract gains need no change here);
+// failures become the same one-line EngineCallError the HTTP client throws.
+import type { EngineClient } from '../../src-ml/api/engine.ts';
+import type { IchDesktopApi } from '../../src-main/ipc-contract.ts';
 import { EngineCallError } from './http-client.ts';
 
 /** The preload's API when this page runs in the desktop app; null in a browser. */
@@ -11,32 +12,20 @@ export function desktopApi(w: object = window): IchDesktopApi | null {
   return typeof api === 'object' && api !== null && typeof (api as { info?: unknown }).info === 'function' ? (api as IchDesktopApi) : null;
 }
 
-export class IpcEngineClient implements EngineClient {
-  constructor(private readonly api: IchDesktopApi) {}
-
-  private async call<T>(method: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw new EngineCallError(method, null, err instanceof Error ? err.message : String(err));
-    }
+/** An EngineClient (plus openFolderDialog) over window.ich. */
+export function createIpcEngineClient(api: IchDesktopApi): IchDesktopApi & EngineClient {
+  const client: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(api)) {
+    if (typeof fn !== 'function') continue;
+    client[name] = name === 'onEvent'
+      ? (listener: unknown) => fn(listener)
+      : async (...args: unknown[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          throw new EngineCallError(name, null, err instanceof Error ? err.message : String(err));
+        }
+      };
   }
-
-  info() { return this.call('info', () => this.api.info()); }
-  listStudies(query: StudyQuery = {}) { return this.call('listStudies', () => this.api.listStudies(query)); }
-  getSeriesList(studyUid: string) { return this.call('getSeriesList', () => this.api.getSeriesList(studyUid)); }
-  getSeries(seriesUid: string) { return this.call('getSeries', () => this.api.getSeries(seriesUid)); }
-  getPredictions(seriesUid: string) { return this.call('getPredictions', () => this.api.getPredictions(seriesUid)); }
-  getSliceDetail(imageId: string) { return this.call('getSliceDetail', () => this.api.getSliceDetail(imageId)); }
-  addFolder(path: string) { return this.call('addFolder', () => this.api.addFolder(path)); }
-  listJobs() { return this.call('listJobs', () => this.api.listJobs()); }
-
-  onEvent(listener: (e: EngineEvent) => void): () => void {
-    return this.api.onEvent(listener);
-  }
-
-  /** The native folder dialog; the chosen folder is indexed as a job (null when cancelled). */
-  openFolderDialog(): Promise<OpenFolderResult> {
-    return this.call('openFolderDialog', () => this.api.openFolderDialog());
-  }
+  return client as unknown as IchDesktopApi;
 }
