@@ -67,6 +67,12 @@ describe('electron-builder.yml', () => {
     expect(packed('package.json')).toBe(true);
   });
 
+  it('the preload bundle is self-contained: it requires electron and nothing else (a sandboxed preload can load no module)', () => {
+    const preload = readFileSync(path.join(root, APP_FILES.preload), 'utf8');
+    expect([...new Set([...preload.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]))]).toEqual(['electron']);
+    expect(preload).not.toMatch(/\bimport\s*\(/);
+  });
+
   it('packs the renderer, the engine (no tests) and the demo workspace the app opens', () => {
     expect(packed(`${APP_FILES.renderer}/index.html`)).toBe(true);
     expect(packed(`${APP_FILES.renderer}/assets/index-abc.js`)).toBe(true);
