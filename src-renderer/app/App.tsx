@@ -11,6 +11,7 @@ import { EnsembleModeControl } from '../predictions/EnsembleModeControl.tsx';
 import { MetadataPanel } from '../metadata/MetadataPanel.tsx';
 import { EnsemblePanel } from '../ensemble/EnsemblePanel.tsx';
 import { PRESETS, type PresetNumber } from '../store/windows.ts';
+import { TrainingPanel } from '../training/TrainingPanel.tsx';
 
 /** Waits this long after the last slice change before fetching its detail, so scrolling stays cheap. */
 const DETAIL_DELAY_MS = 120;
@@ -18,10 +19,16 @@ const DETAIL_DELAY_MS = 120;
 export function App({ client }: { client: EngineClient }) {
   const store = useAppStore();
   const error = useApp((s) => s.error);
+  const trainingOpen = useApp((s) => s.trainingOpen);
 
   useEffect(() => {
     void store.getState().loadStudies();
-    return client.onEvent((e) => store.getState().onJobEvent(e));
+    // Training jobs started before this page (or before a reload) show as they are now.
+    void store.getState().loadTraining();
+    return client.onEvent((e) => {
+      if (e.type === 'job') store.getState().onJobEvent(e);
+      else if (e.type === 'training') store.getState().onTrainingEvent(e.state);
+    });
   }, [client, store]);
 
   useEffect(() => {
@@ -29,6 +36,14 @@ export function App({ client }: { client: EngineClient }) {
       const t = e.target as HTMLElement | null;
       if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
       if (e.ctrlKey || e.metaKey || e.altKey) return;
+      // Over the training panel the viewer's keys rest; Escape (or T) closes it.
+      if (store.getState().trainingOpen) {
+        if (e.key === 'Escape' || e.key === 't') {
+          store.getState().closeTraining();
+          e.preventDefault();
+        }
+        return;
+      }
       if (runKey(store.getState(), e.key)) e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
@@ -41,6 +56,7 @@ export function App({ client }: { client: EngineClient }) {
         <strong>ICH Viewer</strong>
         <Presets />
         <EnsembleModeControl />
+        <TrainingButton />
         <span className="ruo">Research use only. Not a medical device.</span>
       </header>
       {error && (
@@ -59,7 +75,20 @@ export function App({ client }: { client: EngineClient }) {
         <EnsemblePanel />
         <MetadataPanel />
       </aside>
+      {/* Over the viewer and the panels (they stay mounted); the worklist stays in view for new predictions. */}
+      {trainingOpen && <div className="training-area"><TrainingPanel /></div>}
     </div>
+  );
+}
+
+function TrainingButton() {
+  const open = useApp((s) => s.trainingOpen);
+  const toggle = useApp((s) => s.toggleTraining);
+  const running = useApp((s) => s.trainingJobs.some((j) => j.status === 'running' || j.status === 'queued'));
+  return (
+    <button type="button" data-testid="open-training" className={open ? 'selected' : ''} aria-pressed={open} title="Training (key T)" onClick={toggle}>
+      Training{running ? ' ●' : ''}
+    </button>
   );
 }
 

@@ -54,6 +54,23 @@ describe('HttpEngineClient', () => {
     expect(JSON.parse(String(init.body))).toEqual({ seriesUid: '1.2.3' });
   });
 
+  it('training calls: the bodies the engine validates', async () => {
+    const f = fakeFetch(() => json(200, {}));
+    const client = new HttpEngineClient({ token: 't', baseUrl: 'http://127.0.0.1:9000/', fetch: f.fn });
+    await client.startTraining({ preset: 'tiny', stages: ['base'], data: '/d', labels: '/l.csv' });
+    await client.cancelTraining('train-1');
+    await client.listTrainingJobs();
+    await client.getTrainingHistory('train-2');
+    await client.listRuns();
+    expect(f.calls.map((c) => [c.url.replace('http://127.0.0.1:9000/api/', ''), JSON.parse(String(c.init.body))])).toEqual([
+      ['startTraining', { preset: 'tiny', stages: ['base'], data: '/d', labels: '/l.csv' }],
+      ['cancelTraining', { jobId: 'train-1' }],
+      ['listTrainingJobs', {}],
+      ['getTrainingHistory', { jobId: 'train-2' }],
+      ['listRuns', {}],
+    ]);
+  });
+
   it('turns an error answer into one line naming the method', async () => {
     const f = fakeFetch(() => json(404, { error: 'no series 9.9\nstack' }));
     const client = new HttpEngineClient({ token: 't', baseUrl: 'http://127.0.0.1:9000/', fetch: f.fn });
@@ -76,16 +93,18 @@ describe('HttpEngineClient', () => {
       FakeSocket.all = [];
       const client = new HttpEngineClient({ token: 'a b', baseUrl: 'http://127.0.0.1:9000/', fetch: fakeFetch(() => json(200, {})).fn, socketFactory: (u) => new FakeSocket(u), reconnectMs: 100 });
       const got: unknown[] = [];
-      const off = client.onEvent((e) => got.push(e.jobId));
+      const off = client.onEvent((e) => got.push(e.type === 'job' ? e.jobId : `${e.type}:${e.state.jobId}`));
       expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://127.0.0.1:9000/ws?token=a%20b']);
       const ev = { type: 'job', jobId: 'j1', kind: 'scan', stage: 'scan', done: 1, total: 2, status: 'running' };
       FakeSocket.all[0]!.message(JSON.stringify(ev));
       FakeSocket.all[0]!.message('not json');
+      FakeSocket.all[0]!.message(JSON.stringify({ type: 'training', state: { jobId: 't1', status: 'running', stages: {} } }));
+      FakeSocket.all[0]!.message(JSON.stringify({ type: 'training', state: { jobId: 't2' } })); // malformed: dropped
       FakeSocket.all[0]!.drop();
       vi.advanceTimersByTime(100);
       expect(FakeSocket.all).toHaveLength(2);
       FakeSocket.all[1]!.message(JSON.stringify({ ...ev, jobId: 'j2' }));
-      expect(got).toEqual(['j1', 'j2']);
+      expect(got).toEqual(['j1', 'training:t1', 'j2']);
       off();
       expect(FakeSocket.all[1]!.closed).toBe(true);
       FakeSocket.all[1]!.drop();

@@ -1,6 +1,8 @@
 // The one EngineClient over HTTP + WebSocket, for the renderer served by `ich serve`. Calls are
 // POST /api/<method> with the token header; failures become one-line errors the UI can show as they are.
-import type { EngineClient, EngineEvent, EngineMethod, EngineRequests, EngineResponses, StudyQuery } from '../../src-ml/api/engine.ts';
+import type {
+  EngineClient, EngineEvent, EngineMethod, EngineRequests, EngineResponses, StartTrainingRequest, StudyQuery,
+} from '../../src-ml/api/engine.ts';
 import { EventSocket, type SocketFactory, type SocketState } from './event-socket.ts';
 
 /** The token `ich serve` put in the page URL (`?token=`); empty when absent (every call then gets a 403). */
@@ -75,6 +77,11 @@ export class HttpEngineClient implements EngineClient {
   getSliceDetail(imageId: string) { return this.call('getSliceDetail', { imageId }); }
   addFolder(path: string) { return this.call('addFolder', { path }); }
   listJobs() { return this.call('listJobs', {}); }
+  startTraining(req: StartTrainingRequest) { return this.call('startTraining', req); }
+  cancelTraining(jobId: string) { return this.call('cancelTraining', { jobId }); }
+  listTrainingJobs() { return this.call('listTrainingJobs', {}); }
+  getTrainingHistory(jobId: string) { return this.call('getTrainingHistory', { jobId }); }
+  listRuns() { return this.call('listRuns', {}); }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {
     return this.events.subscribe(listener);

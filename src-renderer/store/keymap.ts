@@ -19,6 +19,7 @@ export const KEYMAP: Readonly<Record<string, (s: AppState) => unknown>> = {
   '+': (s) => s.zoomIn(),
   '-': (s) => s.zoomOut(),
   '=': (s) => s.fit(),
+  t: (s) => s.toggleTraining(),
 };
 
 /** Runs the intent bound to a key; false when the key is not bound (the event is left alone). */

@@ -1,4 +1,4 @@
-// One zustand store made of the four slices, bound to one EngineClient.
+// One zustand store made of the slices (worklist, viewer, predictions, panels, training), bound to one EngineClient.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EngineClient } from '../../src-ml/api/engine.ts';
 import type { AppState, SliceContext } from './types.ts';
@@ -6,6 +6,7 @@ import { createWorklistSlice } from './worklist-slice.ts';
 import { createViewerSlice } from './viewer-slice.ts';
 import { createPredictionsSlice } from './predictions-slice.ts';
 import { createPanelsSlice } from './panels-slice.ts';
+import { createTrainingSlice } from '../training/training-slice.ts';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -22,6 +23,6 @@ export function createAppStore(client: EngineClient): AppStore {
       }
     };
     const ctx: SliceContext = { set, get, client, guard };
-    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx) };
+    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx), ...createTrainingSlice(ctx) };
   });
 }

@@ -1,6 +1,9 @@
 // The store's shape: four slices (worklist, viewer, predictions, panels) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
-import type { EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import type {
+  EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow,
+} from '../../src-ml/api/engine.ts';
+import type { RunSummary, TrainHistory, TrainJobState } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
 
 export interface WorklistSlice {
@@ -71,7 +74,30 @@ export interface PanelsSlice {
   setError(message: string | null): void;
 }
 
-export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice;
+export interface TrainingSlice {
+  /** The training panel is showing. */
+  trainingOpen: boolean;
+  /** Latest state of every training job, in start order (the last one is the panel's current job). */
+  trainingJobs: TrainJobState[];
+  /** Loss and validation history of the current job, for the charts. */
+  trainingHistory: TrainHistory | null;
+  /** The workspace's runs (`ich runs`). */
+  runs: RunSummary[];
+  /** The panel's one-line error (a refused launch, a failed call); null when all is well. */
+  trainingError: string | null;
+  openTraining(): void;
+  closeTraining(): void;
+  toggleTraining(): void;
+  /** Jobs and runs from the engine (on start, on opening the panel). */
+  loadTraining(): Promise<void>;
+  startTraining(req: StartTrainingRequest): Promise<void>;
+  cancelTraining(jobId: string): Promise<void>;
+  /** Launches the same request again: the pipeline resumes from what the job committed. */
+  resumeTraining(jobId: string): Promise<void>;
+  onTrainingEvent(state: TrainJobState): void;
+}
+
+export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice;
 
 /** What every slice creator receives: zustand's set/get plus the engine. */
 export interface SliceContext {

@@ -1,6 +1,7 @@
 // A fake EngineClient with two studies (the first with two series) and a recording fake StackRenderer,
 // shared by the renderer tests.
 import type { EngineClient, EngineEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import type { RunSummary, TrainHistory, TrainJobState } from '../../src-ml/api/training.ts';
 import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
 
 export const STUDIES: StudyRow[] = [
@@ -58,6 +59,15 @@ export function sliceDetailOf(imageId: string): SliceDetail {
 export interface FakeClient extends EngineClient {
   calls: { method: string; arg: unknown }[];
   emit(e: EngineEvent): void;
+  /** What the training calls answer (tests set them). */
+  training: { jobs: TrainJobState[]; history: TrainHistory | null; runs: RunSummary[]; startError: string | null };
+}
+
+/** A training job's state as the engine reports it: all stages pending unless given. */
+export function trainState(jobId: string, patch: Partial<TrainJobState> = {}): TrainJobState {
+  const stages = Object.fromEntries(['base', 'features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles']
+    .map((s) => [s, { state: 'pending', units: 0, done: 0 }])) as TrainJobState['stages'];
+  return { jobId, request: { preset: 'tiny' }, status: 'running', startedAt: '2026-11-30T10:00:00Z', stages, ...patch };
 }
 
 export function fakeClient(): FakeClient {
@@ -67,8 +77,11 @@ export function fakeClient(): FakeClient {
     calls.push({ method, arg });
     return Promise.resolve(value);
   };
+  const training: FakeClient['training'] = { jobs: [], history: null, runs: [], startError: null };
+  let nextTrain = 1;
   return {
     calls,
+    training,
     emit: (e) => { for (const l of listeners) l(e); },
     info: () => rec('info', {}, { workspace: '/w', counts: { studies: 2, series: 3, slices: 10 }, models: [], ensemble: null, labels: [] }),
     listStudies: (q) => rec('listStudies', q, q?.filter ? STUDIES.filter((s) => s.patientName.toLowerCase().includes(q.filter!.toLowerCase())) : STUDIES),
@@ -78,6 +91,13 @@ export function fakeClient(): FakeClient {
     getSliceDetail: (id) => rec('getSliceDetail', id, sliceDetailOf(id)),
     addFolder: (path) => rec('addFolder', path, { jobId: 'job-1' }),
     listJobs: () => rec('listJobs', {}, []),
+    startTraining: (req) => (training.startError
+      ? (calls.push({ method: 'startTraining', arg: req }), Promise.reject(new Error(`startTraining: ${training.startError}`)))
+      : rec('startTraining', req, { jobId: `train-${nextTrain++}` })),
+    cancelTraining: (jobId) => rec('cancelTraining', jobId, { cancelled: true }),
+    listTrainingJobs: () => rec('listTrainingJobs', {}, training.jobs),
+    getTrainingHistory: (jobId) => rec('getTrainingHistory', jobId, training.history ?? { jobId, epochs: [], losses: [] }),
+    listRuns: () => rec('listRuns', {}, training.runs),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

@@ -1,0 +1,198 @@
+// The training panel: pick the data, preset and stages, launch; follow the current job live (a bar per
+// stage, the model/fold/epoch/batch, loss and validation charts, images/s, ETA, backend); cancel, resume;
+// the workspace's run history. Everything goes through store intents; the engine trains in a child process.
+import { useId, useMemo, useState } from 'react';
+import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPresetName } from '../../src-ml/api/training.ts';
+import { useApp } from '../store/context.tsx';
+import { Chart } from './Chart.tsx';
+import { PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
+
+export function TrainingPanel() {
+  const close = useApp((s) => s.closeTraining);
+  const error = useApp((s) => s.trainingError);
+  const jobs = useApp((s) => s.trainingJobs);
+  const job = jobs.at(-1) ?? null;
+  return (
+    <section className="training" data-testid="training-panel" aria-label="Training"
+      onKeyDown={(e) => { if (e.key === 'Escape') close(); }}>
+      <header className="training-head">
+        <h2>Training</h2>
+        <button type="button" onClick={close} aria-label="Close the training panel">Close</button>
+      </header>
+      {error && <div className="error training-error" role="alert" data-testid="train-error">{error}</div>}
+      <LaunchForm running={job?.status === 'running' || job?.status === 'queued'} />
+      {job ? <JobView job={job} /> : <p className="muted">No training job yet in this session.</p>}
+      <RunHistory />
+    </section>
+  );
+}
+
+function LaunchForm({ running }: { running: boolean }) {
+  const start = useApp((s) => s.startTraining);
+  const id = useId();
+  const [source, setSource] = useState<'workspace' | 'folder'>('workspace');
+  const [data, setData] = useState('');
+  const [labels, setLabels] = useState('');
+  const [preset, setPreset] = useState<TrainPresetName>('tiny');
+  const [stages, setStages] = useState<ReadonlySet<PipelineStage>>(new Set(STAGES));
+  const folderMissing = source === 'folder' && (!data.trim() || !labels.trim());
+  const disabled = running || stages.size === 0 || folderMissing;
+  const toggle = (s: PipelineStage) => setStages((prev) => {
+    const next = new Set(prev);
+    if (next.has(s)) next.delete(s);
+    else next.add(s);
+    return next;
+  });
+  return (
+    <form className="train-form" onSubmit={(e) => {
+      e.preventDefault();
+      if (disabled) return;
+      void start({
+        preset,
+        stages: STAGES.filter((s) => stages.has(s)),
+        ...(source === 'folder' ? { data: data.trim(), labels: labels.trim() } : {}),
+      });
+    }}>
+      <fieldset>
+        <legend>Data</legend>
+        <label><input type="radio" name={`${id}-src`} checked={source === 'workspace'} onChange={() => setSource('workspace')} data-testid="train-source-workspace" /> This workspace&apos;s data (its studies and labels)</label>
+        <label><input type="radio" name={`${id}-src`} checked={source === 'folder'} onChange={() => setSource('folder')} data-testid="train-source-folder" /> A DICOM folder and an RSNA labels CSV</label>
+        <label className="train-path">DICOM folder
+          <input data-testid="train-data" placeholder="/path/to/dicom" value={data} disabled={source !== 'folder'} onChange={(e) => setData(e.target.value)} />
+        </label>
+        <label className="train-path">Labels CSV
+          <input data-testid="train-labels" placeholder="/path/to/stage_2_train.csv" value={labels} disabled={source !== 'folder'} onChange={(e) => setLabels(e.target.value)} />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Preset</legend>
+        <select aria-label="Preset" data-testid="train-preset" value={preset} onChange={(e) => setPreset(e.target.value as TrainPresetName)}>
+          {PRESET_NAMES.map((p) => <option key={p} value={p}>{p}</option>)}
+        </select>
+        <span className="muted"> {PRESET_HINT[preset]}</span>
+      </fieldset>
+      <fieldset>
+        <legend>Stages</legend>
+        {STAGES.map((s) => (
+          <label key={s} className="train-check">
+            <input type="checkbox" data-testid="train-stage-check" data-stage={s} checked={stages.has(s)} onChange={() => toggle(s)} /> {STAGE_LABEL[s]}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit" data-testid="train-launch" disabled={disabled}
+        title={running ? 'a training job is running' : folderMissing ? 'give the DICOM folder and the labels CSV' : stages.size === 0 ? 'pick a stage' : 'launch'}>
+        Launch
+      </button>
+    </form>
+  );
+}
+
+const fmt = (v: number | undefined, digits = 4) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+
+export function fmtEta(sec: number | undefined): string {
+  if (sec === undefined || !Number.isFinite(sec) || sec < 0) return '–';
+  const s = Math.round(sec);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function JobView({ job }: { job: TrainJobState }) {
+  const cancel = useApp((s) => s.cancelTraining);
+  const resume = useApp((s) => s.resumeTraining);
+  const history = useApp((s) => s.trainingHistory);
+  const b = job.batch;
+  const stagesAsked = job.request.stages ?? STAGES;
+  return (
+    <div className="train-job" data-job-id={job.jobId}>
+      <div className="train-job-head">
+        <strong>{job.jobId}</strong> · preset {job.request.preset} · {stagesAsked.join(', ')}
+        {job.request.data ? ` · ${job.request.data}` : ' · workspace data'}
+        <span className={`train-status status-${job.status}`} data-testid="train-status">{job.status}</span>
+        {(job.status === 'running' || job.status === 'queued') && (
+          <button type="button" data-testid="train-cancel" onClick={() => void cancel(job.jobId)}>Cancel</button>
+        )}
+        {(job.status === 'cancelled' || job.status === 'failed') && (
+          <button type="button" data-testid="train-resume" onClick={() => void resume(job.jobId)}>Resume</button>
+        )}
+      </div>
+      {job.error && <div className="train-job-error" data-testid="train-job-error" title={job.error}>{job.error}</div>}
+      <ul className="train-stages">
+        {STAGES.map((s) => {
+          const st = job.stages[s];
+          return (
+            <li key={s} data-testid="train-stage" data-stage={s} data-state={st.state} className={`stage-${st.state}`}>
+              <span className="train-stage-name">{STAGE_LABEL[s]}</span>
+              <progress max={Math.max(1, st.units)} value={st.done} aria-label={`${STAGE_LABEL[s]} progress`} />
+              <span className="train-stage-count">{st.units ? `${st.done}/${st.units}` : ''} {st.state}</span>
+            </li>
+          );
+        })}
+      </ul>
+      <dl className="train-now" data-testid="train-now">
+        <dt>Model</dt><dd data-testid="train-model">{b ? `${b.stage} · ${b.model} · fold ${b.fold}` : '–'}</dd>
+        <dt>Epoch</dt><dd>{b ? `${b.epoch}/${b.epochs}` : '–'}</dd>
+        <dt>Batch</dt><dd>{b ? `${b.batch}/${b.batches}` : '–'}</dd>
+        <dt>Loss</dt><dd data-testid="train-loss">{fmt(b?.loss)}</dd>
+        <dt>Val metric</dt><dd data-testid="train-val-metric">{fmt(job.lastEpoch?.valMetric)}</dd>
+        <dt>Images/s</dt><dd data-testid="train-speed">{b ? b.imagesPerSec.toFixed(1) : job.features ? job.features.imagesPerSec.toFixed(1) : '–'}</dd>
+        <dt>ETA</dt><dd data-testid="train-eta">{fmtEta(b?.etaSec)}</dd>
+        <dt>Backend</dt><dd data-testid="train-backend">{b?.backend ?? '–'}</dd>
+      </dl>
+      {job.features && job.stage === 'features' && (
+        <p className="muted">features {job.features.modelId} {job.features.split}: {job.features.done}/{job.features.total}</p>
+      )}
+      {job.message && <p className="muted train-message" title={job.message}>{job.message}</p>}
+      {job.report && (
+        <p data-testid="train-report">Out-of-fold metric: {job.report.stages.map((s) => `${s.name} ${s.oofMetric.toFixed(4)}`).join(' · ')} (baseline {job.report.baseline.toFixed(4)})</p>
+      )}
+      <Charts history={history && history.jobId === job.jobId ? history : null} />
+    </div>
+  );
+}
+
+const LOSS_SERIES = [{ label: 'batch loss', stroke: '#4fa3ff' }];
+const VAL_SERIES = [{ label: 'val metric', stroke: '#ffb340' }, { label: 'val loss', stroke: '#6fd06f' }, { label: 'train loss', stroke: '#4fa3ff' }];
+
+function Charts({ history }: { history: TrainHistory | null }) {
+  const loss = useMemo((): [number[], number[]] => [history?.losses.map((l) => l.step) ?? [], history?.losses.map((l) => l.loss) ?? []], [history]);
+  const val = useMemo((): [number[], number[], number[], number[]] => {
+    const e = history?.epochs ?? [];
+    return [e.map((_, i) => i + 1), e.map((x) => x.valMetric), e.map((x) => x.valLoss), e.map((x) => x.trainLoss)];
+  }, [history]);
+  return (
+    <div className="train-charts">
+      <Chart testId="loss-chart" title="Loss per batch" xLabel="batch" series={LOSS_SERIES} data={loss} />
+      <Chart testId="val-chart" title="Validation per epoch (every model and fold in turn)" xLabel="epoch" series={VAL_SERIES} data={val} />
+    </div>
+  );
+}
+
+function RunHistory() {
+  const runs = useApp((s) => s.runs);
+  return (
+    <section className="run-history">
+      <h3>Runs in this workspace</h3>
+      {runs.length === 0 ? <p className="muted">No runs yet.</p> : (
+        <table className="grid">
+          <thead><tr><th>Run</th><th>Stage</th><th>Model</th><th>Fold</th><th>Status</th><th>Val metric</th></tr></thead>
+          <tbody>{runs.map((r) => <RunRow key={r.id} run={r} />)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function RunRow({ run }: { run: RunSummary }) {
+  const metric = typeof run.metrics.valMetric === 'number' ? run.metrics.valMetric : null;
+  return (
+    <tr data-testid="run-row" data-run-id={run.id} data-status={run.status} title={run.error ?? undefined}>
+      <th>{run.id}</th>
+      <td>{run.stage}</td>
+      <td>{run.model ?? ''}</td>
+      <td>{run.fold === null ? '–' : `${run.fold}${run.nFolds ? `/${run.nFolds}` : ''}`}</td>
+      <td>{run.status}</td>
+      <td>{metric === null ? '–' : metric.toFixed(4)}</td>
+    </tr>
+  );
+}

@@ -1,0 +1,25 @@
+// The pipeline's stages and the presets the GUI launches, as data the renderer owns (it imports only types
+// from src-ml/api; a test checks these match the engine's lists).
+import type { PipelineStage, TrainPresetName } from '../../src-ml/api/training.ts';
+
+export const STAGES: readonly PipelineStage[] = ['base', 'features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles'];
+
+export const STAGE_LABEL: Record<PipelineStage, string> = {
+  base: 'Base CNNs',
+  features: 'Features (TTA)',
+  'pooled-res': 'Pooled-Res',
+  shallow: 'Shallow NN',
+  'shallow-weighted': 'Weighted fine-tune',
+  ensembles: 'Ensembles (safe, risky)',
+};
+
+export const PRESET_NAMES: readonly TrainPresetName[] = ['tiny', 'rsna'];
+
+export const PRESET_HINT: Record<TrainPresetName, string> = {
+  tiny: 'tiny: small CNN at 64 px, minutes on a CPU',
+  rsna: 'rsna: the seed solution\'s full settings (GPU)',
+};
+
+export function isPresetName(p: string): p is TrainPresetName {
+  return (PRESET_NAMES as readonly string[]).includes(p);
+}

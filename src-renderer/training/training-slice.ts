@@ -1,0 +1,125 @@
+// Training from the GUI: launch, follow, cancel and resume `ich pipeline` runs the engine starts in a child
+// process (so the UI never waits on training), the run history, and the charts' data. The engine pushes each
+// job's state as a training event; the history (every batch loss, every epoch) is fetched, throttled, while
+// the job runs. A job that ends done refreshes the worklist: its predictions are new.
+import type { StartTrainingRequest } from '../../src-ml/api/engine.ts';
+import type { TrainJobState } from '../../src-ml/api/training.ts';
+import type { SliceContext, TrainingSlice } from '../store/types.ts';
+import { isPresetName, STAGES } from './stages.ts';
+
+/** At most one history fetch per this many ms while a job reports progress. */
+export const HISTORY_INTERVAL_MS = 1000;
+
+const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+export function createTrainingSlice({ set, get, client }: SliceContext): TrainingSlice {
+  let historyTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastHistory = 0;
+
+  const call = async <T>(p: Promise<T>): Promise<T | undefined> => {
+    try {
+      return await p;
+    } catch (err) {
+      set({ trainingError: oneLine(err) });
+      return undefined;
+    }
+  };
+
+  const fetchHistory = async (jobId: string) => {
+    lastHistory = Date.now();
+    const h = await call(client.getTrainingHistory(jobId));
+    // Only the current job's history is kept (a newer job may have started meanwhile).
+    if (h && get().trainingJobs.at(-1)?.jobId === jobId) set({ trainingHistory: h });
+  };
+
+  const loadRuns = async () => {
+    const runs = await call(client.listRuns());
+    if (runs) set({ runs });
+  };
+
+  /** A history fetch now, or once the interval since the last one has passed (one pending at most). */
+  const scheduleHistory = (jobId: string, now = false) => {
+    if (historyTimer) return;
+    const wait = now ? 0 : Math.max(0, HISTORY_INTERVAL_MS - (Date.now() - lastHistory));
+    historyTimer = setTimeout(() => {
+      historyTimer = null;
+      void fetchHistory(jobId);
+    }, wait);
+  };
+
+  return {
+    trainingOpen: false,
+    trainingJobs: [],
+    trainingHistory: null,
+    runs: [],
+    trainingError: null,
+
+    openTraining() {
+      set({ trainingOpen: true });
+      void get().loadTraining();
+    },
+    closeTraining: () => set({ trainingOpen: false }),
+    toggleTraining() {
+      if (get().trainingOpen) get().closeTraining();
+      else get().openTraining();
+    },
+
+    async loadTraining() {
+      const jobs = await call(client.listTrainingJobs());
+      if (jobs) {
+        // Events that arrived meanwhile are newer than the listing: keep them.
+        const seen = new Map(get().trainingJobs.map((j) => [j.jobId, j]));
+        set({ trainingJobs: jobs.map((j) => seen.get(j.jobId) ?? j).concat(get().trainingJobs.filter((j) => !jobs.some((x) => x.jobId === j.jobId))) });
+        const current = get().trainingJobs.at(-1);
+        if (current) void fetchHistory(current.jobId);
+      }
+      await loadRuns();
+    },
+
+    async startTraining(req: StartTrainingRequest) {
+      set({ trainingError: null });
+      const r = await call(client.startTraining(req));
+      if (!r) return;
+      // The engine's first event normally comes before this answer; if not, show the job as started.
+      if (!get().trainingJobs.some((j) => j.jobId === r.jobId)) {
+        const stages = Object.fromEntries(STAGES.map((s) => [s, { state: 'pending', units: 0, done: 0 }])) as TrainJobState['stages'];
+        get().onTrainingEvent({ jobId: r.jobId, request: req, status: 'running', startedAt: new Date().toISOString(), stages });
+      }
+      set({ trainingHistory: { jobId: r.jobId, epochs: [], losses: [] } });
+    },
+
+    async cancelTraining(jobId) {
+      set({ trainingError: null });
+      await call(client.cancelTraining(jobId));
+    },
+
+    async resumeTraining(jobId) {
+      const job = get().trainingJobs.find((j) => j.jobId === jobId);
+      if (!job) return;
+      const { preset, stages, data, labels } = job.request;
+      if (!isPresetName(preset)) {
+        set({ trainingError: `resume: preset "${preset}" cannot be launched from here` });
+        return;
+      }
+      await get().startTraining({ preset, ...(stages ? { stages } : {}), ...(data ? { data } : {}), ...(labels ? { labels } : {}) });
+    },
+
+    onTrainingEvent(state) {
+      const before = get().trainingJobs.find((j) => j.jobId === state.jobId);
+      set((s) => ({ trainingJobs: before ? s.trainingJobs.map((j) => (j.jobId === state.jobId ? state : j)) : [...s.trainingJobs, state] }));
+      if (get().trainingJobs.at(-1)?.jobId !== state.jobId) return;
+      const ended = state.status !== 'running' && state.status !== 'queued';
+      const wasRunning = before !== undefined && (before.status === 'running' || before.status === 'queued');
+      // A new epoch, a stage step or the end: new rows in the run history.
+      const newEpoch = state.lastEpoch && (before?.lastEpoch?.epoch !== state.lastEpoch.epoch || before.lastEpoch.runId !== state.lastEpoch.runId);
+      const stageStep = before && JSON.stringify(before.stages) !== JSON.stringify(state.stages);
+      if (!ended) scheduleHistory(state.jobId);
+      if ((ended && wasRunning) || newEpoch || stageStep || !before) void loadRuns();
+      if (ended && wasRunning) {
+        scheduleHistory(state.jobId, true);
+        // Finished: its models made new predictions, and the worklist shows them.
+        if (state.status === 'done') void get().loadStudies();
+      }
+    },
+  };
+}
