@@ -156,6 +156,18 @@ describe('web host API', () => {
     expectOneLineError(await api('info', '{}', { 'content-type': 'text/plain' }), 415);
     expectOneLineError(await api('listStudies', JSON.stringify({ filter: 'x'.repeat(2 * 1024 * 1024) })), 413);
   });
+
+  it('training requests are validated before anything starts: presets by name only, known stages, absolute paths', async () => {
+    expect(expectOneLineError(await api('startTraining', { preset: path.join(root, 'preset.json') }), 400)).toMatch(/preset must be one of tiny, rsna/);
+    expect(expectOneLineError(await api('startTraining', { preset: 'tiny', stages: ['base', 'nope'] }), 400)).toMatch(/unknown stage "nope"/);
+    expect(expectOneLineError(await api('startTraining', { preset: 'tiny', stages: [] }), 400)).toMatch(/non-empty/);
+    expect(expectOneLineError(await api('startTraining', { preset: 'tiny', data: 'rel' }), 400)).toMatch(/data must be an absolute path/);
+    expect(expectOneLineError(await api('startTraining', { preset: 'tiny', args: ['--folds', '9'] }), 400)).toMatch(/unknown field "args"/);
+    expect(expectOneLineError(await api('cancelTraining', { jobId: 'train-404' }), 404)).toMatch(/no training job/);
+    expect(expectOneLineError(await api('getTrainingHistory', { jobId: '../x' }), 400)).toMatch(/jobId/);
+    expect(json(await api('listTrainingJobs', {}))).toEqual([]);
+    expect(Array.isArray(json(await api('listRuns', {})))).toBe(true);
+  });
 });
 
 describe('web host DICOM and static files', () => {
@@ -232,6 +244,27 @@ describe('web host events', () => {
     expect(mine.at(-1)!.total).toBeGreaterThan(0);
     sock.close();
   });
+
+  it('a training job\'s state arrives as training events, and a socket that connects later gets it replayed', async () => {
+    const live: { type: string; state?: { jobId: string; status: string; error?: string } }[] = [];
+    const sock = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    sock.addEventListener('message', (m) => live.push(JSON.parse(String(m.data)) as (typeof live)[number]));
+    await new Promise((resolve, reject) => {
+      sock.addEventListener('open', resolve);
+      sock.addEventListener('error', reject);
+    });
+    // A real `ich pipeline` child that fails at once: the labels file is not there.
+    const { jobId } = json<{ jobId: string }>(await api('startTraining', { preset: 'tiny', stages: ['base'], labels: path.join(root, 'missing.csv') }));
+    await vi.waitFor(() => expect(live.some((e) => e.type === 'training' && e.state?.jobId === jobId && e.state.status === 'failed')).toBe(true), { timeout: 60_000, interval: 50 });
+    const end = live.filter((e) => e.type === 'training').at(-1)!.state!;
+    expect(end.error).toMatch(/missing\.csv/);
+    sock.close();
+    const later = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    const replay: typeof live = [];
+    later.addEventListener('message', (m) => replay.push(JSON.parse(String(m.data)) as (typeof live)[number]));
+    await vi.waitFor(() => expect(replay.find((e) => e.type === 'training')?.state).toMatchObject({ jobId, status: 'failed' }), { timeout: 10_000, interval: 20 });
+    later.close();
+  }, 90_000);
 
   it('refuses the upgrade without the token or from a foreign origin', async () => {
     const upgrade = (query: string, headers: Record<string, string> = {}) => new Promise<number>((resolve, reject) => {

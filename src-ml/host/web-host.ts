@@ -1,4 +1,4 @@
-// The web host behind `ich serve`: the engine API over HTTP (POST /api/<method>), job events over a WebSocket
+// The web host behind `ich serve`: the engine API over HTTP (POST /api/<method>), job and training events over a WebSocket
 // (GET /ws), DICOM bytes of indexed images (GET /dicom/<imageId>), and the built renderer's static files.
 // Bound to 127.0.0.1 only; every request passes the Host/Origin checks, and everything but the renderer's
 // assets needs the token (see http-guard.ts). The assets (scripts, styles, wasm) hold no patient data, and a
@@ -221,8 +221,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (!conn) return;
     sockets.add(conn);
     conn.onClose = () => sockets.delete(conn);
-    // A renderer that (re)connects learns the state of every job so far.
+    // A renderer that (re)connects learns the state of every job so far, training jobs included.
     void service.listJobs().then((jobs) => { for (const j of jobs) conn.sendText(JSON.stringify(j)); });
+    void service.listTrainingJobs().then((jobs) => { for (const state of jobs) conn.sendText(JSON.stringify({ type: 'training', state })); });
   });
 
   const unsubscribe = service.onEvent((e) => {
