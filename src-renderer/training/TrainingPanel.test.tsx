@@ -186,6 +186,18 @@ describe('training panel', () => {
     expect(screen.getByTestId('open-training').textContent).toBe('Training');
   });
 
+  it('opening moves the focus into the panel; the history is fetched at most once a second while a job reports', async () => {
+    const { client } = await openPanel();
+    expect(document.activeElement).toBe(screen.getByTestId('training-panel'));
+    const fetches = () => client.calls.filter((c) => c.method === 'getTrainingHistory').length;
+    act(() => client.emit({ type: 'training', state: trainState('train-5') }));
+    const start = fetches();
+    for (let i = 1; i <= 20; i++) act(() => client.emit({ type: 'training', state: trainState('train-5', { batch: { ...batch, batch: i } }) }));
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(fetches() - start).toBeGreaterThanOrEqual(1);
+    expect(fetches() - start).toBeLessThanOrEqual(2);
+  });
+
   it('formats the ETA', () => {
     expect([fmtEta(undefined), fmtEta(-1), fmtEta(42.4), fmtEta(125), fmtEta(3 * 3600 + 61)]).toEqual(['–', '–', '42 s', '2 min 5 s', '3 h 1 min']);
   });

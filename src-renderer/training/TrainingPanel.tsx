@@ -1,7 +1,7 @@
 // The training panel: pick the data, preset and stages, launch; follow the current job live (a bar per
 // stage, the model/fold/epoch/batch, loss and validation charts, images/s, ETA, backend); cancel, resume;
 // the workspace's run history. Everything goes through store intents; the engine trains in a child process.
-import { useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPresetName } from '../../src-ml/api/training.ts';
 import { useApp } from '../store/context.tsx';
 import { Chart } from './Chart.tsx';
@@ -12,8 +12,11 @@ export function TrainingPanel() {
   const error = useApp((s) => s.trainingError);
   const jobs = useApp((s) => s.trainingJobs);
   const job = jobs.at(-1) ?? null;
+  const root = useRef<HTMLElement>(null);
+  // Keyboard users land in the panel when it opens (Tab then walks its controls; Escape closes it).
+  useEffect(() => root.current?.focus(), []);
   return (
-    <section className="training" data-testid="training-panel" aria-label="Training"
+    <section className="training" data-testid="training-panel" aria-label="Training" ref={root} tabIndex={-1}
       onKeyDown={(e) => { if (e.key === 'Escape') close(); }}>
       <header className="training-head">
         <h2>Training</h2>
