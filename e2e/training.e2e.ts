@@ -2,13 +2,15 @@
 // a tiny run (base CNNs only) on a few `ich synth` studies given as a DICOM folder and an RSNA labels CSV;
 // progress arrives (the base stage running, a batch loss), Cancel stops it (status cancelled, its run kept),
 // Resume launches the same request again, which continues the cancelled run and finishes; the worklist then
-// lists the studies the run scanned. Every wait is on the panel's data-* attributes and texts, which the
+// lists the studies the run scanned. Then the rest of the pipeline on "this workspace's data" (base CNNs already
+// trained, so skipped as done): when it ends, the worklist shows every study's new safe/risky predictions. Every wait is on the panel's data-* attributes and texts, which the
 // engine's training events drive. Screenshots go to e2e/artifacts/.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StudyRow } from '../src-ml/api/engine.ts';
 import type { RunSummary, TrainJobState } from '../src-ml/api/training.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
 import { startServe, type Served } from './lib/serve.ts';
@@ -120,4 +122,34 @@ describe('training panel in Chromium against ich serve', () => {
     await screenshot(page, 'training-done');
     expect(pageErrors(page)).toEqual([]);
   }, 240_000);
+
+  it('the rest of the pipeline on this workspace\'s data: the worklist then shows the new predictions', async () => {
+    // no predictions yet: base CNNs alone do not predict
+    const before = await served.api<StudyRow[]>('listStudies');
+    expect(before.map((r) => r.maxAnySafe)).toEqual([null, null, null]);
+    const first = await jobId();
+    await page.getByTestId('train-source-workspace').check();
+    for (const stage of ['features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles']) {
+      await page.locator(`[data-testid="train-stage-check"][data-stage="${stage}"]`).check();
+    }
+    await page.getByTestId('train-launch').click();
+    await page.waitForFunction((old) => document.querySelector('.train-job')?.getAttribute('data-job-id') !== old, first);
+    await waitStatus('done', 120_000);
+    const states = await page.getByTestId('train-stage').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.stage}:${(e as HTMLElement).dataset.state}`));
+    expect(states).toEqual(['base:done', 'features:done', 'pooled-res:done', 'shallow:done', 'shallow-weighted:done', 'ensembles:done']);
+    const jobs = await served.api<TrainJobState[]>('listTrainingJobs');
+    expect(jobs.at(-1)!.request).toEqual({ preset: 'tiny', stages: ['base', 'features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles'] });
+
+    // the finished job refreshed the worklist: every study's safe and risky maxima, as the engine stores them
+    const after = await served.api<StudyRow[]>('listStudies');
+    for (const r of after) expect(r.maxAnySafe).toBeTypeOf('number');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="study-row"]')];
+      return rows.length === 3 && rows.every((r) => r.querySelectorAll('td')[5]?.textContent !== '–');
+    }, undefined, { timeout: 10_000 });
+    const shown = await page.getByTestId('study-row').evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.studyUid, r.querySelectorAll('td')[5]!.textContent]));
+    expect(shown).toEqual(after.map((r) => [r.studyUid, r.maxAnySafe!.toFixed(2)]));
+    await screenshot(page, 'training-predictions');
+    expect(pageErrors(page)).toEqual([]);
+  }, 180_000);
 });
