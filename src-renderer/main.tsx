@@ -1,8 +1,10 @@
-// Entry point for the browser build: the HTTP engine client (token from the page URL), the store, and the
-// cornerstone renderer, which only this file hands to the viewport.
+// Entry point of the renderer: the engine client (Electron IPC through the preload's window.ich in the desktop
+// app, else HTTP + WebSocket with the token from the page URL), the store, and the cornerstone renderer, which
+// only this file hands to the viewport.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { HttpEngineClient } from './engine/http-client.ts';
+import { createIpcEngineClient, desktopApi } from './engine/ipc-client.ts';
 import { createAppStore } from './store/store.ts';
 import { StoreProvider } from './store/context.tsx';
 import { StackRendererContext } from './viewer/stack-renderer.ts';
@@ -10,7 +12,8 @@ import { createCornerstoneStack } from './viewer/cornerstone/cornerstone-stack.t
 import { App } from './app/App.tsx';
 import './styles.css';
 
-const client = HttpEngineClient.fromLocation();
+const ich = desktopApi();
+const client = ich ? createIpcEngineClient(ich) : HttpEngineClient.fromLocation();
 const store = createAppStore(client);
 
 createRoot(document.getElementById('root')!).render(
