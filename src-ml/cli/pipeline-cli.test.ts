@@ -115,7 +115,7 @@ describe('ich pipeline / predict / metric', () => {
     const built = JSON.parse(b.stdout.trim().split('\n').at(-1)!) as { studies: number; images: number; models: number };
     expect(built.studies).toBe(2); // the GE study and one synthetic
     expect(built.models).toBeGreaterThanOrEqual(8); // base, pooled-res, shallow, shallow-weighted x 2 folds
-    expect(existsSync(path.join(bundle, 'dicom', 'head-ct-ge', 'NOTICE.md'))).toBe(true);
+    expect(existsSync(path.join(bundle, 'NOTICE-head-ct-ge.md'))).toBe(true);
     const dest = path.join(t.dir, 'demo-ws');
     const i = ich('demo', 'install', '--bundle', bundle, '--workspace', dest);
     expect(i.status, i.stderr).toBe(0);
@@ -126,6 +126,7 @@ describe('ich pipeline / predict / metric', () => {
       // every image has a safe and a risky prediction, and every path points into the installed copy
       expect(count("SELECT COUNT(*) AS n FROM predictions WHERE source IN ('safe', 'risky')")).toBe(2 * built.images);
       expect(count(`SELECT COUNT(*) AS n FROM files WHERE substr(path, 1, ${dest.length}) <> '${dest}'`)).toBe(0);
+      expect(count('SELECT COUNT(*) AS n FROM problems')).toBe(0);
     } finally {
       db.close();
     }

@@ -16,6 +16,8 @@ import { copyTrainedModels } from './model-transfer.ts';
 
 export const DEMO_ROOT_TOKEN = '@ich-demo';
 export const DEMO_FORMAT = 1;
+/** The real head CT's license notice, kept with its files. */
+export const NOTICE_FILE = 'NOTICE-head-ct-ge.md';
 
 export interface DemoManifest {
   format: number;
@@ -81,7 +83,8 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
   const synth = path.join(dicom, 'synthetic');
   mkdirSync(real, { recursive: true });
   for (const name of readdirSync(opts.realCt).filter((n) => /\.dcm$/i.test(n)).sort()) copyFileSync(path.join(opts.realCt, name), path.join(real, name));
-  writeFileSync(path.join(real, 'NOTICE.md'), opts.realCtNotice);
+  // The notice sits at the bundle's root (and the installed workspace's), outside the scanned tree.
+  writeFileSync(path.join(staging, NOTICE_FILE), opts.realCtNotice);
   const studies = opts.syntheticStudies ?? 3;
   log(`synthetic: ${studies} studies`);
   // High prevalence so that every synthetic study shows bleeds; 256 px keeps the files small.
@@ -110,7 +113,7 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     manifest = {
       format: DEMO_FORMAT, createdAt: new Date().toISOString(), studies: studiesN, images: imageIds.length, models: moved.models,
       sources: [
-        { folder: 'dicom/head-ct-ge', what: 'real non-contrast head CT, GE HiSpeed Dual, 28 slices, no hemorrhage', license: 'BSD-2-Clause, Copyright (c) 2019 Chris Rorden (dcm_qa_ct); see dicom/head-ct-ge/NOTICE.md' },
+        { folder: 'dicom/head-ct-ge', what: 'real non-contrast head CT, GE HiSpeed Dual, 28 slices, no hemorrhage', license: `BSD-2-Clause, Copyright (c) 2019 Chris Rorden (dcm_qa_ct); see ${NOTICE_FILE}` },
         { folder: 'dicom/synthetic', what: `${studies} synthetic head-CT studies from ich synth (the project's phantom generator)`, license: 'MIT (this project)' },
       ],
       compression: compressed ? 'rle-lossless' : 'as-is',
@@ -153,6 +156,7 @@ export function installDemo(bundle: string, dest: string): DemoManifest {
   rmSync(staging, { recursive: true, force: true });
   cpSync(path.join(bundle, 'workspace'), staging, { recursive: true, preserveTimestamps: true });
   cpSync(path.join(bundle, 'dicom'), path.join(staging, 'dicom'), { recursive: true, preserveTimestamps: true });
+  if (existsSync(path.join(bundle, NOTICE_FILE))) copyFileSync(path.join(bundle, NOTICE_FILE), path.join(staging, NOTICE_FILE));
   const ws = Workspace.open(staging);
   try {
     const root = path.join(target, 'dicom');
