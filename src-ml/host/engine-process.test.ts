@@ -8,7 +8,8 @@ import { listSeries } from '../store/queries.ts';
 import { Workspace } from '../store/workspace.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
 import { EngineService } from './engine-service.ts';
-import { desktopDicomUrl, indexedFileLookup, serveEngine, workspaceArg } from './engine-process.ts';
+import { desktopDicomUrl, serveEngine, workspaceArg } from './engine-process.ts';
+import { indexedFileLookup } from './indexed-files.ts';
 import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
 
 let root: string;

@@ -2,11 +2,12 @@
 // of an Electron utility process (see engine-process-protocol.ts). Plain Node: no Electron import; the
 // port is whatever `process.parentPort` is (or a fake in tests). Started through engine-process-entry.cjs,
 // which registers tsx first, as bin/ich.js does for the CLI.
-import { EngineError, validateId, type EngineClient } from '../api/engine.ts';
+import { EngineError, type EngineClient } from '../api/engine.ts';
 import { errorMessage } from '../dicom/errors.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
+import { indexedFileLookup } from './indexed-files.ts';
 import { dispatch } from './dispatch.ts';
 import { EngineService } from './engine-service.ts';
 import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
@@ -19,18 +20,6 @@ export interface ParentPortLike {
 
 /** Where the desktop app serves an image's bytes (src-main's app:// protocol handler, same origin as the page). */
 export const desktopDicomUrl = (imageId: string): string => `/dicom/${encodeURIComponent(imageId)}`;
-
-/**
- * The file path of an indexed image, or null: the same lookup the web host's GET /dicom/<imageId> makes.
- * The path comes from the index by image id, never from the request, so nothing outside the index is served.
- */
-export function indexedFileLookup(ws: Workspace): (imageId: string) => string | null {
-  const fileOf = ws.db.prepare('SELECT f.path FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ?');
-  return (imageId) => {
-    const row = fileOf.get(validateId(imageId, 'image id')) as { path: string } | undefined;
-    return row?.path ?? null;
-  };
-}
 
 function failure(err: unknown): { code: 'invalid' | 'not_found' | 'internal'; message: string } {
   if (err instanceof EngineError) return { code: err.code, message: err.message };

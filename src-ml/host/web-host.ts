@@ -8,10 +8,11 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError, validateId } from '../api/engine.ts';
+import { EngineError } from '../api/engine.ts';
 import { errorMessage } from '../dicom/errors.ts';
 import { Workspace } from '../store/workspace.ts';
 import { dispatch } from './dispatch.ts';
+import { indexedFileLookup } from './indexed-files.ts';
 import { EngineService } from './engine-service.ts';
 import { checkHostAndOrigin, hasToken, newToken } from './http-guard.ts';
 import { PLACEHOLDER_PAGE, resolveStatic } from './static-files.ts';
@@ -110,7 +111,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const ws = Workspace.open(options.workspace);
   let port = 0;
   const service = new EngineService(ws, { dicomUrl: (id) => `/dicom/${encodeURIComponent(id)}?token=${token}` });
-  const fileOf = ws.db.prepare('SELECT f.path FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ?');
+  const fileOf = indexedFileLookup(ws);
   const sockets = new Set<WebSocketConnection>();
 
   const send = (res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}) => {
@@ -145,19 +146,18 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     } catch {
       throw new HttpError(400, 'malformed image id');
     }
-    validateId(id, 'image id');
     // The file comes from the index by image id, never from the request: nothing outside the index can be read.
-    const row = fileOf.get(id) as { path: string } | undefined;
-    if (!row) throw new HttpError(404, `no image ${id} in the workspace`);
+    const file = fileOf(id);
+    if (file === null) throw new HttpError(404, `no image ${id} in the workspace`);
     let size: number;
     try {
-      size = statSync(row.path).size;
+      size = statSync(file).size;
     } catch {
       throw new HttpError(404, `the file of image ${id} is gone from disk (rescan its folder)`);
     }
     res.writeHead(200, { ...securityHeaders(port), 'Content-Type': 'application/dicom', 'Content-Length': String(size), 'Cache-Control': 'private, no-store' });
     if (req.method === 'HEAD') return void res.end();
-    const stream = createReadStream(row.path);
+    const stream = createReadStream(file);
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   };
