@@ -5,7 +5,7 @@ import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
 import { initBackend } from '../nn/backend.ts';
 import { BENCH_MODELS, benchModel, type BenchModelName } from '../nn/bench-measure.ts';
 import { extractFeatures } from '../predict/features.ts';
-import { getModel, getRun, listRuns } from '../store/training-store.ts';
+import { getModel, getRun, listRunSummaries } from '../store/training-store.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { trainBase, type BaseRunConfig } from '../train/base-train.ts';
 import { baseOofReport } from '../train/oof.ts';
@@ -124,10 +124,7 @@ export async function featuresCommand(flags: { workspace?: string; model: string
 export function runsCommand(flags: { workspace?: string; json?: boolean }): void {
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
   try {
-    const runs: RunSummary[] = listRuns(ws).map((r) => ({
-      id: r.id, stage: r.stage, preset: r.preset, fold: r.fold, status: r.status, metrics: r.metrics,
-      model: r.modelName, nFolds: r.nFolds, startedAt: r.startedAt, updatedAt: r.updatedAt, error: r.error,
-    }));
+    const runs: RunSummary[] = listRunSummaries(ws);
     if (flags.json) {
       process.stdout.write(JSON.stringify(runs) + '\n');
       return;

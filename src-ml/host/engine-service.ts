@@ -9,7 +9,7 @@ import { CancelledError } from '../jobs/progress.ts';
 import { loadEnsembleRecord, predictionsOf } from '../store/predictions.ts';
 import { scanFolders } from '../store/scan.ts';
 import { LABELS, METADATA_COLUMNS } from '../store/schema.ts';
-import { listModels, listRuns } from '../store/training-store.ts';
+import { listModels, listRunSummaries } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
@@ -273,10 +273,7 @@ export class EngineService implements EngineClient {
 
   /** The same rows as `ich runs --json`. */
   async listRuns(): Promise<RunSummary[]> {
-    return listRuns(this.ws).map((r) => ({
-      id: r.id, stage: r.stage, preset: r.preset, fold: r.fold, status: r.status, metrics: r.metrics,
-      model: r.modelName, nFolds: r.nFolds, startedAt: r.startedAt, updatedAt: r.updatedAt, error: r.error,
-    }));
+    return listRunSummaries(this.ws);
   }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {

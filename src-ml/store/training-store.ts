@@ -1,5 +1,6 @@
 // Training records in the index: folds by patient, runs (one per stage x model x fold), trained models
 // and their feature sets. Image lists for training come from here, in a stable order (image_id).
+import type { RunSummary } from '../api/training.ts';
 import { LABELS } from './schema.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -131,6 +132,14 @@ export function getRun(ws: Workspace, id: string): RunRecord | undefined {
 
 export function listRuns(ws: Workspace): RunRecord[] {
   return (ws.db.prepare('SELECT * FROM runs ORDER BY started_at, run_id').all() as unknown as RunRow[]).map(toRun);
+}
+
+/** The rows of `ich runs --json` and of the api's listRuns (one shape for both). */
+export function listRunSummaries(ws: Workspace): RunSummary[] {
+  return listRuns(ws).map((r) => ({
+    id: r.id, stage: r.stage, preset: r.preset, fold: r.fold, status: r.status, metrics: r.metrics,
+    model: r.modelName, nFolds: r.nFolds, startedAt: r.startedAt, updatedAt: r.updatedAt, error: r.error,
+  }));
 }
 
 // ---- models and feature sets ----
