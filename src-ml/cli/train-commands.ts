@@ -37,7 +37,8 @@ export function eventSink(flags: { events?: boolean; progress: boolean }, label:
       if (e.type === 'batch') {
         bar.update({ stage: 'train', done: (e.epoch - 1) * e.batches + e.batch, total: e.epochs * e.batches, item: `loss ${e.loss.toFixed(4)}` });
       } else if (e.type === 'epoch') {
-        const line = `${e.model} fold ${e.fold} epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val metric ${e.valMetric.toFixed(4)} (${e.seconds.toFixed(0)} s)`;
+        // Full-head epochs name their stage too: their model field is the base model whose features they use.
+        const line = `${e.stage === 'base' ? '' : `${e.stage} `}${e.model} fold ${e.fold} epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}, val metric ${e.valMetric.toFixed(4)} (${e.seconds.toFixed(0)} s)`;
         if (line !== lastEpochLine) process.stderr.write(`\n${line}\n`);
         lastEpochLine = line;
       } else if (e.type === 'features') {
