@@ -140,7 +140,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
       const f = m.features as Record<string, unknown>;
       num(f.trainCopies, `${w}.features.trainCopies`, 1, 64, true);
       num(f.testCopies, `${w}.features.testCopies`, 1, 64, true);
-      oneOf(f.augment, `${w}.features.augment`, ['se-tta', 'se-tta-mild', 'none'] as const);
+      oneOf(f.augment, `${w}.features.augment`, ['se-tta', 'se-tta-mild', 'light', 'none'] as const);
       num(f.batchSize, `${w}.features.batchSize`, 1, 4096, true);
     }
     if (m.folds !== undefined) checkFolds(m.folds, `${w}.folds`);

@@ -8,6 +8,6 @@ export function testPreset(overrides: { epochs?: number; imageSize?: number } = 
     ...p,
     name: 'tiny',
     folds: { k: 2, seed: 8153 },
-    base: [{ ...m, epochs: overrides.epochs ?? 2, batchSize: 16, imageSize: overrides.imageSize ?? 64, features: { trainCopies: 2, testCopies: 3, augment: 'se-tta', batchSize: 32 } }],
+    base: [{ ...m, epochs: overrides.epochs ?? 2, batchSize: 16, imageSize: overrides.imageSize ?? 64, features: { trainCopies: 2, testCopies: 3, augment: 'light', batchSize: 32 } }],
   };
 }
