@@ -100,6 +100,7 @@ describe('training panel in Chromium against ich serve', () => {
     }, first, { timeout: 15_000 });
     const second = await jobId();
     expect(second).not.toBe(first);
+    expect(await page.getByTestId('train-resumes').textContent()).toContain(first);
     await waitStatus('done', 150_000);
     expect(await page.locator('[data-testid="train-stage"][data-stage="base"]').getAttribute('data-state')).toBe('done');
     expect(await page.locator('[data-testid="train-stage"][data-stage="pooled-res"]').getAttribute('data-state')).toBe('skipped');

@@ -125,6 +125,11 @@ export interface TrainJobState {
   error?: string;
   /** The report's metric per stage, when done. */
   report?: { baseline: number; stages: { name: string; oofMetric: number }[] };
+  /**
+   * The cancelled or failed job this one continues (the same request again: the pipeline resumes where
+   * that one stopped); its charts' history carries on from that job's.
+   */
+  resumes?: string;
 }
 
 export interface TrainHistory {

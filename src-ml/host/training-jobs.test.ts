@@ -8,7 +8,7 @@ import { Workspace } from '../store/workspace.ts';
 import { tempDir } from '../testing/fixtures.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
 import { testPreset } from '../train/test-preset.ts';
-import { pipelineArgs, TrainingJobs, type TrainJobState } from './training-jobs.ts';
+import { pipelineArgs, sameRequest, TrainingJobs, type TrainJobState } from './training-jobs.ts';
 
 describe('TrainingJobs', () => {
   const t = tempDir('ich-trainjobs-');
@@ -41,6 +41,12 @@ describe('TrainingJobs', () => {
       });
     }
   }
+
+  it('tells the same request from a different one', () => {
+    expect(sameRequest({ preset: 'tiny', stages: ['base'] }, { preset: 'tiny', stages: ['base'] })).toBe(true);
+    expect(sameRequest({ preset: 'tiny' }, { preset: 'tiny', stages: ['base'] })).toBe(false);
+    expect(sameRequest({ preset: 'tiny', data: '/d', labels: '/l.csv' }, { preset: 'tiny', data: '/e', labels: '/l.csv' })).toBe(false);
+  });
 
   it('builds the pipeline command line of a request', () => {
     expect(pipelineArgs('/w', { preset: 'tiny', stages: ['base', 'features'], data: '/d', labels: '/l.csv' }))
@@ -78,9 +84,16 @@ describe('TrainingJobs', () => {
     expect(end.stages.base).toMatchObject({ state: 'done', units: 2, done: 2 });
     expect(end.stages['pooled-res'].state).toBe('skipped');
     expect(end.report?.stages.map((s) => s.name)).toContain('base');
+    // Its charts carry on from the cancelled job's: the earlier batch losses first, the steps still rising.
+    expect(end.resumes).toBe(jobId);
+    const before = jobs.history(jobId)!;
     const history = jobs.history(again.jobId)!;
+    expect(before.losses.length).toBeGreaterThan(0);
+    expect(history.losses.slice(0, before.losses.length)).toEqual(before.losses);
+    expect(history.losses.length).toBeGreaterThan(before.losses.length);
+    expect(history.losses.every((l, i) => i === 0 || l.step > history.losses[i - 1]!.step)).toBe(true);
     expect(history.epochs.length).toBeGreaterThan(0);
-    expect(history.losses.length).toBeGreaterThan(0);
+    expect(history.epochs.slice(0, before.epochs.length)).toEqual(before.epochs);
     const ws2 = Workspace.open(wsDir);
     try {
       expect(listModels(ws2, 'base').length).toBe(2);

@@ -41,6 +41,11 @@ export function pipelineArgs(workspaceDir: string, req: TrainRequest): string[] 
   return args;
 }
 
+/** Whether two requests name the same run (stage order and absent fields as the CLI sees them). */
+export function sameRequest(a: TrainRequest, b: TrainRequest): boolean {
+  return JSON.stringify(pipelineArgs('', a)) === JSON.stringify(pipelineArgs('', b));
+}
+
 export class TrainingJobs {
   private readonly states = new Map<string, TrainJobState>();
   private readonly histories = new Map<string, TrainHistory>();
@@ -56,9 +61,16 @@ export class TrainingJobs {
     if (this.running) throw new Error(`training job ${this.running.jobId} is running: cancel it or wait for it`);
     const jobId = `train-${this.next++}`;
     const state: TrainJobState = { jobId, request: req, status: 'running', startedAt: new Date().toISOString(), stages: emptyStages() };
+    // The same request right after a cancelled or failed job continues it (finished models are kept, a
+    // base CNN resumes from its checkpoint): so do its charts.
+    const previous = [...this.states.values()].at(-1);
+    const earlier = previous && (previous.status === 'cancelled' || previous.status === 'failed') && sameRequest(previous.request, req)
+      ? this.histories.get(previous.jobId)
+      : undefined;
+    if (earlier) state.resumes = previous!.jobId;
     this.states.set(jobId, state);
-    this.histories.set(jobId, { jobId, epochs: [], losses: [] });
-    this.step = 0;
+    this.histories.set(jobId, { jobId, epochs: [...(earlier?.epochs ?? [])], losses: [...(earlier?.losses ?? [])] });
+    this.step = earlier?.losses.at(-1)?.step ?? 0;
     const args = pipelineArgs(this.options.workspaceDir, req);
     const child = this.options.spawnChild
       ? this.options.spawnChild(args)

@@ -111,6 +111,7 @@ function JobView({ job }: { job: TrainJobState }) {
       <div className="train-job-head">
         <strong>{job.jobId}</strong> · preset {job.request.preset} · {stagesAsked.join(', ')}
         {job.request.data ? ` · ${job.request.data}` : ' · workspace data'}
+        {job.resumes && <span data-testid="train-resumes"> · continues {job.resumes}</span>}
         <span className={`train-status status-${job.status}`} data-testid="train-status">{job.status}</span>
         {(job.status === 'running' || job.status === 'queued') && (
           <button type="button" data-testid="train-cancel" onClick={() => void cancel(job.jobId)}>Cancel</button>
