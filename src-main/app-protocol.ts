@@ -18,7 +18,7 @@ export interface AppProtocolDeps {
 
 function reply(status: number, body: string | Uint8Array | null, type: string, extra: Record<string, string> = {}): Response {
   const headers = { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra };
-  return new Response(body as BodyInit | null, { status, headers });
+  return new Response(body as ConstructorParameters<typeof Response>[0], { status, headers });
 }
 
 const refuse = (status: number, message: string) => reply(status, `${message}\n`, 'text/plain; charset=utf-8');

@@ -1,3 +1,0 @@
-// The browser-side callbacks passed to page.evaluate are typed with the DOM lib.
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
