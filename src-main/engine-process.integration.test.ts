@@ -3,17 +3,13 @@
 // child_process.fork plus a parentPort shim (test/parent-port-shim.mjs); a SIGKILL during a scan checks the
 // crash path end to end: the job is reported failed, the engine restarts and answers again.
 import { fork, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EngineEvent, EngineInfo, JobEvent, SeriesDetail, StudyRow } from '../src-ml/api/engine.ts';
-import { DEMO_FORMAT, tokenizePaths } from '../src-ml/demo/demo-bundle.ts';
-import { savePredictions } from '../src-ml/store/predictions.ts';
-import { scanFolders } from '../src-ml/store/scan.ts';
-import { Workspace } from '../src-ml/store/workspace.ts';
-import { GE_DIR } from '../src-ml/testing/fixtures.ts';
+import { makeGeDemoBundle } from '../src-ml/testing/demo-bundle-fixture.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';
@@ -100,21 +96,8 @@ describe('engine host process (real child process)', () => {
   });
 
   it('first start: installs the demo bundle into a new workspace, and the app:// handler serves its DICOM bytes through the index', async () => {
-    // A bundle as `ich demo build` lays it out (src-ml/demo/demo-bundle.ts): 4 GE slices with predictions, portable paths.
-    const bundle = path.join(tmp, 'bundle');
-    const dicom = path.join(bundle, 'dicom', 'head-ct-ge');
-    mkdirSync(dicom, { recursive: true });
-    for (const f of readdirSync(GE_DIR).filter((n) => n.endsWith('.dcm')).sort().slice(0, 4)) cpSync(path.join(GE_DIR, f), path.join(dicom, f));
-    const src = Workspace.open(path.join(bundle, 'workspace'));
-    try {
-      await scanFolders(src, { roots: [path.join(bundle, 'dicom')] });
-      const ids = (src.db.prepare('SELECT image_id FROM instances').all() as { image_id: string }[]).map((r) => r.image_id);
-      savePredictions(src, ids.map((imageId) => ({ imageId, source: 'safe', kind: 'ensemble' as const, oof: false, probs: [0.1, 0.1, 0.1, 0.1, 0.1, 0.7] })));
-      tokenizePaths(src, path.join(bundle, 'dicom'));
-    } finally {
-      src.close();
-    }
-    writeFileSync(path.join(bundle, 'demo.json'), JSON.stringify({ format: DEMO_FORMAT, createdAt: '', studies: 1, images: 4, models: [], sources: [], compression: 'as-is' }));
+    // A bundle as `ich demo build` lays it out: 4 GE slices with predictions, portable paths.
+    const { bundle } = await makeGeDemoBundle(path.join(tmp, 'bundle'), { slices: 4, anyProb: 0.7 });
 
     const dest = path.join(tmp, 'user-data', 'demo-workspace');
     const host = new EngineHost({ fork: () => forkEngine(dest, ['--install-demo', bundle]), onEvent: () => {}, onNotice: () => {} });

@@ -1,15 +1,15 @@
 // The demo bundle's portability and the model transfer, on a hand-made bundle (the full `ich demo build`
 // runs in src-ml/cli/pipeline-cli.test.ts on a trained workspace).
-import { cpSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { savePredictions } from '../store/predictions.ts';
 import { scanFolders } from '../store/scan.ts';
 import { getModel, upsertModel } from '../store/training-store.ts';
 import { modelDirOf } from '../store/workspace-paths.ts';
 import { Workspace } from '../store/workspace.ts';
-import { GE_DIR, tempDir } from '../testing/fixtures.ts';
-import { DEMO_FORMAT, DEMO_ROOT_TOKEN, installDemo, tokenizePaths } from './demo-bundle.ts';
+import { makeGeDemoBundle } from '../testing/demo-bundle-fixture.ts';
+import { tempDir } from '../testing/fixtures.ts';
+import { DEMO_ROOT_TOKEN, installDemo } from './demo-bundle.ts';
 import { copyTrainedModels } from './model-transfer.ts';
 
 describe('demo bundle', () => {
@@ -17,23 +17,7 @@ describe('demo bundle', () => {
   afterAll(() => t.cleanup());
 
   /** A bundle: 5 GE slices indexed, one prediction row per image, paths tokenized. */
-  async function makeBundle(): Promise<{ bundle: string; images: string[] }> {
-    const bundle = path.join(t.dir, 'bundle');
-    const dicom = path.join(bundle, 'dicom', 'head-ct-ge');
-    mkdirSync(dicom, { recursive: true });
-    for (const f of readdirSync(GE_DIR).filter((n) => n.endsWith('.dcm')).sort().slice(0, 5)) cpSync(path.join(GE_DIR, f), path.join(dicom, f));
-    const ws = Workspace.open(path.join(bundle, 'workspace'));
-    try {
-      await scanFolders(ws, { roots: [path.join(bundle, 'dicom')] });
-      const images = (ws.db.prepare('SELECT image_id FROM instances ORDER BY image_id').all() as { image_id: string }[]).map((r) => r.image_id);
-      savePredictions(ws, images.map((imageId) => ({ imageId, source: 'safe', kind: 'ensemble' as const, oof: false, probs: [0.1, 0.1, 0.1, 0.1, 0.1, 0.3] })));
-      tokenizePaths(ws, path.join(bundle, 'dicom'));
-      writeFileSync(path.join(bundle, 'demo.json'), JSON.stringify({ format: DEMO_FORMAT, createdAt: '', studies: 1, images: images.length, models: [], sources: [], compression: 'as-is' }));
-      return { bundle, images };
-    } finally {
-      ws.close();
-    }
-  }
+  const makeBundle = () => makeGeDemoBundle(path.join(t.dir, 'bundle'), { slices: 5, anyProb: 0.3 });
 
   it('stores portable paths and installs into a new folder whose index points at the copies', async () => {
     const { bundle, images } = await makeBundle();
