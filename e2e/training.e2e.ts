@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudyRow } from '../src-ml/api/engine.ts';
 import type { RunSummary, TrainJobState } from '../src-ml/api/training.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
+import { floorFreePresetDir } from './lib/presets.ts';
 import { startServe, type Served } from './lib/serve.ts';
 import { pageErrors, screenshot } from './lib/viewer-page.ts';
 import { synth } from './lib/workspace.ts';
@@ -30,7 +31,7 @@ describe('training panel in Chromium against ich serve', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ich-e2e-train-'));
     data = await synth(path.join(dir, 'data'), TRAIN_SET);
-    [served, browser] = await Promise.all([startServe(path.join(dir, 'ws')), launchChromium()]);
+    [served, browser] = await Promise.all([startServe(path.join(dir, 'ws'), { ICH_PRESET_DIR: floorFreePresetDir(path.join(dir, 'presets')) }), launchChromium()]);
     page = await browser.context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];

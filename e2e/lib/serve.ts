@@ -13,9 +13,9 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function startServe(workspace: string): Promise<Served> {
+export async function startServe(workspace: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const child: ChildProcess = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ICH, 'serve', '--workspace', workspace], {
-    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

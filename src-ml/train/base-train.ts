@@ -31,6 +31,7 @@ import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
+import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 
 export const BASE_STAGE = 'base';
@@ -108,10 +109,25 @@ function splitFold(ws: Workspace, folds: FoldSpec, fold: number): FoldData {
   return { train, val, trainLabels: pack(train), valLabels: pack(val) };
 }
 
-function epochOrder(model: BaseModelPreset, labels: Uint8Array, seedKey: string, epoch: number): Int32Array {
-  const rng = createRng(`${seedKey}:sample:${epoch}`);
+function sampledOnce(model: BaseModelPreset, labels: Uint8Array, key: string): Int32Array {
+  const rng = createRng(key);
   const s = model.sampler;
   return s.perClassRepeats ? sampleEpochPerClass(labels, s.negativeFraction, s.perClassRepeats, rng) : sampleEpoch(labels, s.negativeFraction, rng);
+}
+
+/** The epoch's samples: `repeats` independent draws of the sampler (more than one only under the step floor). */
+function epochOrder(model: BaseModelPreset, labels: Uint8Array, seedKey: string, epoch: number, repeats = 1): Int32Array {
+  const first = sampledOnce(model, labels, `${seedKey}:sample:${epoch}`);
+  if (repeats <= 1) return first;
+  const parts = [first];
+  for (let r = 1; r < repeats; r++) parts.push(sampledOnce(model, labels, `${seedKey}:sample:${epoch}:${r}`));
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelPreset): { compiled: tf.LayersModel; optimizer: BertAdam; varNames: string[] } {
@@ -181,7 +197,10 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     const data = splitFold(ws, folds, fold);
     const seedKey = `${m.name}:k${folds.k}:f${fold}`;
     const images = new SliceImages(m.imageSize, 1 << 30, (line) => record({ type: 'message', runId, level: 'warn', text: line }));
-    const perEpoch = epochOrder(m, data.trainLabels, seedKey, 0).length;
+    const firstDraw = epochOrder(m, data.trainLabels, seedKey, 0);
+    // The step floor: small data go through each epoch's sampler several times (prior-init.ts).
+    const repeats = epochRepeats(Math.ceil(firstDraw.length / m.batchSize), epochs, m.minSteps);
+    const perEpoch = firstDraw.length * repeats;
     const batchesPerEpoch = Math.ceil(perEpoch / m.batchSize);
     const tTotal = epochs * batchesPerEpoch;
     const cycles = m.cycles ?? epochs;
@@ -207,7 +226,11 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       const { model: init } = await loadModel(modelDirOf(ws, fromId));
       built.trainModel.setWeights(init.getWeights());
       init.dispose();
+    } else {
+      // The classifier starts at the log-prior of what it is trained on (the sampled epoch's labels).
+      setOutputPrior(built.trainModel, 'classifier', labelPrior(data.trainLabels, firstDraw), false);
     }
+    if (repeats > 1) record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: ${repeats} draws of the sampler per epoch (step floor ${m.minSteps})` });
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
@@ -217,7 +240,7 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     let stepsThisProcess = 0;
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
       const t0 = performance.now();
-      const order = epochOrder(m, data.trainLabels, seedKey, epoch);
+      const order = epochOrder(m, data.trainLabels, seedKey, epoch, repeats);
       const augRng = createRng(`${seedKey}:augment:${epoch}`);
       let lossSum = 0;
       let lossN = 0;

@@ -27,6 +27,7 @@ import { featureDirOf } from '../predict/features.ts';
 import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { createRun, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
+import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
 import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
@@ -188,14 +189,19 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
 
     const seedKey = `pooled-res:${base.name}:k${folds.k}:f${fold}`;
     model = buildPooledRes(F, { seed: initSeed(seedKey) });
+    // Untrained, the model predicts the training series' prevalence (prior-init.ts).
+    setOutputPrior(model, 'logits', labelPrior(trainLabels), true);
     // A twin (same layers and weights) carries the optimizer, so the saved model holds no optimizer config.
     const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
     optimizer = new BertAdam(() => ({ lr: cfg.lr, weightDecay: cfg.weightDecay }), { maxGradNorm: cfg.maxGradNorm });
     compiled.compile({ optimizer, loss: maskedWeightedBce });
 
     const samples = windowSamples(trainSeries);
-    const batches = Math.ceil(samples.length / cfg.batchSize);
     const epochs = cfg.epochs;
+    // The step floor: with few series, each epoch goes through them several times.
+    const repeats = epochRepeats(Math.ceil(samples.length / cfg.batchSize), epochs, cfg.minSteps);
+    const batches = Math.ceil((samples.length * repeats) / cfg.batchSize);
+    if (repeats > 1) warn(`${samples.length} training windows: ${repeats} passes per epoch (step floor ${cfg.minSteps})`);
     const tTotal = epochs * batches;
     const sampleX = LAYOUT_SLICES * trainCopies * F;
     const sampleY = LAYOUT_SLICES * LABELS_PER_IMAGE;
@@ -215,12 +221,15 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
 
     const history: EpochRecord[] = [];
     // The best `bestAverage` epochs so far (by validation metric), with their parameters.
-    let kept: { epoch: number; valMetric: number; snap: WeightSnapshot }[] = [];
+    // The untrained model (the prior) is a candidate too: a fold whose model never beats it keeps it.
+    const v0 = validate(model);
+    let kept: { epoch: number; valMetric: number; snap: WeightSnapshot }[] = [{ epoch: 0, valMetric: v0.valMetric, snap: snapshotWeights(model) }];
     const started = performance.now();
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = performance.now();
       const order = shuffled(samples, createRng(`${seedKey}:shuffle:${epoch}`));
+      for (let r = 1; r < repeats; r++) order.push(...shuffled(samples, createRng(`${seedKey}:shuffle:${epoch}:${r}`)));
       const copyRng = createRng(`${seedKey}:copies:${epoch}`);
       let lossSum = 0;
       let lossN = 0;

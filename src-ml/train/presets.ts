@@ -30,6 +30,8 @@ export interface BaseModelPreset {
   epochs: number;
   /** Schedule restarts over the run (default: epochs). */
   cycles?: number;
+  /** Floor on optimizer steps over the run: small data repeat each epoch's sampling (default: none). */
+  minSteps?: number;
   batchSize: number;
   sampler: { negativeFraction: number; perClassRepeats?: number[] };
   loss: LossName;
@@ -59,6 +61,8 @@ export interface PooledResPreset {
   oofPasses: number;
   testCopies: number;
   testPasses: number;
+  /** Floor on optimizer steps over the run: few series repeat each epoch (default: none). */
+  minSteps?: number;
 }
 
 /** The shallow NN (seed spec section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
@@ -69,7 +73,9 @@ export interface ShallowPreset {
   weightDecay: number;
   lrSteps: [number, number][];
   passes: number;
-  weighted: { lrSteps: [number, number][] };
+  /** Floor on optimizer steps over the run (default: none); the weighted fine-tune has its own. */
+  minSteps?: number;
+  weighted: { lrSteps: [number, number][]; minSteps?: number };
 }
 
 export interface Preset {
@@ -121,6 +127,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
     num(m.imageSize, `${w}.imageSize`, 32, 2048, true);
     num(m.epochs, `${w}.epochs`, 1, 1000, true);
     if (m.cycles !== undefined) num(m.cycles, `${w}.cycles`, 1, 1000, true);
+    if (m.minSteps !== undefined) num(m.minSteps, `${w}.minSteps`, 0, 1e7, true);
     num(m.batchSize, `${w}.batchSize`, 1, 4096, true);
     const s = (m.sampler ?? {}) as Record<string, unknown>;
     num(s.negativeFraction, `${w}.sampler.negativeFraction`, 0, 1);
@@ -153,6 +160,10 @@ export function validatePreset(raw: unknown, source: string): Preset {
   for (const key of ['lr', 'weightDecay', 'maxGradNorm', 'tau', 'warmup']) num(pr[key], `${where}.pooledRes.${key}`, 0, 100);
   const sh = (p.shallow ?? {}) as Record<string, unknown>;
   num(sh.batchSize, `${where}.shallow.batchSize`, 1, 4096, true);
+  if (pr.minSteps !== undefined) num(pr.minSteps, `${where}.pooledRes.minSteps`, 0, 1e7, true);
+  if (sh.minSteps !== undefined) num(sh.minSteps, `${where}.shallow.minSteps`, 0, 1e7, true);
+  const wmin = (sh.weighted as Record<string, unknown> | undefined)?.minSteps;
+  if (wmin !== undefined) num(wmin, `${where}.shallow.weighted.minSteps`, 0, 1e7, true);
   num(sh.passes, `${where}.shallow.passes`, 1, 1000, true);
   num(sh.weightDecay, `${where}.shallow.weightDecay`, 0, 1);
   const steps = (v: unknown, w: string): void => {
@@ -174,7 +185,9 @@ export function validatePreset(raw: unknown, source: string): Preset {
 
 /** A preset by name (tiny, rsna) or a path to a preset JSON file. */
 export function loadPreset(nameOrPath: string): Preset {
-  const file = (PRESET_NAMES as readonly string[]).includes(nameOrPath) ? path.join(PRESET_DIR, `${nameOrPath}.json`) : path.resolve(nameOrPath);
+  // ICH_PRESET_DIR: where the named presets are read from (tests give tiny data a preset without step floors).
+  const dir = process.env.ICH_PRESET_DIR || PRESET_DIR;
+  const file = (PRESET_NAMES as readonly string[]).includes(nameOrPath) ? path.join(dir, `${nameOrPath}.json`) : path.resolve(nameOrPath);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

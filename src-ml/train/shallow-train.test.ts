@@ -179,8 +179,16 @@ describe('shallow NN stages on the feature workspace', () => {
       if (d > 0) moved++;
       if (n > 0) maxRel = Math.max(maxRel, Math.sqrt(d / n));
     });
-    expect(moved).toBeGreaterThan(0);
-    expect(maxRel).toBeLessThan(1);
+    // The best epoch by validation is kept, the starting point (epoch 0) included: a fine-tune that did
+    // not improve on it keeps the shallow model's weights exactly.
+    const curve = r.metrics.curve as { valMetric: number }[];
+    if (r.metrics.bestEpoch === 0) {
+      expect(moved).toBe(0);
+      expect(curve.every((c) => c.valMetric >= (r.metrics.valMetric as number))).toBe(true);
+    } else {
+      expect(moved).toBeGreaterThan(0);
+      expect(maxRel).toBeLessThan(1);
+    }
     from.model.dispose();
     after.model.dispose();
   }, 170_000);

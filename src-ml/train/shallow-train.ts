@@ -43,6 +43,8 @@ import type { Workspace } from '../store/workspace.ts';
 import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
+import { restoreWeights, snapshotWeights } from './pooled-res-train.ts';
+import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
 
@@ -99,6 +101,15 @@ export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng
     }
     out[k] = lo;
   }
+  return out;
+}
+
+/** `repeats` orders of the samples, one after another (more than one only under the step floor). */
+function repeatedOrder(repeats: number, draw: (r: number) => Int32Array): Int32Array {
+  if (repeats <= 1) return draw(0);
+  const parts = Array.from({ length: repeats }, (_, r) => draw(r));
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out;
 }
 
@@ -250,6 +261,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       ({ mean, std } = loaded.meta);
     } else {
       model = buildShallowNN(seedShallowNnConfig(F), { seed: 7919 * (fold + 1) + folds.k });
+      // Untrained, the model predicts the training series' prevalence (prior-init.ts).
+      setOutputPrior(model, 'logits', labelPrior(labels, trainSeries.flatMap((s) => s.imageRows)), true);
       ({ mean, std } = trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)));
     }
     const trainInputs: ShallowInputs = {
@@ -287,11 +300,22 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
 
     const seedKey = `${stage}:${base.name}:k${folds.k}:f${fold}`;
     const bs = Math.min(sh.batchSize, samples.length);
-    const batches = Math.floor(samples.length / bs);
+    // The step floor: with few series, each epoch goes through them several times (prior-init.ts).
+    const minSteps = weighted ? sh.weighted.minSteps : sh.minSteps;
+    const repeats = epochRepeats(Math.floor(samples.length / bs), epochs, minSteps);
+    const batches = Math.floor((samples.length * repeats) / bs);
+    if (repeats > 1) record({ type: 'message', runId, level: 'info', text: `${stage} fold ${fold}: ${samples.length} training windows, ${repeats} passes per epoch (step floor ${minSteps})` });
     const total = epochs * batches;
     const valLabels = collect(valSeries, valSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels;
     const baselineMetric = prevalenceBaselineFor(collect(trainSeries, trainSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels, valLabels);
     const history: ShallowEpochRecord[] = [];
+    const validate = (): { probs: Float32Array; metric: ReturnType<typeof weightedLogLoss> } => {
+      const probs = collect(valSeries, predictShallowMany(model!, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs;
+      return { probs, metric: weightedLogLoss(probs, valLabels) };
+    };
+    // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
+    // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
+    let best = { epoch: 0, valMetric: validate().metric.loss, snap: snapshotWeights(model) };
     const started = performance.now();
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -299,8 +323,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       const lr = epochLrs[epoch]!;
       optimizer.reset(lr); // a new Adam every epoch
       const order = weighted
-        ? weightedDraw(samples.map((s) => s.weight), samples.length, createRng(`${seedKey}:sampler:${epoch}`))
-        : shuffled(samples.length, createRng(`${seedKey}:shuffle:${epoch}`));
+        ? repeatedOrder(repeats, (r) => weightedDraw(samples.map((s) => s.weight), samples.length, createRng(`${seedKey}:sampler:${epoch}${r ? `:${r}` : ''}`)))
+        : repeatedOrder(repeats, (r) => shuffled(samples.length, createRng(`${seedKey}:shuffle:${epoch}${r ? `:${r}` : ''}`)));
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
         if (opts.signal?.aborted) throw new CancelledError('training');
@@ -333,8 +357,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
         });
       }
       if (opts.signal?.aborted) throw new CancelledError('training');
-      const valProbs = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs;
-      const metric = weightedLogLoss(valProbs, valLabels);
+      const { probs: valProbs, metric } = validate();
+      if (metric.loss < best.valMetric) best = { epoch: epoch + 1, valMetric: metric.loss, snap: snapshotWeights(model) };
       const rec: ShallowEpochRecord = {
         epoch: epoch + 1, lr, trainLoss: lossSum / Math.max(batches, 1), valLoss: myLoss(valProbs, valLabels), valMetric: metric.loss,
         perClass: metric.perClass, seconds: (performance.now() - t0) / 1000,
@@ -344,14 +368,15 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       updateRun(ws, runId, { metrics: { valMetric: rec.valMetric, epochsDone: epoch + 1, baselineMetric } });
     }
 
-    // ---- outputs of the last epoch ----
+    // ---- outputs of the best epoch ----
     if (opts.signal?.aborted) throw new CancelledError('training');
+    restoreWeights(model, best.snap);
     const oof = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
     const test = collect(testSeries, predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
     const oofMetric = weightedLogLoss(oof.probs, oof.labels).loss;
-    const last = history[history.length - 1]!;
+    const chosen = history.find((r) => r.epoch === best.epoch);
     const metrics: Record<string, unknown> = {
-      valMetric: last.valMetric, valLoss: last.valLoss, oofMetric, baselineMetric, epoch: last.epoch, epochsDone: history.length, passes,
+      valMetric: best.valMetric, valLoss: chosen?.valLoss ?? null, oofMetric, baselineMetric, epoch: best.epoch, bestEpoch: best.epoch, epochsDone: history.length, passes, repeats,
       trainSeries: trainSeries.length, valSeries: valSeries.length, testSeries: testSeries.length, trainSamples: samples.length,
       curve: history.map((r) => ({ epoch: r.epoch, lr: r.lr, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
     };

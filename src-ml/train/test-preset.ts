@@ -8,7 +8,9 @@ export function testPreset(overrides: { epochs?: number; imageSize?: number } = 
     ...p,
     name: 'tiny',
     folds: { k: 2, seed: 8153 },
-    pooledRes: { ...p.pooledRes, epochs: 12 },
-    base: [{ ...m, epochs: overrides.epochs ?? 2, batchSize: 16, imageSize: overrides.imageSize ?? 64, features: { trainCopies: 2, testCopies: 3, augment: 'light', batchSize: 32 } }],
+    // No step floors: the suite's tiny data would otherwise train for minutes.
+    pooledRes: { ...p.pooledRes, epochs: 12, minSteps: 0 },
+    shallow: { ...p.shallow, minSteps: 0, weighted: { ...p.shallow.weighted, minSteps: 0 } },
+    base: [{ ...m, minSteps: 0, epochs: overrides.epochs ?? 2, batchSize: 16, imageSize: overrides.imageSize ?? 64, features: { trainCopies: 2, testCopies: 3, augment: 'light', batchSize: 32 } }],
   };
 }
