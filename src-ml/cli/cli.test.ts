@@ -1,6 +1,6 @@
 // Drives the real `ich` command as a user would: a child process per call.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,24 @@ describe('ich CLI', () => {
     const frame = ich('hu', path.join(GE_DIR, '14.dcm'), '--out', path.join(t.dir, 'x.npy'), '--frame', '2');
     expect(frame.status).toBe(1);
     expect(frame.stderr).toMatch(/14\.dcm: --frame 2 but the file has 1 frame/);
+  });
+
+  it('scan of a path that does not exist: one line naming it, exit 1, no output, no workspace made', () => {
+    const missing = path.join(t.dir, 'ws-missing');
+    for (const json of [[], ['--json']]) {
+      const r = ich('scan', '/nonexistent/dicom', '--workspace', missing, ...json, '--no-progress');
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('ich: /nonexistent/dicom does not exist\n');
+    }
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('pipeline --data of a folder that does not exist: one line naming it, exit 1, nothing trained', () => {
+    const r = ich('pipeline', '--data', '/nonexistent/dicom', '--workspace', path.join(t.dir, 'ws-pipe'), '--no-progress', '--json');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('ich: data folder /nonexistent/dicom does not exist');
   });
 
   it('labels import and export metadata use the seed column names', () => {

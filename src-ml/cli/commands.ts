@@ -11,6 +11,7 @@ import { writeNpyAtomic } from '../store/npy.ts';
 import { scanReport } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
+import { checkScanPath } from '../train/preflight.ts';
 import { abortOnSigint, positiveInt } from './cli-helpers.ts';
 import { progressBar } from './progress-bar.ts';
 
@@ -20,6 +21,8 @@ function openWorkspace(dir: string | undefined): Workspace {
 
 export async function scanCommand(dirs: string[], opts: { workspace?: string; json?: boolean; batchSize: string; progress: boolean }): Promise<void> {
   const batchSize = positiveInt(opts.batchSize, '--batch-size');
+  // A path that does not exist is an error, not an empty scan (nothing is opened or indexed).
+  for (const d of dirs) checkScanPath(d);
   const ws = openWorkspace(opts.workspace);
   const bar = progressBar('scan', opts.progress);
   const { signal, dispose } = abortOnSigint();

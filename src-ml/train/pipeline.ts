@@ -23,6 +23,7 @@ import { trainPooledRes } from './pooled-res-train.ts';
 import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
 import { computeAndStoreSampleWeights, describeWeights } from './sample-weights-stage.ts';
 import { ensureFolds } from './ensure-folds.ts';
+import { checkDataFolder, checkLabelsMatch, checkTrainable, pipelineFoldCount } from './preflight.ts';
 import { trainShallow } from './shallow-train.ts';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -170,14 +171,17 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     if (signal?.aborted) throw new CancelledError('pipeline');
   };
   if (opts.dataDirs?.length) {
+    for (const d of opts.dataDirs) checkDataFolder(d);
     log(`scan: ${opts.dataDirs.join(', ')}`);
     const s = await scanFolders(ws, { roots: opts.dataDirs, ...(signal ? { signal } : {}) });
     log(`scan: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.problems} problems`);
   }
   if (opts.labelsCsv) {
+    checkLabelsMatch(ws, opts.labelsCsv);
     const r = await importLabels(ws, opts.labelsCsv, signal);
     log(`labels: ${r.images} images${r.errors.length ? `, ${r.errors.length} rejected (first: ${r.errors[0]})` : ''}`);
   }
+  checkTrainable(ws, pipelineFoldCount(preset, opts.folds));
   const baseModels = preset.base.filter((m) => m.features);
   if (baseModels.length === 0) throw new Error(`preset ${preset.name} has no base model with a features section`);
   const folds = opts.folds ?? foldsOf(preset, baseModels[0]!);
