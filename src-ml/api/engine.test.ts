@@ -60,6 +60,8 @@ describe('engine contract', () => {
     expect(validateRequest('startTraining', { preset: 'rsna', stages: ['ensembles', 'base'], data: '/d', labels: 'C:\\l.csv' }))
       .toEqual({ preset: 'rsna', stages: ['base', 'ensembles'], data: '/d', labels: 'C:\\l.csv' });
     expect(validateRequest('startTraining', { preset: 'tiny', stages: [...PIPELINE_STAGES] }).stages).toEqual([...PIPELINE_STAGES]);
+    expect(validateRequest('startTraining', { preset: 'tiny', folds: 2 })).toEqual({ preset: 'tiny', folds: 2 });
+    expect(validateRequest('startTraining', { preset: 'tiny', folds: 20 }).folds).toBe(20);
     expect(validateRequest('cancelTraining', { jobId: 'train-1' })).toEqual({ jobId: 'train-1' });
     expect(validateRequest('getTrainingHistory', { jobId: 'train-2' })).toEqual({ jobId: 'train-2' });
     expect(validateRequest('listTrainingJobs', {})).toEqual({});
@@ -81,7 +83,7 @@ describe('engine contract', () => {
     fails(() => validateRequest('startTraining', { preset: 'tiny', data: 'rel/dir' }), /data must be an absolute path/);
     fails(() => validateRequest('startTraining', { preset: 'tiny', labels: '/l\n.csv' }), /labels must not contain control/);
     fails(() => validateRequest('startTraining', { preset: 'tiny', labels: 3 }), /labels must be a string/);
-    fails(() => validateRequest('startTraining', { preset: 'tiny', folds: 5 }), /unknown field "folds"/);
+    for (const folds of [1, 21, 2.5, '3', null]) fails(() => validateRequest('startTraining', { preset: 'tiny', folds }), /folds must be an integer from 2 to 20/);
     fails(() => validateRequest('startTraining', { preset: 'tiny', presetFile: '/x.json' }), /unknown field "presetFile"/);
     fails(() => validateRequest('startTraining', ['tiny']), /JSON object/);
     fails(() => validateRequest('cancelTraining', {}), /jobId must be a string/);

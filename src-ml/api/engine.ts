@@ -183,6 +183,8 @@ export interface StartTrainingRequest {
   data?: string;
   /** Absolute RSNA-format labels CSV imported before training. */
   labels?: string;
+  /** Patient folds, 2..20 (`ich pipeline --folds`); default: the preset's. */
+  folds?: number;
 }
 
 // ---- the interface both transports implement ----
@@ -269,6 +271,9 @@ const invalid = (message: string): never => {
 export const ID_PATTERN = /^[A-Za-z0-9._#-]{1,128}$/;
 const MAX_PATH = 4096;
 const MAX_FILTER = 200;
+/** Patient folds a training request may ask for (startTraining.folds). */
+export const MIN_FOLDS = 2;
+export const MAX_FOLDS = 20;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -328,7 +333,7 @@ function validateStages(v: unknown): PipelineStage[] | undefined {
 }
 
 function validateStartTraining(b: Record<string, unknown>): StartTrainingRequest {
-  only(b, 'startTraining', ['preset', 'stages', 'data', 'labels']);
+  only(b, 'startTraining', ['preset', 'stages', 'data', 'labels', 'folds']);
   if (typeof b.preset !== 'string' || !(TRAIN_PRESETS as readonly string[]).includes(b.preset)) {
     return invalid(`preset must be one of ${TRAIN_PRESETS.join(', ')}`);
   }
@@ -337,6 +342,12 @@ function validateStartTraining(b: Record<string, unknown>): StartTrainingRequest
   if (stages) req.stages = stages;
   if (b.data !== undefined) req.data = validatePath(b.data, 'data');
   if (b.labels !== undefined) req.labels = validatePath(b.labels, 'labels');
+  if (b.folds !== undefined) {
+    if (typeof b.folds !== 'number' || !Number.isInteger(b.folds) || b.folds < MIN_FOLDS || b.folds > MAX_FOLDS) {
+      return invalid(`folds must be an integer from ${MIN_FOLDS} to ${MAX_FOLDS}`);
+    }
+    req.folds = b.folds;
+  }
   return req;
 }
 

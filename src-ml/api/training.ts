@@ -93,7 +93,8 @@ export const TRAIN_PRESETS = ['tiny', 'rsna'] as const;
 export type TrainPresetName = (typeof TRAIN_PRESETS)[number];
 
 export type TrainJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type StageState = 'pending' | 'running' | 'done' | 'skipped';
+/** A stage row's state; a stage still running when its job ends becomes failed or cancelled, as the job. */
+export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
 /**
  * A training run: a preset, the stages, optionally data to scan and labels to import first. Over the engine
@@ -106,6 +107,8 @@ export interface TrainRequest {
   data?: string;
   /** Absolute RSNA-format labels CSV imported before training. */
   labels?: string;
+  /** Patient folds (`--folds`); default: the preset's. */
+  folds?: number;
 }
 
 export interface TrainJobState {
@@ -119,6 +122,11 @@ export interface TrainJobState {
   batch?: TrainBatchEvent;
   features?: FeatureProgressEvent;
   lastEpoch?: TrainEpochEvent;
+  /**
+   * Seconds left for the whole job (every stage still to run), estimated from the stage units (see
+   * host/training-jobs.ts); absent until there is progress to estimate from, and once the job ended.
+   */
+  etaSec?: number;
   /** Latest log line of the child (stderr) or message event. */
   message?: string;
   /** One line, when failed. */

@@ -1,7 +1,7 @@
 // The engine service on a real small workspace (synth -> scan -> labels) with a few stored predictions.
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,6 +164,16 @@ describe('EngineService', () => {
     await expect(service.getSliceDetail('ID_none')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('addFolder: a path that does not exist or is a file is refused with one line, no job', async () => {
+    const events: EngineEvent[] = [];
+    const off = service.onEvent((e) => events.push(e));
+    await expect(service.addFolder('/nonexistent/dicom')).rejects.toMatchObject({ code: 'invalid', message: 'data folder /nonexistent/dicom does not exist' });
+    const file = path.join(root, 'data', 'labels.csv');
+    await expect(service.addFolder(file)).rejects.toMatchObject({ code: 'invalid', message: `data folder ${file} is a file, not a folder` });
+    off();
+    expect(events).toEqual([]);
+  });
+
   it('addFolder: a background scan job with progress events ending in done', async () => {
     const events: { status: string; done: number; total: number; jobId: string }[] = [];
     const off = service.onEvent((e) => { if (e.type === 'job') events.push(e); });
@@ -239,10 +249,12 @@ describe('EngineService training', () => {
     loss: 0.7, lr: 1e-3, imagesPerSec: 12.5, etaSec: 30, backend: 'wasm' };
 
   it('starts the pipeline child for the request, forwards its progress as events, keeps the history', async () => {
-    const { jobId } = await trainer.startTraining({ preset: 'tiny', stages: ['base', 'features'], data: '/d', labels: '/l.csv' });
+    const data = path.join(root, 'data');
+    const labels = path.join(data, 'labels.csv');
+    const { jobId } = await trainer.startTraining({ preset: 'tiny', stages: ['base', 'features'], data, labels });
     const child = children.at(-1)!;
     expect(child.args).toEqual(['pipeline', '--workspace', ws.dir, '--preset', 'tiny', '--events', '--no-progress', '--json',
-      '--data', '/d', '--labels', '/l.csv', '--stages', 'base,features']);
+      '--data', data, '--labels', labels, '--stages', 'base,features']);
     await expect(trainer.startTraining({ preset: 'tiny' })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/is running/) });
     child.line({ type: 'stage', stage: 'base', status: 'started', units: 2, done: 0 });
     child.line(batch);
@@ -278,13 +290,62 @@ describe('EngineService training', () => {
     await expect(trainer.getTrainingHistory('train-99')).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('a failing child ends the job failed with its last line', async () => {
-    const { jobId } = await trainer.startTraining({ preset: 'rsna' });
+  it('a failing child ends the job failed with its last line; the stage it was in ends failed', async () => {
+    const { jobId } = await trainer.startTraining({ preset: 'rsna', folds: 2 });
     const child = children.at(-1)!;
+    expect(child.args.slice(-2)).toEqual(['--folds', '2']);
+    child.line({ type: 'stage', stage: 'base', status: 'started', units: 4, done: 0 });
     child.stderr.write('ich: no labelled images in the workspace\n');
     child.exit(1);
     const end = await until((x) => x.jobId === jobId && x.status !== 'running');
-    expect(end).toMatchObject({ status: 'failed', error: 'no labelled images in the workspace' });
+    expect(end).toMatchObject({ status: 'failed', error: 'no labelled images in the workspace', stages: { base: { state: 'failed' }, features: { state: 'pending' } } });
+    expect(end.etaSec).toBeUndefined();
+  });
+
+  it('refuses a request that cannot work with the preflight\'s one line: no job, no child', async () => {
+    const before = { children: children.length, jobs: (await trainer.listTrainingJobs()).length };
+    // 3 patients (the synthetic workspace), 5 folds (the rsna preset): the largest count that works is suggested
+    await expect(trainer.startTraining({ preset: 'rsna' })).rejects.toMatchObject({ code: 'invalid',
+      message: `3 patients with labelled images in ${ws.dir} cannot fill 5 folds: set Folds to 3 (the largest that works) or label more patients` });
+    await expect(trainer.startTraining({ preset: 'tiny', folds: 4 })).rejects.toMatchObject({ message: expect.stringMatching(/cannot fill 4 folds: set Folds to 3/) });
+    await expect(trainer.startTraining({ preset: 'tiny', data: '/nonexistent/dicom' })).rejects.toMatchObject({ code: 'invalid', message: 'data folder /nonexistent/dicom does not exist' });
+    const foreign = path.join(root, 'foreign.csv');
+    writeFileSync(foreign, 'ID,Label\nID_000000000_any,1\n');
+    await expect(trainer.startTraining({ preset: 'tiny', labels: foreign })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/^labels file .*foreign\.csv names no indexed image: /) });
+    // a workspace without labels
+    const emptyDir = mkdtempSync(path.join(os.tmpdir(), 'ich-service-empty-'));
+    const empty = Workspace.open(emptyDir);
+    const bare = new EngineService(empty, { dicomUrl: (id) => id, training: { spawnChild: (args) => {
+      const c = new FakeChild(args);
+      children.push(c);
+      return c as unknown as ChildProcess;
+    } } });
+    try {
+      await expect(bare.startTraining({ preset: 'tiny' })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/^no labelled images in /) });
+      expect(await bare.listTrainingJobs()).toEqual([]);
+    } finally {
+      await bare.close();
+      empty.close();
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
+    expect(children.length).toBe(before.children);
+    expect((await trainer.listTrainingJobs()).length).toBe(before.jobs);
+  });
+
+  it('a cancelled job\'s running stage ends cancelled; the ETA covers every stage left', async () => {
+    const { jobId } = await trainer.startTraining({ preset: 'tiny' });
+    const child = children.at(-1)!;
+    child.line({ type: 'stage', stage: 'base', status: 'started', units: 3, done: 0 });
+    await new Promise((r) => setTimeout(r, 60));
+    child.line({ ...batch, fold: 0, epoch: 1, epochs: 2, batch: 3, batches: 3 });
+    const s = await until((x) => x.jobId === jobId && x.batch !== undefined && x.etaSec !== undefined);
+    // half a unit in ~60 ms: the other 2.5 base units, then 3 units each of 4 later stages and the ensembles' one
+    expect(s.etaSec).toBeGreaterThanOrEqual(0);
+    expect(s.etaSec!).toBeLessThan(60);
+    await trainer.cancelTraining(jobId);
+    const end = await until((x) => x.jobId === jobId && x.status === 'cancelled');
+    expect(end.stages.base.state).toBe('cancelled');
+    expect(Object.values(end.stages).some((st) => st.state === 'running')).toBe(false);
   });
 
   it('close() stops a running job', async () => {

@@ -20,6 +20,7 @@ import {
 import type { RunSummary, TrainHistory, TrainJobState } from '../api/training.ts';
 import { sliceMetadataFeatures } from './slice-features.ts';
 import { TrainingJobs, type TrainingJobsOptions } from './training-jobs.ts';
+import { checkDataFolder, preflightTraining } from '../train/preflight.ts';
 
 export interface EngineServiceOptions {
   /** The URL the transport serves an image's file bytes at. */
@@ -49,11 +50,18 @@ export class EngineService implements EngineClient {
   private queue: Promise<void> = Promise.resolve();
   private nextJob = 1;
   private readonly training: TrainingJobs;
+  /** Loaded with the first training request: presets pull in the model code (tfjs), which reading the index never needs. */
+  private presets: typeof import('../train/presets.ts') | undefined;
 
   constructor(private readonly ws: Workspace, private readonly options: EngineServiceOptions) {
     // Training runs in an `ich pipeline` child on the same workspace folder; its state changes become events.
     this.training = new TrainingJobs({
       workspaceDir: ws.dir,
+      // The same checks `ich pipeline` makes, before the child starts: a request that cannot work is refused.
+      preflight: (req) => preflightTraining(ws, {
+        preset: this.presets!.loadPreset(req.preset), via: 'app',
+        ...(req.folds !== undefined ? { folds: req.folds } : {}), ...(req.data ? { data: [req.data] } : {}), ...(req.labels ? { labels: req.labels } : {}),
+      }),
       ...options.training,
       onUpdate: (state) => this.broadcast({ type: 'training', state }),
     });
@@ -237,6 +245,12 @@ export class EngineService implements EngineClient {
   }
 
   async addFolder(folder: string): Promise<{ jobId: string }> {
+    // A wrong path is refused at once (not a scan that ends "done, 0 files").
+    try {
+      checkDataFolder(folder);
+    } catch (err) {
+      throw new EngineError('invalid', errorMessage(err));
+    }
     const jobId = `scan-${this.nextJob++}`;
     this.emit({ type: 'job', jobId, kind: 'scan', stage: 'scan', done: 0, total: 0, status: 'queued' });
     this.queue = this.queue.then(() => this.runScan(jobId, folder));
@@ -249,9 +263,10 @@ export class EngineService implements EngineClient {
 
   async startTraining(req: StartTrainingRequest): Promise<{ jobId: string }> {
     try {
+      this.presets ??= await import('../train/presets.ts');
       return this.training.start({ ...req, ...(req.stages ? { stages: [...req.stages] } : {}) });
     } catch (err) {
-      // One at a time: the runs would share the CPU and the models.
+      // One at a time (the runs would share the CPU and the models), and the preflight's one-line reason.
       throw new EngineError('invalid', errorMessage(err));
     }
   }
@@ -301,6 +316,7 @@ export class EngineService implements EngineClient {
     let last = 0;
     this.emit({ ...base, done: 0, total: 0, status: 'running' });
     try {
+      checkDataFolder(folder); // it may have gone while the job waited
       const summary = await scanFolders(this.ws, {
         roots: [folder],
         signal: this.abort.signal,

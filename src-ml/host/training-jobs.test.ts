@@ -8,7 +8,40 @@ import { Workspace } from '../store/workspace.ts';
 import { tempDir } from '../testing/fixtures.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
 import { testPreset } from '../train/test-preset.ts';
-import { pipelineArgs, sameRequest, TrainingJobs, type TrainJobState } from './training-jobs.ts';
+import { estimateJobEta, pipelineArgs, sameRequest, TrainingJobs, type TrainJobState } from './training-jobs.ts';
+
+describe('the whole-job ETA', () => {
+  const state = (stage: TrainJobState['stage'], stages: Partial<TrainJobState['stages']>, request: TrainJobState['request'] = { preset: 'tiny' }): TrainJobState => {
+    const all = Object.fromEntries(['base', 'features', 'pooled-res', 'shallow', 'shallow-weighted', 'ensembles']
+      .map((s) => [s, { state: 'pending', units: 0, done: 0 }])) as TrainJobState['stages'];
+    return { jobId: 'train-1', request, status: 'running', startedAt: '', ...(stage ? { stage } : {}), stages: { ...all, ...stages } };
+  };
+
+  it('covers every stage still to run, from the seconds per unit so far', () => {
+    // base: 1 of 3 units in 10 s, and half of the second: 10 / 1.5 s per unit
+    const s = state('base', { base: { state: 'running', units: 3, done: 1 } });
+    const eta = estimateJobEta(s, new Map([['base', { t0: 0, startDone: 0 }]]), 0.5, 10_000)!;
+    // 1.5 base units left, then 3 units each of features, pooled-res, shallow, shallow-weighted, and 1 for the ensembles
+    expect(eta).toBeCloseTo((1.5 + 4 * 3 + 1) * (10 / 1.5), 6);
+    // only the base stage asked for: the rest is not waited for
+    expect(estimateJobEta(state('base', { base: { state: 'running', units: 3, done: 1 } }, { preset: 'tiny', stages: ['base'] }),
+      new Map([['base', { t0: 0, startDone: 0 }]]), 0.5, 10_000)).toBeCloseTo(1.5 * (10 / 1.5), 6);
+  });
+
+  it('units done before the job (a resumed run) count as neither work nor time; nothing to go on: no estimate', () => {
+    const s = state('base', { base: { state: 'running', units: 3, done: 2 } }, { preset: 'tiny', stages: ['base'] });
+    expect(estimateJobEta(s, new Map([['base', { t0: 0, startDone: 2 }]]), 0.25, 5_000)).toBeCloseTo(0.75 * 20, 6);
+    expect(estimateJobEta(s, new Map([['base', { t0: 0, startDone: 2 }]]), 0, 5_000)).toBeUndefined();
+    expect(estimateJobEta(state(undefined, {}), new Map(), 0, 5_000)).toBeUndefined();
+  });
+
+  it('later stages go at the job\'s average over every stage so far', () => {
+    // base: 3 units in 30 s (done); features: 1 of 3 in 2 s; then pooled-res ... at (30 + 2) / 4 s per unit
+    const s = state('features', { base: { state: 'done', units: 3, done: 3 }, features: { state: 'running', units: 3, done: 1 } });
+    const clocks = new Map([['base', { t0: 0, startDone: 0, t1: 30_000, work: 3 }], ['features', { t0: 30_000, startDone: 0 }]] as const);
+    expect(estimateJobEta(s, new Map(clocks), 0, 32_000)).toBeCloseTo(2 * 2 + (3 * 3 + 1) * (32 / 4), 6);
+  });
+});
 
 describe('TrainingJobs', () => {
   const t = tempDir('ich-trainjobs-');
@@ -51,6 +84,8 @@ describe('TrainingJobs', () => {
   it('builds the pipeline command line of a request', () => {
     expect(pipelineArgs('/w', { preset: 'tiny', stages: ['base', 'features'], data: '/d', labels: '/l.csv' }))
       .toEqual(['pipeline', '--workspace', '/w', '--preset', 'tiny', '--events', '--no-progress', '--json', '--data', '/d', '--labels', '/l.csv', '--stages', 'base,features']);
+    expect(pipelineArgs('/w', { preset: 'tiny', folds: 2 }).slice(-2)).toEqual(['--folds', '2']);
+    expect(sameRequest({ preset: 'tiny', folds: 2 }, { preset: 'tiny' })).toBe(false);
   });
 
   it('reports progress, cancels with the work kept, resumes to the end', async () => {
