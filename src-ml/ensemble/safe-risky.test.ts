@@ -61,7 +61,12 @@ describe('buildEnsemble (safe and risky)', () => {
   it('applyEnsemble and explainImage give the viewer every step for one image', () => {
     const preds = applyEnsemble(result, Object.fromEntries(members.map((m) => [m.name, m.probs])));
     expect(preds.n).toBe(n);
-    expect(preds.safe.blended).toEqual(applyBlend(result.safe.fit, result.oof.safe.groupA, result.oof.safe.groupB));
+    // Each class from its source: the blend, or (where the blend did not pay out of fold) a member or the prior.
+    const plain = applyBlend(result.safe.fit, result.oof.safe.groupA, result.oof.safe.groupB);
+    result.safe.classSources!.forEach((src, k) => {
+      const want = src === 'blend' ? plain : src === 'prior' ? new Float32Array(plain.length).fill(result.safe.prior![k]!) : byName.get(src)!.probs;
+      for (let i = 0; i < n; i++) expect(preds.safe.blended[i * 6 + k]).toBe(want[i * 6 + k]);
+    });
     const i = 17;
     const e = explainImage(result, preds, i);
     const a1 = boundPredictions(byName.get('a1')!.probs);
@@ -71,6 +76,7 @@ describe('buildEnsemble (safe and risky)', () => {
     expect(m.rule2).toBe(a1.rule2[i] === 1);
     expect(m.keptIn).toEqual(['safe']);
     e.safe.blended.forEach((p, k) => {
+      if (result.safe.classSources![k] !== 'blend') return;
       const [xa, xb] = e.safe.weights[k]!;
       expect(p).toBeCloseTo(xa * e.safe.groupA[k]! + xb * e.safe.groupB[k]!, 6);
     });
@@ -95,7 +101,36 @@ describe('buildEnsemble (safe and risky)', () => {
 
   it('refuses inconsistent inputs', () => {
     expect(() => buildEnsemble({ members: [members[0]!, members[0]!], labels, folds })).toThrow(/two members/);
-    expect(() => buildEnsemble({ members: [members[0]!, members[1]!], labels, folds })).toThrow(/no group B/);
     expect(() => buildEnsemble({ members: [{ ...members[5]!, weighted: true }], labels, folds })).toThrow(/only group A/);
+  });
+
+  it('per class, the blend falls back to the best member or the prior when it does not pay out of fold', () => {
+    for (const v of [result.safe, result.risky!]) {
+      const m = v.sourceMetrics!;
+      v.classSources!.forEach((src, k) => {
+        const label = result.labels[k]!;
+        for (const other of Object.keys(m)) expect(m[src]![label]!).toBeLessThanOrEqual(m[other]![label]!);
+      });
+    }
+    // The variant's out-of-fold output is never worse than its best candidate alone, nor than the prior.
+    const safeLoss = weightedLogLoss(result.oof.safe.blended, labels).loss;
+    for (const name of result.safe.candidates) expect(safeLoss).toBeLessThanOrEqual(weightedLogLoss(byName.get(name)!.probs, labels).loss + 1e-9);
+    // Members that are noise only: every class falls back to the prior.
+    const noise: EnsembleMember[] = [
+      { name: 'na', group: 'A', weighted: false, probs: noisyModel(truth, 11, 30) },
+      { name: 'nb', group: 'B', weighted: false, probs: noisyModel(truth, 12, 30) },
+    ];
+    const r = buildEnsemble({ members: noise, labels, folds });
+    const prior = weightedLogLoss(new Float32Array(labels.length).map((_, i) => r.safe.prior![i % 6]!), labels).loss;
+    expect(weightedLogLoss(r.oof.safe.blended, labels).loss).toBeLessThanOrEqual(prior + 1e-9);
+  });
+
+  it('excluded members (worse than the prevalence) are no candidates; a group without candidates is stood in for by the other', () => {
+    const r = buildEnsemble({ members: [members[0]!, members[1]!, { ...members[5]!, excluded: true }], labels, folds });
+    expect(r.safe.kept).toEqual(['a1', 'a2']);
+    expect(r.safe.classSources).not.toContain('b1');
+    const onlyA = buildEnsemble({ members: [members[0]!, members[1]!], labels, folds });
+    expect(onlyA.safe.kept).toEqual(['a1', 'a2']);
+    expect(weightedLogLoss(onlyA.oof.safe.blended, labels).loss).toBeLessThanOrEqual(weightedLogLoss(members[0]!.probs, labels).loss + 1e-9);
   });
 });

@@ -27,6 +27,11 @@ export interface EnsembleMember {
   weighted: boolean;
   /** N x 6 probabilities in the project's order (out of fold when fitting). */
   probs: Float32Array;
+  /**
+   * Worse than the prevalence out of fold: not a candidate of any variant (when every candidate of a
+   * variant is excluded, its blend is fitted on them all and falls back to the prior where that pays).
+   */
+  excluded?: boolean;
 }
 
 export interface EnsembleInput {
@@ -58,6 +63,16 @@ export interface VariantFit {
   fit: BlendFit;
   /** Metric of the simple mean of the kept members before and after bounding (unweighted). */
   meanMetric: { raw: number; bounded: number };
+  /**
+   * Per class, what the variant outputs: 'blend', a member's own (raw) probabilities by name, or 'prior'
+   * (the labels' prevalence). The blend falls back per class to the best candidate member or the prior
+   * when, out of fold, it does not pay. Absent in fits made before the fallback (all 'blend').
+   */
+  classSources?: string[];
+  /** The prevalence per class, used by 'prior' sources. */
+  prior?: number[];
+  /** Out-of-fold metric per class of each source considered (unweighted): blend, members, prior. */
+  sourceMetrics?: Record<string, Record<string, number>>;
 }
 
 export interface MemberReport {
@@ -140,13 +155,13 @@ function fitVariant(
   bounded: readonly Float32Array[],
 ): { fit: VariantFit; oof: VariantPredictions } {
   const { members, labels, folds, imageWeights } = input;
-  const idx = members.map((_, j) => j).filter((j) => {
+  const inVariant = members.map((_, j) => j).filter((j) => {
     const m = members[j]!;
     return m.group === 'B' || m.weighted === (variant === 'risky');
   });
-  for (const g of ['A', 'B'] as const) {
-    if (!idx.some((j) => members[j]!.group === g)) throw new Error(`ensemble: the ${variant} ensemble has no group ${g} member`);
-  }
+  if (inVariant.length === 0) throw new Error(`ensemble: the ${variant} ensemble has no member`);
+  const admitted = inVariant.filter((j) => !members[j]!.excluded);
+  const idx = admitted.length > 0 ? admitted : inVariant;
   const raw = idx.map((j) => members[j]!.probs);
   const unweighted = name(members, backwardElimination(raw, labels), idx);
   const weighted = imageWeights ? name(members, backwardElimination(raw, labels, imageWeights), idx) : undefined;
@@ -154,6 +169,7 @@ function fitVariant(
   const restored: string[] = [];
   for (const g of ['A', 'B'] as const) {
     if ([...keptSet].some((j) => members[j]!.group === g)) continue;
+    if (!idx.some((j) => members[j]!.group === g)) continue; // a group with no candidate: the other stands for it
     let best = -1;
     let bestLoss = Infinity;
     for (const j of idx) {
@@ -165,10 +181,14 @@ function fitVariant(
     restored.push(members[best]!.name);
   }
   const kept = idx.filter((j) => keptSet.has(j));
-  const groupA = meanOf(kept.filter((j) => members[j]!.group === 'A').map((j) => bounded[j]!));
-  const groupB = meanOf(kept.filter((j) => members[j]!.group === 'B').map((j) => bounded[j]!));
+  const inA = kept.filter((j) => members[j]!.group === 'A').map((j) => bounded[j]!);
+  const inB = kept.filter((j) => members[j]!.group === 'B').map((j) => bounded[j]!);
+  const groupA = meanOf(inA.length ? inA : inB);
+  const groupB = meanOf(inB.length ? inB : inA);
   const weightedFit = variant === 'risky';
   const { fit, oof } = fitBlendWithOof(groupA, groupB, labels, folds, weightedFit ? imageWeights : undefined);
+  const fallback = chooseClassSources(oof, admitted.map((j) => members[j]!), labels);
+  const blended = applyClassSources(oof, fallback.classSources, fallback.prior, (name) => members.find((m) => m.name === name)!.probs);
   const meanMetric = {
     raw: weightedLogLoss(meanOf(kept.map((j) => members[j]!.probs)), labels, KAGGLE_EPS).loss,
     bounded: weightedLogLoss(meanOf(kept.map((j) => bounded[j]!)), labels, KAGGLE_EPS).loss,
@@ -183,9 +203,53 @@ function fitVariant(
       weightedFit,
       fit,
       meanMetric,
+      ...fallback,
     },
-    oof: { groupA, groupB, blended: oof },
+    oof: { groupA, groupB, blended },
   };
+}
+
+/**
+ * Per class, the source with the lowest out-of-fold loss: the blend (each image predicted by the fit that
+ * held its fold out), a candidate member alone, or the prevalence. The blend's weights are fitted on two
+ * folds and judged on the third; with one member per group and little data that can cost more than it
+ * gains, and then the best member (or the prior) is the honest answer.
+ */
+export function chooseClassSources(blendOof: Float32Array, candidates: readonly EnsembleMember[], labels: Uint8Array): { classSources: string[]; prior: number[]; sourceMetrics: Record<string, Record<string, number>> } {
+  const n = labels.length / N_CLASSES;
+  const prior = Array.from({ length: N_CLASSES }, (_, k) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += labels[i * N_CLASSES + k]!;
+    return Math.min(1 - 1e-6, Math.max(1e-6, s / Math.max(n, 1)));
+  });
+  const priorProbs = new Float32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) priorProbs[i] = prior[i % N_CLASSES]!;
+  const sources: [string, Float32Array][] = [['blend', blendOof], ...candidates.map((m): [string, Float32Array] => [m.name, m.probs]), ['prior', priorProbs]];
+  const sourceMetrics: Record<string, Record<string, number>> = {};
+  for (const [name, probs] of sources) sourceMetrics[name] = weightedLogLoss(probs, labels, KAGGLE_EPS).perClass;
+  const classSources = METRIC_LABELS.map((label) => {
+    let best = 'blend';
+    for (const [name] of sources) if (sourceMetrics[name]![label]! < sourceMetrics[best]![label]!) best = name;
+    return best;
+  });
+  return { classSources, prior, sourceMetrics };
+}
+
+/** `blended` with each class column taken from its source (a copy; 'blend' columns unchanged). */
+function applyClassSources(blended: Float32Array, classSources: readonly string[] | undefined, prior: readonly number[] | undefined, memberProbs: (name: string) => Float32Array): Float32Array {
+  if (!classSources || classSources.every((s) => s === 'blend')) return blended;
+  const out = blended.slice();
+  const n = out.length / N_CLASSES;
+  classSources.forEach((src, k) => {
+    if (src === 'blend') return;
+    if (src === 'prior') {
+      for (let i = 0; i < n; i++) out[i * N_CLASSES + k] = prior![k]!;
+      return;
+    }
+    const p = memberProbs(src);
+    for (let i = 0; i < n; i++) out[i * N_CLASSES + k] = p[i * N_CLASSES + k]!;
+  });
+  return out;
 }
 
 /** Fits the safe and (where possible) risky ensembles on out-of-fold member predictions. */
@@ -240,7 +304,8 @@ export function buildEnsemble(input: EnsembleInput): EnsembleResult {
  */
 export function applyEnsemble(fit: EnsembleFit, members: ReadonlyMap<string, Float32Array> | Readonly<Record<string, Float32Array>>): EnsemblePredictions {
   const get = (k: string): Float32Array | undefined => (members instanceof Map ? members.get(k) : (members as Readonly<Record<string, Float32Array>>)[k]);
-  const needed = new Set([...fit.safe.kept, ...(fit.risky?.kept ?? [])]);
+  const sourceMembers = (v: VariantFit | null): string[] => (v?.classSources ?? []).filter((src) => src !== 'blend' && src !== 'prior');
+  const needed = new Set([...fit.safe.kept, ...(fit.risky?.kept ?? []), ...sourceMembers(fit.safe), ...sourceMembers(fit.risky)]);
   const missing = [...needed].filter((k) => !get(k));
   if (missing.length) throw new Error(`ensemble: no predictions for kept member(s) ${missing.join(', ')}`);
   let n = -1;
@@ -257,9 +322,11 @@ export function applyEnsemble(fit: EnsembleFit, members: ReadonlyMap<string, Flo
   }
   const variant = (v: VariantFit): VariantPredictions => {
     const pick = (g: MemberGroup): Float32Array[] => preds.filter((p) => p.group === g && v.kept.includes(p.name)).map((p) => p.bounded);
-    const groupA = meanOf(pick('A'));
-    const groupB = meanOf(pick('B'));
-    return { groupA, groupB, blended: applyBlend(v.fit, groupA, groupB) };
+    const [a, b] = [pick('A'), pick('B')];
+    const groupA = meanOf(a.length ? a : b);
+    const groupB = meanOf(b.length ? b : a);
+    const blended = applyClassSources(applyBlend(v.fit, groupA, groupB), v.classSources, v.prior, (name) => preds.find((p) => p.name === name)!.probs);
+    return { groupA, groupB, blended };
   };
   return { n, members: preds, safe: variant(fit.safe), risky: fit.risky ? variant(fit.risky) : null };
 }

@@ -5,7 +5,7 @@
  * applied to both, and everything (ensembles, bounded members, flags) is stored per slice.
  */
 import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
-import { weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
+import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
 import { labeledImages, listModels, loadFolds, loadSampleWeights } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
@@ -108,7 +108,15 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const stored = loadSampleWeights(ws);
   const imageWeights = stored.size > 0 ? Float32Array.from(ids, (id) => stored.get(id) ?? 1) : undefined;
 
-  const members: EnsembleMember[] = families.map((f) => ({ name: f.name, group: groupOf(f), weighted: f.stage === 'shallow-weighted', probs: stack(ids, f.oof) }));
+  // A member worse than predicting the prevalence never enters an ensemble.
+  const baseline = prevalenceBaseline(labels).loss;
+  const members: EnsembleMember[] = families.map((f) => {
+    const probs = stack(ids, f.oof);
+    const loss = weightedLogLoss(probs, labels).loss;
+    const excluded = !(loss <= baseline);
+    if (excluded) log(`ensemble: ${f.name} is left out: out of fold ${loss.toFixed(4)}, worse than the prevalence baseline ${baseline.toFixed(4)}`);
+    return { name: f.name, group: groupOf(f), weighted: f.stage === 'shallow-weighted', probs, excluded };
+  });
   const result = buildEnsemble({ members, labels, folds: foldArr, ...(imageWeights ? { imageWeights } : {}) });
   if (result.riskySkipped) log(`no risky ensemble: ${result.riskySkipped}`);
 
@@ -121,7 +129,11 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const risky = result.oof.risky ? weightedLogLoss(result.oof.risky.blended, labels) : null;
   const memberMetrics = Object.fromEntries(members.map((m) => [m.name, weightedLogLoss(m.probs, labels).loss]));
   const n = savePredictions(ws, [...rowsOf(ids, result.oof, true), ...(testPreds ? rowsOf(testIds, testPreds, false) : [])], true);
-  const metrics = { safe: safe.loss, risky: risky?.loss ?? null, perClass: { safe: safe.perClass, risky: risky?.perClass ?? null }, memberMetrics, oofImages: ids.length, testImages: testIds.length, predictionRows: n, folds };
+  const excluded = members.filter((m) => m.excluded).map((m) => m.name);
+  for (const v of [result.safe, result.risky]) {
+    if (v?.classSources?.some((src) => src !== 'blend')) log(`ensemble ${v.variant}: per class ${v.classSources.map((src, k) => `${result.labels[k]} ${src}`).join(', ')}`);
+  }
+  const metrics = { baseline, excluded, safe: safe.loss, risky: risky?.loss ?? null, perClass: { safe: safe.perClass, risky: risky?.perClass ?? null }, memberMetrics, oofImages: ids.length, testImages: testIds.length, predictionRows: n, folds };
   saveEnsembleRecord(ws, 'current', fit, metrics);
   return {
     fit, members: families.map((f) => f.name), oofImages: ids.length, testImages: testIds.length, safe, risky, memberMetrics,

@@ -35,6 +35,8 @@ export interface StageReport {
   perClass: Record<string, number>;
   n: number;
   models: string[];
+  /** Out of fold worse than predicting the prevalence: such a stage never enters an ensemble. */
+  worseThanBaseline?: boolean;
 }
 
 export interface PipelineReport {
@@ -138,9 +140,13 @@ export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec
   const images = labeledImages(ws).filter((im) => stages.every((s) => s.probs.has(im.imageId)));
   const all = new Uint8Array(images.length * 6);
   images.forEach((im, i) => all.set(im.labels, i * 6));
+  const baseline = images.length > 0 ? prevalenceBaseline(all).loss : Number.NaN;
   return {
-    baseline: images.length > 0 ? prevalenceBaseline(all).loss : Number.NaN,
-    stages: images.length > 0 ? stages.map((s) => stageReport(s.name, s.probs, images, s.models)) : [],
+    baseline,
+    stages: images.length > 0 ? stages.map((s) => {
+      const r = stageReport(s.name, s.probs, images, s.models);
+      return { ...r, worseThanBaseline: !(r.oofMetric <= baseline) };
+    }) : [],
     preset: preset.name, folds, images: images.length, createdAt: new Date().toISOString(),
   };
 }
@@ -285,7 +291,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
 
 export function formatReport(r: PipelineReport): string {
   const rows = [['stage', 'OOF metric', 'vs baseline', 'images'], ['baseline (prevalence)', r.baseline.toFixed(4), '', String(r.images)]];
-  for (const s of r.stages) rows.push([s.name, s.oofMetric.toFixed(4), `${(100 * (1 - s.oofMetric / r.baseline)).toFixed(1)}% better`, String(s.n)]);
+  for (const s of r.stages) {
+    const gain = 100 * (1 - s.oofMetric / r.baseline);
+    rows.push([s.name, s.oofMetric.toFixed(4), gain >= 0 ? `${gain.toFixed(1)}% better` : `${(-gain).toFixed(1)}% WORSE than the baseline`, String(s.n)]);
+  }
   const w = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   return rows.map((row) => row.map((cell, c) => cell.padEnd(w[c]!)).join('  ')).join('\n');
 }
