@@ -14,7 +14,8 @@ import { runPipeline } from './pipeline.ts';
 import {
   checkDataFolder, checkLabelsMatch, checkScanPath, checkTrainable, pipelineFoldCount, preflightTraining, readLabelImageIds,
 } from './preflight.ts';
-import { loadPreset, type Preset } from './presets.ts';
+import { loadPreset, PRESET_NAMES, type Preset } from './presets.ts';
+import { PRESET_FOLDS } from '../../src-renderer/training/stages.ts';
 
 const oneLine = (fn: () => unknown): string => {
   try {
@@ -109,6 +110,8 @@ describe('training preflight', () => {
     expect(pipelineFoldCount(tiny, 2)).toBe(2);
     expect(pipelineFoldCount(tiny, { k: 4, seed: 1 })).toBe(4);
     expect(pipelineFoldCount(loadPreset('rsna'))).toBe(5);
+    // the training panel's Folds default is each preset's own
+    for (const p of PRESET_NAMES) expect(PRESET_FOLDS[p]).toBe(loadPreset(p).folds.k);
   });
 
   it('preflightTraining: the checks a request allows before its data is scanned', () => {

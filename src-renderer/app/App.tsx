@@ -60,7 +60,7 @@ export function App({ client }: { client: EngineClient }) {
         <span className="ruo">Research use only. Not a medical device.</span>
       </header>
       {error && (
-        <div className="error" role="alert">
+        <div className="error" role="alert" data-testid="app-error">
           {error} <button type="button" onClick={() => store.getState().setError(null)}>dismiss</button>
         </div>
       )}

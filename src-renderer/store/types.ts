@@ -18,7 +18,8 @@ export interface WorklistSlice {
   loadStudies(): Promise<void>;
   setFilter(filter: string): Promise<void>;
   selectStudy(studyUid: string): Promise<void>;
-  addFolder(path: string): Promise<void>;
+  /** Starts indexing a folder; false when the engine refused it (its one-line reason is the store's error). */
+  addFolder(path: string): Promise<boolean>;
   onJobEvent(e: JobEvent): void;
 }
 

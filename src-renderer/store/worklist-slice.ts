@@ -41,8 +41,8 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
 
     async addFolder(path) {
       const trimmed = path.trim();
-      if (!trimmed) return;
-      await guard(client.addFolder(trimmed));
+      if (!trimmed) return false;
+      return (await guard(client.addFolder(trimmed))) !== undefined;
     },
 
     onJobEvent(e) {

@@ -8,8 +8,9 @@ import { PIPELINE_STAGES, TRAIN_PRESETS } from '../../src-ml/api/training.ts';
 import { App } from '../app/App.tsx';
 import { renderWithStore } from '../test/render.tsx';
 import { trainState } from '../test/fixtures.ts';
-import { PRESET_NAMES, STAGES } from './stages.ts';
-import { fmtEta } from './TrainingPanel.tsx';
+import { MAX_FOLDS as ENGINE_MAX_FOLDS, MIN_FOLDS as ENGINE_MIN_FOLDS } from '../../src-ml/api/engine.ts';
+import { MAX_FOLDS, MIN_FOLDS, PRESET_NAMES, STAGES } from './stages.ts';
+import { fmtEta, validationSeries } from './TrainingPanel.tsx';
 
 const plots = vi.hoisted(() => ({ made: [] as { data: unknown[][]; destroyed: boolean }[] }));
 vi.mock('./chart-lib.ts', () => ({
@@ -46,6 +47,8 @@ describe('training panel', () => {
   it('the renderer\'s stage and preset lists are the engine\'s', () => {
     expect([...STAGES]).toEqual([...PIPELINE_STAGES]);
     expect([...PRESET_NAMES]).toEqual([...TRAIN_PRESETS]);
+    expect([MIN_FOLDS, MAX_FOLDS]).toEqual([ENGINE_MIN_FOLDS, ENGINE_MAX_FOLDS]);
+    // PRESET_FOLDS against the preset files: src-ml/train/preflight.test.ts (this side cannot read files)
   });
 
   it('opens from the toolbar and by key T, closes with Escape', async () => {
@@ -103,7 +106,7 @@ describe('training panel', () => {
     };
     const stages = trainState('train-7').stages;
     stages.base = { state: 'running', units: 3, done: 1 };
-    act(() => client.emit({ type: 'training', state: trainState('train-7', { stage: 'base', stages, batch, lastEpoch: client.training.history!.epochs[0]! }) }));
+    act(() => client.emit({ type: 'training', state: trainState('train-7', { stage: 'base', stages, batch, lastEpoch: client.training.history!.epochs[0]!, etaSec: 725 }) }));
     expect(screen.getByTestId('train-status').textContent).toBe('running');
     expect(stageStates()).toEqual({ base: 'running', features: 'pending', 'pooled-res': 'pending', shallow: 'pending', 'shallow-weighted': 'pending', ensembles: 'pending' });
     const base = screen.getAllByTestId('train-stage').find((li) => li.dataset.stage === 'base')!;
@@ -117,13 +120,14 @@ describe('training panel', () => {
     expect(screen.getByTestId('train-loss').textContent).toBe('0.4321');
     expect(screen.getByTestId('train-val-metric').textContent).toBe('0.5500');
     expect(screen.getByTestId('train-speed').textContent).toBe('37.3');
-    expect(screen.getByTestId('train-eta').textContent).toBe('2 min 5 s');
+    // the whole job's estimate (the engine's), not the current model's 125 s
+    expect(screen.getByTestId('train-eta').textContent).toBe('12 min 5 s');
     expect(screen.getByTestId('train-backend').textContent).toBe('wasm');
     // the history arrives (throttled fetch) and goes into the charts
     await waitFor(() => expect(screen.getByTestId('loss-chart').dataset.points).toBe('2'), { timeout: 3000 });
     expect(screen.getByTestId('val-chart').dataset.points).toBe('1');
     expect(plots.made.some((p) => JSON.stringify(p.data) === JSON.stringify([[1, 2], [0.9, 0.7]]))).toBe(true);
-    expect(plots.made.some((p) => JSON.stringify(p.data) === JSON.stringify([[1], [0.55], [0.6], [0.8]]))).toBe(true);
+    expect(plots.made.some((p) => JSON.stringify(p.data) === JSON.stringify([[1], [0.55]]))).toBe(true);
     expect(client.calls.filter((c) => c.method === 'getTrainingHistory').every((c) => c.arg === 'train-7')).toBe(true);
   });
 
@@ -196,6 +200,97 @@ describe('training panel', () => {
     await new Promise((r) => setTimeout(r, 1300));
     expect(fetches() - start).toBeGreaterThanOrEqual(1);
     expect(fetches() - start).toBeLessThanOrEqual(2);
+  });
+
+  it('stage rows end as the job did: failed or cancelled, never running after the end', async () => {
+    const { client } = await openPanel();
+    const stages = trainState('train-1').stages;
+    stages.base = { state: 'done', units: 3, done: 3 };
+    stages.features = { state: 'running', units: 3, done: 1 };
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { stage: 'features', stages }) }));
+    expect(stageStates()).toMatchObject({ base: 'done', features: 'running', 'pooled-res': 'pending' });
+    // the end as an engine that left the row running would send it
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { status: 'failed', error: 'out of memory', stages }) }));
+    expect(stageStates()).toEqual({ base: 'done', features: 'failed', 'pooled-res': 'pending', shallow: 'pending', 'shallow-weighted': 'pending', ensembles: 'pending' });
+    expect(screen.getAllByTestId('train-stage').find((li) => li.dataset.stage === 'features')!.textContent).toContain('failed');
+    act(() => client.emit({ type: 'training', state: trainState('train-2', { stage: 'base', stages: { ...stages, base: { state: 'running', units: 3, done: 1 }, features: { state: 'pending', units: 0, done: 0 } } }) }));
+    act(() => client.emit({ type: 'training', state: trainState('train-2', { status: 'cancelled', stages: { ...stages, base: { state: 'cancelled', units: 3, done: 1 }, features: { state: 'pending', units: 0, done: 0 } } }) }));
+    expect(stageStates()).toMatchObject({ base: 'cancelled', features: 'pending' });
+    expect(Object.values(stageStates())).not.toContain('running');
+  });
+
+  it('the validation chart: one line per stage, model and fold on a shared epoch axis, with a legend', async () => {
+    const { client } = await openPanel();
+    const ep = (stage: string, model: string, fold: number, epoch: number, valMetric: number) => ({
+      type: 'epoch' as const, runId: `${stage}-${fold}`, stage, model, fold, epoch, epochs: 2, trainLoss: 0.3, valLoss: 0.2, valMetric, perClass: {}, seconds: 1 });
+    client.training.history = { jobId: 'train-4', losses: [], epochs: [
+      ep('base', 'se', 0, 1, 0.5), ep('base', 'se', 0, 2, 0.4), ep('base', 'se', 1, 1, 0.6), ep('base', 'se', 1, 2, 0.45), ep('pooled-res', 'se', 0, 1, 0.3),
+    ] };
+    act(() => client.emit({ type: 'training', state: trainState('train-4') }));
+    await waitFor(() => expect(screen.getByTestId('val-chart').dataset.series).toBe('3'), { timeout: 3000 });
+    expect(screen.getByTestId('val-chart').dataset.points).toBe('2');
+    expect(screen.getAllByTestId('val-chart-series').map((li) => li.textContent)).toEqual(['base · se · fold 0', 'base · se · fold 1', 'pooled-res · se · fold 0']);
+    expect(plots.made.some((p) => JSON.stringify(p.data) === JSON.stringify([[1, 2], [0.5, 0.4], [0.6, 0.45], [0.3, null]]))).toBe(true);
+    // a resumed run's repeated epoch keeps its latest value
+    const v = validationSeries({ jobId: 'x', losses: [], epochs: [ep('base', 'se', 0, 1, 0.5), ep('base', 'se', 0, 1, 0.42)] });
+    expect(v.data).toEqual([[1], [0.42]]);
+    expect(v.series).toHaveLength(1);
+    expect(validationSeries(null).data).toEqual([[]]);
+  });
+
+  it('the Folds setting: the preset\'s by default (not sent), a chosen count is sent, a bad one blocks the launch', async () => {
+    const { client } = await openPanel();
+    const folds = screen.getByTestId('training-folds') as HTMLInputElement;
+    expect(folds.value).toBe('3');
+    fireEvent.change(screen.getByTestId('train-preset'), { target: { value: 'rsna' } });
+    expect(folds.value).toBe('5');
+    fireEvent.change(screen.getByTestId('train-preset'), { target: { value: 'tiny' } });
+    const launch = screen.getByTestId('train-launch') as HTMLButtonElement;
+    for (const bad of ['1', '21', '2.5', '']) {
+      fireEvent.change(folds, { target: { value: bad } });
+      expect(launch.disabled).toBe(true);
+    }
+    fireEvent.change(folds, { target: { value: '4' } });
+    expect(launch.disabled).toBe(false);
+    fireEvent.click(launch);
+    await waitFor(() => expect(client.calls.find((c) => c.method === 'startTraining')?.arg).toEqual({ preset: 'tiny', stages: [...STAGES], folds: 4 }));
+    await waitFor(() => expect(screen.getByTestId('train-status').textContent).toBe('running'));
+    expect(screen.getByText(/4 folds/)).toBeTruthy();
+  });
+
+  it('a refused launch shows the engine\'s reason; too few patients offers the fold count that works', async () => {
+    const { client } = await openPanel();
+    client.training.startError = '2 patients with labelled images in /w cannot fill 3 folds: set Folds to 2 (the largest that works) or label more patients';
+    fireEvent.click(screen.getByTestId('train-launch'));
+    const err = await screen.findByTestId('train-error');
+    expect(err.textContent).toBe(`startTraining: ${client.training.startError}`);
+    expect(screen.queryByTestId('train-status')).toBeNull();
+    fireEvent.click(screen.getByTestId('training-folds-suggest'));
+    expect((screen.getByTestId('training-folds') as HTMLInputElement).value).toBe('2');
+    expect(screen.queryByTestId('training-folds-suggest')).toBeNull();
+    client.training.startError = null;
+    fireEvent.click(screen.getByTestId('train-launch'));
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'startTraining').at(-1)?.arg).toEqual({ preset: 'tiny', stages: [...STAGES], folds: 2 }));
+    await waitFor(() => expect(screen.queryByTestId('train-error')).toBeNull());
+  });
+
+  it('a run that scans a folder refreshes the worklist while it runs: when its scan is over and when training starts', async () => {
+    const { client } = await openPanel();
+    const listings = () => client.calls.filter((c) => c.method === 'listStudies').length;
+    const request = { preset: 'tiny', data: '/d', labels: '/l.csv' };
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { request, message: 'scan: /d' }) }));
+    const before = listings();
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { request, message: 'scan: 12 indexed, 0 unchanged, 0 problems' }) }));
+    await waitFor(() => expect(listings()).toBe(before + 1));
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { request, message: 'labels: 12 images' }) }));
+    const stages = trainState('train-1').stages;
+    stages.base = { state: 'running', units: 3, done: 0 };
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { request, stage: 'base', stages }) }));
+    await waitFor(() => expect(listings()).toBe(before + 2));
+    // later progress does not list again
+    act(() => client.emit({ type: 'training', state: trainState('train-1', { request, stage: 'base', stages, batch }) }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(listings()).toBe(before + 2);
   });
 
   it('formats the ETA', () => {

@@ -1,11 +1,13 @@
-// The training panel: pick the data, preset and stages, launch; follow the current job live (a bar per
-// stage, the model/fold/epoch/batch, loss and validation charts, images/s, ETA, backend); cancel, resume;
-// the workspace's run history. Everything goes through store intents; the engine trains in a child process.
+// The training panel: pick the data, preset, folds and stages, launch; follow the current job live (a bar per
+// stage, the model/fold/epoch/batch, loss and validation charts, images/s, the whole job's ETA, backend);
+// cancel, resume; the workspace's run history. Everything goes through store intents; the engine trains in a
+// child process. A launch the engine refuses (its preflight: no labels, too few patients for the folds, a
+// missing folder) shows its one-line reason, and for too few patients offers the fold count that works.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPresetName } from '../../src-ml/api/training.ts';
 import { useApp } from '../store/context.tsx';
-import { Chart } from './Chart.tsx';
-import { PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
+import { Chart, type ChartSeries } from './Chart.tsx';
+import { MAX_FOLDS, MIN_FOLDS, PRESET_FOLDS, PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
 
 export function TrainingPanel() {
   const close = useApp((s) => s.closeTraining);
@@ -32,14 +34,21 @@ export function TrainingPanel() {
 
 function LaunchForm({ running }: { running: boolean }) {
   const start = useApp((s) => s.startTraining);
+  const error = useApp((s) => s.trainingError);
   const id = useId();
   const [source, setSource] = useState<'workspace' | 'folder'>('workspace');
   const [data, setData] = useState('');
   const [labels, setLabels] = useState('');
   const [preset, setPreset] = useState<TrainPresetName>('tiny');
   const [stages, setStages] = useState<ReadonlySet<PipelineStage>>(new Set(STAGES));
+  // null: the preset's own folds (not sent, so a preset whose models have their own folds keeps them).
+  const [foldsText, setFoldsText] = useState<string | null>(null);
+  const folds = foldsText === null ? null : Number(foldsText);
+  const foldsBad = folds !== null && !(Number.isInteger(folds) && folds >= MIN_FOLDS && folds <= MAX_FOLDS);
+  // The engine's "too few patients" reason names the largest fold count that works.
+  const suggested = Number(/set Folds to (\d+)/.exec(error ?? '')?.[1] ?? NaN);
   const folderMissing = source === 'folder' && (!data.trim() || !labels.trim());
-  const disabled = running || stages.size === 0 || folderMissing;
+  const disabled = running || stages.size === 0 || folderMissing || foldsBad;
   const toggle = (s: PipelineStage) => setStages((prev) => {
     const next = new Set(prev);
     if (next.has(s)) next.delete(s);
@@ -54,6 +63,7 @@ function LaunchForm({ running }: { running: boolean }) {
         preset,
         stages: STAGES.filter((s) => stages.has(s)),
         ...(source === 'folder' ? { data: data.trim(), labels: labels.trim() } : {}),
+        ...(folds !== null ? { folds } : {}),
       });
     }}>
       <fieldset>
@@ -73,6 +83,15 @@ function LaunchForm({ running }: { running: boolean }) {
           {PRESET_NAMES.map((p) => <option key={p} value={p}>{p}</option>)}
         </select>
         <span className="muted"> {PRESET_HINT[preset]}</span>
+        <label className="train-folds">Folds{' '}
+          <input type="number" data-testid="training-folds" min={MIN_FOLDS} max={MAX_FOLDS} step={1}
+            value={foldsText ?? PRESET_FOLDS[preset]} aria-invalid={foldsBad}
+            title={`patient folds for cross-validation, ${MIN_FOLDS} to ${MAX_FOLDS} (the preset's: ${PRESET_FOLDS[preset]})`}
+            onChange={(e) => setFoldsText(e.target.value)} />
+        </label>
+        {Number.isInteger(suggested) && suggested >= MIN_FOLDS && suggested !== folds && (
+          <button type="button" data-testid="training-folds-suggest" onClick={() => setFoldsText(String(suggested))}>Use {suggested} folds</button>
+        )}
       </fieldset>
       <fieldset>
         <legend>Stages</legend>
@@ -83,7 +102,8 @@ function LaunchForm({ running }: { running: boolean }) {
         ))}
       </fieldset>
       <button type="submit" data-testid="train-launch" disabled={disabled}
-        title={running ? 'a training job is running' : folderMissing ? 'give the DICOM folder and the labels CSV' : stages.size === 0 ? 'pick a stage' : 'launch'}>
+        title={running ? 'a training job is running' : folderMissing ? 'give the DICOM folder and the labels CSV' : stages.size === 0 ? 'pick a stage'
+          : foldsBad ? `folds must be a whole number from ${MIN_FOLDS} to ${MAX_FOLDS}` : 'launch'}>
         Launch
       </button>
     </form>
@@ -111,6 +131,7 @@ function JobView({ job }: { job: TrainJobState }) {
       <div className="train-job-head">
         <strong>{job.jobId}</strong> · preset {job.request.preset} · {stagesAsked.join(', ')}
         {job.request.data ? ` · ${job.request.data}` : ' · workspace data'}
+        {job.request.folds !== undefined && ` · ${job.request.folds} folds`}
         {job.resumes && <span data-testid="train-resumes"> · continues {job.resumes}</span>}
         <span className={`train-status status-${job.status}`} data-testid="train-status">{job.status}</span>
         {(job.status === 'running' || job.status === 'queued') && (
@@ -140,7 +161,7 @@ function JobView({ job }: { job: TrainJobState }) {
         <dt>Loss</dt><dd data-testid="train-loss">{fmt(b?.loss)}</dd>
         <dt>Val metric</dt><dd data-testid="train-val-metric">{fmt(job.lastEpoch?.valMetric)}</dd>
         <dt>Images/s</dt><dd data-testid="train-speed">{b ? b.imagesPerSec.toFixed(1) : job.features ? job.features.imagesPerSec.toFixed(1) : '–'}</dd>
-        <dt>ETA</dt><dd data-testid="train-eta">{fmtEta(b?.etaSec)}</dd>
+        <dt>ETA</dt><dd data-testid="train-eta" title="the whole job: every stage still to run, from the time per model and fold so far">{fmtEta(job.etaSec)}</dd>
         <dt>Backend</dt><dd data-testid="train-backend">{b?.backend ?? '–'}</dd>
       </dl>
       {job.features && job.stage === 'features' && (
@@ -156,18 +177,43 @@ function JobView({ job }: { job: TrainJobState }) {
 }
 
 const LOSS_SERIES = [{ label: 'batch loss', stroke: '#4fa3ff' }];
-const VAL_SERIES = [{ label: 'val metric', stroke: '#ffb340' }, { label: 'val loss', stroke: '#6fd06f' }, { label: 'train loss', stroke: '#4fa3ff' }];
+const PALETTE = ['#ffb340', '#4fa3ff', '#6fd06f', '#ff6f91', '#c792ea', '#4dd0e1', '#f7e463', '#ff8a50', '#a1887f', '#90a4ae'];
+/** One dash pattern per stage, so a stage's folds share a look and the colours tell the models and folds apart. */
+const STAGE_DASH: Record<string, number[] | undefined> = { base: undefined, 'pooled-res': [6, 3], shallow: [2, 3], 'shallow-weighted': [8, 3, 2, 3] };
+
+/**
+ * The validation metric per epoch, one line per (stage, model, fold), on a shared epoch axis: each model x
+ * fold trains its own epochs, so they are overlaid, not strung one after another. An epoch seen twice (a
+ * resumed run) keeps its latest value.
+ */
+export function validationSeries(history: TrainHistory | null): { series: ChartSeries[]; data: [number[], ...(number | null)[][]] } {
+  const byKey = new Map<string, { stage: string; points: Map<number, number> }>();
+  let last = 0;
+  for (const e of history?.epochs ?? []) {
+    const key = `${e.stage} · ${e.model} · fold ${e.fold}`;
+    const entry = byKey.get(key) ?? { stage: e.stage, points: new Map<number, number>() };
+    entry.points.set(e.epoch, e.valMetric);
+    byKey.set(key, entry);
+    last = Math.max(last, e.epoch);
+  }
+  const xs = Array.from({ length: last }, (_, i) => i + 1);
+  const series: ChartSeries[] = [];
+  const ys: (number | null)[][] = [];
+  [...byKey].forEach(([label, { stage, points }], i) => {
+    const dash = STAGE_DASH[stage];
+    series.push({ label, stroke: PALETTE[i % PALETTE.length]!, ...(dash ? { dash } : {}) });
+    ys.push(xs.map((x) => points.get(x) ?? null));
+  });
+  return { series, data: [xs, ...ys] };
+}
 
 function Charts({ history }: { history: TrainHistory | null }) {
   const loss = useMemo((): [number[], number[]] => [history?.losses.map((l) => l.step) ?? [], history?.losses.map((l) => l.loss) ?? []], [history]);
-  const val = useMemo((): [number[], number[], number[], number[]] => {
-    const e = history?.epochs ?? [];
-    return [e.map((_, i) => i + 1), e.map((x) => x.valMetric), e.map((x) => x.valLoss), e.map((x) => x.trainLoss)];
-  }, [history]);
+  const val = useMemo(() => validationSeries(history), [history]);
   return (
     <div className="train-charts">
       <Chart testId="loss-chart" title="Loss per batch" xLabel="batch" series={LOSS_SERIES} data={loss} />
-      <Chart testId="val-chart" title="Validation per epoch (every model and fold in turn)" xLabel="epoch" series={VAL_SERIES} data={val} />
+      <Chart testId="val-chart" title="Validation metric per epoch, one line per model and fold" xLabel="epoch" series={val.series} data={val.data} legend="list" />
     </div>
   );
 }

@@ -20,6 +20,13 @@ export const PRESET_HINT: Record<TrainPresetName, string> = {
   rsna: 'rsna: the seed solution\'s full settings (GPU)',
 };
 
+/** Each preset's patient folds (src-ml/presets/*.json folds.k): the Folds setting's default. */
+export const PRESET_FOLDS: Record<TrainPresetName, number> = { tiny: 3, rsna: 5 };
+
+/** The fold counts a training request may ask for (the engine's startTraining.folds). */
+export const MIN_FOLDS = 2;
+export const MAX_FOLDS = 20;
+
 export function isPresetName(p: string): p is TrainPresetName {
   return (PRESET_NAMES as readonly string[]).includes(p);
 }

@@ -1,7 +1,9 @@
 // Training from the GUI: launch, follow, cancel and resume `ich pipeline` runs the engine starts in a child
 // process (so the UI never waits on training), the run history, and the charts' data. The engine pushes each
 // job's state as a training event; the history (every batch loss, every epoch) is fetched, throttled, while
-// the job runs. A job that ends done refreshes the worklist: its predictions are new.
+// the job runs. A job that ends done refreshes the worklist: its predictions are new. A job that scans a folder
+// first refreshes it too while it runs: every few seconds until its scan is over ("scan: N indexed"), then
+// once its first stage starts, so the studies show long before the training ends.
 import type { StartTrainingRequest } from '../../src-ml/api/engine.ts';
 import type { TrainJobState } from '../../src-ml/api/training.ts';
 import type { SliceContext, TrainingSlice } from '../store/types.ts';
@@ -9,12 +11,33 @@ import { isPresetName, STAGES } from './stages.ts';
 
 /** At most one history fetch per this many ms while a job reports progress. */
 export const HISTORY_INTERVAL_MS = 1000;
+/** Worklist refreshes while a job's scan runs (the pipeline's scan reports nothing until it is over). */
+export const SCAN_REFRESH_MS = 5000;
+
+const SCAN_DONE = /^scan: \d+ indexed/;
+
+/**
+ * A job that ended has no running stage: the one it was in ends as the job did (done, failed, cancelled).
+ * The engine says so itself; this keeps the rows right for a state from an engine that did not.
+ */
+export function settleStages(state: TrainJobState): TrainJobState {
+  if (state.status === 'running' || state.status === 'queued') return state;
+  if (!Object.values(state.stages).some((s) => s.state === 'running')) return state;
+  const end = state.status === 'done' ? 'done' : state.status === 'cancelled' ? 'cancelled' : 'failed';
+  const stages = Object.fromEntries(Object.entries(state.stages).map(([k, s]) => [k, s.state === 'running' ? { ...s, state: end } : s])) as TrainJobState['stages'];
+  return { ...state, stages };
+}
 
 const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 export function createTrainingSlice({ set, get, client }: SliceContext): TrainingSlice {
   let historyTimer: ReturnType<typeof setTimeout> | null = null;
   let lastHistory = 0;
+  let scanTimer: ReturnType<typeof setInterval> | null = null;
+  const stopScanRefresh = () => {
+    if (scanTimer) clearInterval(scanTimer);
+    scanTimer = null;
+  };
 
   const call = async <T>(p: Promise<T>): Promise<T | undefined> => {
     try {
@@ -96,15 +119,16 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
     async resumeTraining(jobId) {
       const job = get().trainingJobs.find((j) => j.jobId === jobId);
       if (!job) return;
-      const { preset, stages, data, labels } = job.request;
+      const { preset, stages, data, labels, folds } = job.request;
       if (!isPresetName(preset)) {
         set({ trainingError: `resume: preset "${preset}" cannot be launched from here` });
         return;
       }
-      await get().startTraining({ preset, ...(stages ? { stages } : {}), ...(data ? { data } : {}), ...(labels ? { labels } : {}) });
+      await get().startTraining({ preset, ...(stages ? { stages } : {}), ...(data ? { data } : {}), ...(labels ? { labels } : {}), ...(folds !== undefined ? { folds } : {}) });
     },
 
-    onTrainingEvent(state) {
+    onTrainingEvent(incoming) {
+      const state = settleStages(incoming);
       const before = get().trainingJobs.find((j) => j.jobId === state.jobId);
       set((s) => ({ trainingJobs: before ? s.trainingJobs.map((j) => (j.jobId === state.jobId ? state : j)) : [...s.trainingJobs, state] }));
       if (get().trainingJobs.at(-1)?.jobId !== state.jobId) return;
@@ -115,10 +139,20 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
       const stageStep = before && JSON.stringify(before.stages) !== JSON.stringify(state.stages);
       if (!ended) scheduleHistory(state.jobId);
       if ((ended && wasRunning) || newEpoch || stageStep || !before) void loadRuns();
+      // The run's own scan indexes studies before any training: show them while it runs.
+      const scanning = !ended && !!state.request.data && !state.stage && !Object.values(state.stages).some((s) => s.state !== 'pending')
+        && !(state.message && SCAN_DONE.test(state.message));
+      if (scanning && !scanTimer) scanTimer = setInterval(() => void get().loadStudies(), SCAN_REFRESH_MS);
+      if (!scanning) stopScanRefresh();
+      const scanDone = !!state.message && SCAN_DONE.test(state.message) && state.message !== before?.message;
+      const firstStage = !!before && !ended && Object.values(before.stages).every((s) => s.state === 'pending')
+        && Object.values(state.stages).some((s) => s.state !== 'pending');
+      if (scanDone || firstStage) void get().loadStudies();
       if (ended && wasRunning) {
         scheduleHistory(state.jobId, true);
-        // Finished: its models made new predictions, and the worklist shows them.
-        if (state.status === 'done') void get().loadStudies();
+        // Finished: its models made new predictions, and the worklist shows them (and a failed or cancelled
+        // run's scan its studies).
+        if (state.status === 'done' || state.request.data) void get().loadStudies();
       }
     },
   };

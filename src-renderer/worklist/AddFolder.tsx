@@ -1,5 +1,6 @@
 // Add a DICOM folder by path (the web host cannot see a dropped folder's path; the native dialog comes with
-// the desktop shell); each indexing job shows a progress bar fed by job events.
+// the desktop shell); each indexing job shows a progress bar fed by job events. A path the engine refuses (it
+// does not exist, is a file) stays in the box, and the error line says why.
 import { useState } from 'react';
 import { useApp } from '../store/context.tsx';
 
@@ -12,7 +13,7 @@ export function AddFolder() {
       className="add-folder"
       onSubmit={(e) => {
         e.preventDefault();
-        void addFolder(path).then(() => setPath(''));
+        void addFolder(path).then((ok) => { if (ok) setPath(''); });
       }}
     >
       <input aria-label="Folder to add" placeholder="/path/to/dicom/folder" value={path} onChange={(e) => setPath(e.target.value)} />

@@ -47,4 +47,14 @@ describe('Worklist', () => {
     await waitFor(() => expect(client.calls.some((c) => c.method === 'addFolder' && c.arg === '/data/new')).toBe(true));
     await waitFor(() => expect((screen.getByLabelText('Folder to add') as HTMLInputElement).value).toBe(''));
   });
+
+  it('a folder the engine refuses: its one-line reason shows, the entry stays, no job', async () => {
+    const { client, store } = await worklist();
+    client.addFolder = (p) => (client.calls.push({ method: 'addFolder', arg: p }), Promise.reject(new Error(`addFolder: data folder ${p} does not exist`)));
+    fireEvent.change(screen.getByLabelText('Folder to add'), { target: { value: '/nonexistent' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add folder' }));
+    await waitFor(() => expect(store.getState().error).toBe('addFolder: data folder /nonexistent does not exist'));
+    expect((screen.getByLabelText('Folder to add') as HTMLInputElement).value).toBe('/nonexistent');
+    expect(screen.queryByTestId('job')).toBeNull();
+  });
 });
