@@ -83,15 +83,17 @@ function LaunchForm({ running }: { running: boolean }) {
           {PRESET_NAMES.map((p) => <option key={p} value={p}>{p}</option>)}
         </select>
         <span className="muted"> {PRESET_HINT[preset]}</span>
-        <label className="train-folds">Folds{' '}
-          <input type="number" data-testid="training-folds" min={MIN_FOLDS} max={MAX_FOLDS} step={1}
-            value={foldsText ?? PRESET_FOLDS[preset]} aria-invalid={foldsBad}
-            title={`patient folds for cross-validation, ${MIN_FOLDS} to ${MAX_FOLDS} (the preset's: ${PRESET_FOLDS[preset]})`}
-            onChange={(e) => setFoldsText(e.target.value)} />
-        </label>
-        {Number.isInteger(suggested) && suggested >= MIN_FOLDS && suggested !== folds && (
-          <button type="button" data-testid="training-folds-suggest" onClick={() => setFoldsText(String(suggested))}>Use {suggested} folds</button>
-        )}
+        <span className="train-folds">
+          <label>Folds{' '}
+            <input type="number" data-testid="training-folds" min={MIN_FOLDS} max={MAX_FOLDS} step={1}
+              value={foldsText ?? PRESET_FOLDS[preset]} aria-invalid={foldsBad}
+              title={`patient folds for cross-validation, ${MIN_FOLDS} to ${MAX_FOLDS} (the preset's: ${PRESET_FOLDS[preset]})`}
+              onChange={(e) => setFoldsText(e.target.value)} />
+          </label>
+          {Number.isInteger(suggested) && suggested >= MIN_FOLDS && suggested !== folds && (
+            <button type="button" data-testid="training-folds-suggest" onClick={() => setFoldsText(String(suggested))}>Use {suggested} folds</button>
+          )}
+        </span>
       </fieldset>
       <fieldset>
         <legend>Stages</legend>
