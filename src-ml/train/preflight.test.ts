@@ -97,6 +97,7 @@ describe('training preflight', () => {
       `2 patients with labelled images in ${ws.dir} cannot fill 3 folds: use --folds 2 (the largest that works) or label more patients`);
     expect(oneLine(() => checkTrainable(ws, 5, { pending, via: 'app' }))).toMatch(/cannot fill 5 folds: set Folds to 2 \(the largest that works\)/);
     expect(checkTrainable(ws, 2, { pending })).toMatchObject({ patients: 2 });
+    expect(oneLine(() => checkTrainable(ws, 1, { pending }))).toBe('folds must be a whole number from 2 to 20, got 1');
     // one patient: no fold count works
     const patientOf = ws.db.prepare('SELECT st.patient_id p FROM instances i JOIN studies st USING (study_uid) WHERE i.image_id = ?');
     const first = (patientOf.get(pending[0]!) as { p: string }).p;

@@ -109,6 +109,7 @@ export function pipelineFoldCount(preset: Preset, folds?: FoldSpec | number): nu
  */
 export function checkTrainable(ws: Workspace, k: number, opts: { pending?: readonly string[]; via?: PreflightVia } = {}): { images: number; patients: number } {
   const via = opts.via ?? 'cli';
+  if (!Number.isInteger(k) || k < 2 || k > MAX_FOLDS) throw new Error(`folds must be a whole number from 2 to ${MAX_FOLDS}, got ${k}`);
   const { images, patients } = labelledPatients(ws);
   let added = 0;
   if (opts.pending?.length) {
