@@ -30,6 +30,9 @@ export const REQUEST_BODIES: Readonly<Record<string, (...args: unknown[]) => obj
   listTrainingJobs: none,
   getTrainingHistory: one('jobId'),
   listRuns: none,
+  listVersions: none,
+  promoteVersion: one('version'),
+  predictStudies: spread,
   [OPEN_FOLDER_METHOD]: none,
 };
 

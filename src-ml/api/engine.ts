@@ -3,7 +3,8 @@
 // validators a transport runs on every request it receives. No Node or DOM imports: the renderer may import
 // this file.
 import {
-  PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type RunSummary, type TrainHistory, type TrainJobState, type TrainPresetName,
+  PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type PromoteResult, type RunSummary, type TrainHistory, type TrainJobState, type TrainPresetName,
+  type VersionSummary,
 } from './training.ts';
 
 /** The six labels in the project's order (= store/schema LABELS, metrics METRIC_LABELS); `any` is last. */
@@ -26,6 +27,8 @@ export interface EngineInfo {
   models: { id: string; stage: string; fold: number | null; createdAt: string }[];
   ensemble: { createdAt: string; version: string; members: string[]; safeKept: string[]; riskyKept: string[] } | null;
   labels: EngineLabel[];
+  /** The active model version (what predictions and the viewer show), null before the first. */
+  activeVersion?: string | null;
 }
 
 export interface StudyQuery {
@@ -98,6 +101,8 @@ export interface ModelInfo {
   version: string;
   trainedAt: string;
   members: string[];
+  /** The model version these predictions come from (v1, v2 ...); absent before versions existed. */
+  modelVersion?: string;
 }
 
 export interface SlicePrediction {
@@ -155,7 +160,8 @@ export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export interface JobEvent {
   type: 'job';
   jobId: string;
-  kind: 'scan';
+  /** scan: a folder indexed; predict: studies predicted with the active model version. */
+  kind: 'scan' | 'predict';
   stage: string;
   done: number;
   total: number;
@@ -165,6 +171,14 @@ export interface JobEvent {
   error?: string;
   /** When done: what the scan did. */
   result?: { indexed: number; unchanged: number; removed: number; problems: number };
+  /** When a predict job is done: the slices it predicted. */
+  predicted?: number;
+}
+
+/** The active model version changed (a promote or rollback): stored predictions changed with it. */
+export interface VersionsEvent {
+  type: 'versions';
+  active: string | null;
 }
 
 /** A training job's state changed (stage progress, a batch, an epoch, the end). */
@@ -173,7 +187,7 @@ export interface TrainingJobEvent {
   state: TrainJobState;
 }
 
-export type EngineEvent = JobEvent | TrainingJobEvent;
+export type EngineEvent = JobEvent | TrainingJobEvent | VersionsEvent;
 
 /** What the GUI may launch: a preset by name, the stages (default all), optionally data and labels to add first. */
 export interface StartTrainingRequest {
@@ -210,6 +224,15 @@ export interface EngineClient {
   getTrainingHistory(jobId: string): Promise<TrainHistory>;
   /** The workspace's training runs (as `ich runs --json`). */
   listRuns(): Promise<RunSummary[]>;
+  /** Model versions, newest first (as `ich models list --json`). */
+  listVersions(): Promise<VersionSummary[]>;
+  /** Makes a version active (promote a candidate, or roll back to an archived one); emits a versions event. */
+  promoteVersion(version: string): Promise<PromoteResult>;
+  /**
+   * Predicts studies with the active version in the background (a 'predict' job); without studyUids,
+   * every indexed CT slice still without a prediction.
+   */
+  predictStudies(req: PredictStudiesRequest): Promise<{ jobId: string }>;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: (e: EngineEvent) => void): () => void;
 }
@@ -229,6 +252,13 @@ export interface EngineRequests {
   listTrainingJobs: Record<string, never>;
   getTrainingHistory: { jobId: string };
   listRuns: Record<string, never>;
+  listVersions: Record<string, never>;
+  promoteVersion: { version: string };
+  predictStudies: PredictStudiesRequest;
+}
+
+export interface PredictStudiesRequest {
+  studyUids?: string[];
 }
 
 export type EngineMethod = keyof EngineRequests;
@@ -247,6 +277,9 @@ export interface EngineResponses {
   listTrainingJobs: TrainJobState[];
   getTrainingHistory: TrainHistory;
   listRuns: RunSummary[];
+  listVersions: VersionSummary[];
+  promoteVersion: PromoteResult;
+  predictStudies: { jobId: string };
 }
 
 // ---- errors and validation ----
@@ -375,6 +408,18 @@ const VALIDATORS: Validators = {
   listTrainingJobs: (b) => (only(b, 'listTrainingJobs', []), {}),
   getTrainingHistory: (b) => (only(b, 'getTrainingHistory', ['jobId']), { jobId: validateId(b.jobId, 'jobId') }),
   listRuns: (b) => (only(b, 'listRuns', []), {}),
+  listVersions: (b) => (only(b, 'listVersions', []), {}),
+  promoteVersion: (b) => {
+    only(b, 'promoteVersion', ['version']);
+    if (typeof b.version !== 'string' || !/^v[1-9][0-9]{0,8}$/.test(b.version)) return invalid('version must look like v1, v2 ...');
+    return { version: b.version };
+  },
+  predictStudies: (b) => {
+    only(b, 'predictStudies', ['studyUids']);
+    if (b.studyUids === undefined) return {};
+    if (!Array.isArray(b.studyUids) || b.studyUids.length === 0 || b.studyUids.length > 10000) return invalid('studyUids must be a list of 1 to 10000 study UIDs');
+    return { studyUids: b.studyUids.map((u, i) => validateId(u, `studyUids[${i}]`)) };
+  },
 };
 
 export const ENGINE_METHODS = Object.keys(VALIDATORS) as EngineMethod[];

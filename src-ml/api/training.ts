@@ -146,3 +146,34 @@ export interface TrainHistory {
   /** Batch losses, thinned to at most 2000 points (every other point dropped when full). */
   losses: { step: number; loss: number; model: string; fold: number; stage: string }[];
 }
+
+// ---- model versions (store/versions.ts; `ich models list|promote`) ----
+
+export type VersionStatus = 'active' | 'candidate' | 'archived';
+
+/** A pipeline run's report.json: the out-of-fold metric of every stage, against the prevalence baseline. */
+export interface VersionReport {
+  baseline: number;
+  stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; models: string[]; worseThanBaseline?: boolean }[];
+  preset?: string;
+  images?: number;
+  createdAt?: string;
+}
+
+/** One row of `ich models list --json` and of the api's listVersions, newest first. */
+export interface VersionSummary {
+  version: string;
+  status: VersionStatus;
+  createdAt: string;
+  preset: string;
+  report: VersionReport | null;
+  /** What it was trained on: counts and hashes of studies, images, labels, folds and preset. */
+  fingerprint: Record<string, unknown>;
+  promotedAt: string | null;
+}
+
+export interface PromoteResult {
+  /** The version now active, and the one it replaced. */
+  active: string;
+  previous: string | null;
+}

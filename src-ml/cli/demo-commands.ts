@@ -7,6 +7,8 @@ import { buildDemo, installDemo } from '../demo/demo-bundle.ts';
 import { copyTrainedModels } from '../demo/model-transfer.ts';
 import { initBackend } from '../nn/backend.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
+import { promoteVersion } from '../store/versions.ts';
+import { formatVersions, versionSummaries } from './versions-format.ts';
 import { fileURLToPath } from 'node:url';
 import { positiveInt } from './cli-helpers.ts';
 
@@ -54,7 +56,33 @@ export function registerDemoCommands(program: Command): void {
       process.stdout.write(`${JSON.stringify({ workspace: path.resolve(dest), studies: m.studies, images: m.images })}\n`);
     });
 
-  const models = program.command('models').description('trained models of a workspace');
+  const models = program.command('models').description('trained models of a workspace and their versions');
+  models.command('list')
+    .description('model versions: the active one (what predictions, the viewer and ich predict use), candidates, archived ones')
+    .option('--workspace <dir>', 'workspace folder')
+    .option('--json', 'print [{"version","status","createdAt","preset","report"}]')
+    .action((flags: { workspace?: string; json?: boolean }) => {
+      const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+      try {
+        const list = versionSummaries(ws);
+        process.stdout.write(flags.json ? `${JSON.stringify(list)}\n` : `${formatVersions(list)}\n`);
+      } finally {
+        ws.close();
+      }
+    });
+  models.command('promote')
+    .description('make a version active (its predictions replace the stored ones); promoting an older version rolls back')
+    .argument('<version>', 'e.g. v2 (see ich models list)')
+    .option('--workspace <dir>', 'workspace folder')
+    .action((version: string, flags: { workspace?: string }) => {
+      const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+      try {
+        const r = promoteVersion(ws, version);
+        process.stdout.write(`${JSON.stringify({ active: r.version, previous: r.previous })}\n`);
+      } finally {
+        ws.close();
+      }
+    });
   models.command('copy')
     .description('copy every trained model, its run record and the fitted ensembles from another workspace (e.g. trained on a GPU server)')
     .requiredOption('--from <dir>', 'workspace that holds the models')

@@ -129,12 +129,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
     .option('--json', 'print the report as JSON')
     .option('--events', 'print progress events as JSON lines on stdout')
+    .option('--promote', 'make the run\'s model version active when it finishes (the first version of a workspace is anyway)')
     .option('--no-progress', 'no progress bar')
     .action(pipelineCommand);
 
   program.command('predict')
     .description('predict every CT slice of DICOM folders with the trained pipeline; store the predictions; write the Kaggle submission format')
-    .argument('<dir...>', 'DICOM folders or files')
+    .argument('[dir...]', 'DICOM folders or files (scanned first); or name indexed studies with --studies / --missing')
+    .option('--studies <uids>', 'comma-separated study instance UIDs already in the workspace')
+    .option('--missing', 'every indexed CT study slice without a stored prediction of the active model version')
+    .option('--events', 'print progress as JSON lines on stdout ({"type":"predict","done","total","what"})')
     .option('--workspace <dir>', 'workspace folder')
     .option('--ensemble <name>', 'safe | risky', 'safe')
     .option('--out <csv>', 'write ID,Label rows (ID = <SOPInstanceUID>_<subtype>, six rows per image)')

@@ -7,6 +7,8 @@ import { predictImages } from '../predict/predict-images.ts';
 import { scanFolders } from '../store/scan.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { runEnsembleStage } from '../train/ensemble-stage.ts';
+import { beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
+import { imagesToPredict } from '../store/predictions.ts';
 import { buildReport, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
 import { trainPooledRes } from '../train/pooled-res-train.ts';
 import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
@@ -78,8 +80,13 @@ export async function ensembleCommand(flags: { workspace?: string; preset: strin
   try {
     const preset = loadPreset(flags.preset);
     const folds = foldSpec(preset, flags.folds);
-    const r = await runEnsembleStage(ws, folds, log);
+    // Refitted ensembles are a new model version, as a pipeline run's are.
+    const version = beginVersion(ws);
+    const r = await runEnsembleStage(ws, folds, log, version);
     const report = await buildReport(ws, preset, folds, r);
+    const v = finishVersion(ws, version, { preset: preset.name, report, fingerprint: dataFingerprint(ws, folds, { name: preset.name, version: preset.version, json: JSON.stringify(preset) }) });
+    report.version = { id: v.version, status: v.status };
+    log(`version ${v.version}: ${v.status}`);
     await writeReport(ws, report);
     const summary = {
       members: r.members, oofImages: r.oofImages, testImages: r.testImages, safe: r.safe.loss, risky: r.risky?.loss ?? null,
@@ -100,7 +107,7 @@ export function parseStages(value: string): PipelineStage[] {
   return PIPELINE_STAGES.filter((s) => names.includes(s));
 }
 
-export async function pipelineCommand(flags: { data?: string[] | string; labels?: string; stages?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean }): Promise<void> {
+export async function pipelineCommand(flags: { data?: string[] | string; labels?: string; stages?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean; promote?: boolean }): Promise<void> {
   const stages = flags.stages ? parseStages(flags.stages) : undefined;
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
   const { signal, dispose } = abortOnSigint();
@@ -115,7 +122,7 @@ export async function pipelineCommand(flags: { data?: string[] | string; labels?
         sink.stop();
         log(line);
       },
-      ...(flags.labels ? { labelsCsv: flags.labels } : {}), ...(folds ? { folds } : {}), ...(stages ? { stages } : {}),
+      ...(flags.labels ? { labelsCsv: flags.labels } : {}), ...(folds ? { folds } : {}), ...(stages ? { stages } : {}), promote: !!flags.promote,
     });
     sink.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\nreport: ${ws.dir}/report.json\n`);
@@ -126,20 +133,36 @@ export async function pipelineCommand(flags: { data?: string[] | string; labels?
   }
 }
 
-export async function predictCommand(dirs: string[], flags: { workspace?: string; ensemble: string; out?: string; copies?: string; passes?: string; json?: boolean; progress: boolean }): Promise<void> {
+export async function predictCommand(dirs: string[], flags: { workspace?: string; ensemble: string; out?: string; copies?: string; passes?: string; json?: boolean; progress: boolean; studies?: string; missing?: boolean; events?: boolean }): Promise<void> {
   if (flags.ensemble !== 'safe' && flags.ensemble !== 'risky') throw new Error(`--ensemble must be safe or risky, got "${flags.ensemble}"`);
+  if (dirs.length === 0 && !flags.studies && !flags.missing) throw new Error('name DICOM folders to predict, or indexed studies with --studies or --missing');
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
   const { signal, dispose } = abortOnSigint();
   try {
     const t0 = performance.now();
-    const scan = await scanFolders(ws, { roots: dirs, signal });
+    let imageIds: string[] = [];
+    if (dirs.length > 0) {
+      const scan = await scanFolders(ws, { roots: dirs, signal });
+      const byPath = ws.db.prepare('SELECT i.image_id FROM instances i JOIN files f USING (file_id) WHERE f.path = ?');
+      imageIds = scan.files.flatMap((p) => (byPath.all(p) as { image_id: string }[]).map((r) => r.image_id));
+      if (imageIds.length === 0) throw new Error(`no CT slices in ${dirs.join(', ')}`);
+    }
+    if (flags.studies || flags.missing) {
+      const studyUids = flags.studies ? flags.studies.split(',').map((u) => u.trim()).filter(Boolean) : undefined;
+      imageIds.push(...imagesToPredict(ws, { ...(studyUids ? { studyUids } : {}), missingOnly: !!flags.missing }));
+    }
     const scanSeconds = (performance.now() - t0) / 1000;
-    const byPath = ws.db.prepare('SELECT i.image_id FROM instances i JOIN files f USING (file_id) WHERE f.path = ?');
-    const imageIds = scan.files.flatMap((p) => (byPath.all(p) as { image_id: string }[]).map((r) => r.image_id));
-    if (imageIds.length === 0) throw new Error(`no CT slices in ${dirs.join(', ')}`);
+    if (imageIds.length === 0) {
+      if (dirs.length === 0) {
+        process.stdout.write(`${JSON.stringify({ images: 0, ensemble: flags.ensemble, stored: 0, out: null, seconds: { total: Number(scanSeconds.toFixed(3)) } })}\n`);
+        return;
+      }
+      throw new Error(`no CT slices in ${dirs.join(', ')}`);
+    }
     await initBackend({ purpose: 'infer' }, { log });
     const r = await predictImages({
       ws, imageIds, log,
+      ...(flags.events ? { onProgress: (done: number, total: number, what: string) => process.stdout.write(`${JSON.stringify({ type: 'predict', done, total, what })}\n`) } : {}),
       ...(flags.copies ? { copies: positiveInt(flags.copies, '--copies') } : {}),
       ...(flags.passes ? { passes: positiveInt(flags.passes, '--passes') } : {}),
     });

@@ -72,7 +72,8 @@ describe('demo bundle', () => {
       writeFileSync(path.join(modelDirOf(a, 'm.k3.f0'), 'oof_probs.npy'), 'o');
       a.db.prepare("INSERT INTO ensembles (name, fit_json, metrics_json, created_at) VALUES ('current', '{}', '{}', 'x')").run();
       const r = copyTrainedModels(a, b, { skipFiles: /^oof_/ });
-      expect(r).toEqual({ models: ['m.k3.f0'], runs: 1, ensembles: ['current'] });
+      // The copied ensemble is a model version of the receiving workspace: its first, so active.
+      expect(r).toEqual({ models: ['m.k3.f0'], runs: 1, ensembles: ['current'], version: { id: 'v1', status: 'active' } });
       expect(getModel(b, 'm.k3.f0')?.metrics).toEqual({ valMetric: 0.1 });
       expect(readdirSync(modelDirOf(b, 'm.k3.f0'))).toEqual(['weights.bin']);
       // a model whose folder is gone is an error that names it, and nothing is registered

@@ -1,21 +1,28 @@
 // Moves a trained pipeline from one workspace to another: the model records and folders of every stage
 // the predictor uses (base CNNs, Pooled-Res, shallow NNs), the runs that made them (history only, no
 // checkpoints) and the fitted ensembles. This is how models trained on a GPU server reach a laptop, and
-// how the demo workspace gets its models without its 9000 training slices.
+// how the demo workspace gets its models without its 9000 training slices. What is copied is the source's
+// active model version (or its working models when it has none); in the receiving workspace it becomes a
+// new version: active when that workspace has none yet, else a candidate to promote.
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { modelDirOf } from '../store/workspace-paths.ts';
+import { activeVersion, beginVersion, finishVersion, servingModelDir, setVersionEnsemble } from '../store/versions.ts';
 import type { Workspace } from '../store/workspace.ts';
 
 export interface TransferSummary {
   models: string[];
   runs: number;
   ensembles: string[];
+  /** The version made in the receiving workspace, and its status. */
+  version?: { id: string; status: string };
 }
 
 /** Copies every model (records + folders), their runs and the ensembles; existing ones are replaced. */
 export function copyTrainedModels(from: Workspace, to: Workspace, options: { skipFiles?: RegExp } = {}): TransferSummary {
-  const models = from.db.prepare('SELECT * FROM models ORDER BY model_id').all() as Record<string, unknown>[];
+  const active = activeVersion(from);
+  const wanted = active ? new Set(active.models) : undefined;
+  const models = (from.db.prepare('SELECT * FROM models ORDER BY model_id').all() as Record<string, unknown>[]).filter((m) => !wanted || wanted.has(m['model_id'] as string));
   if (models.length === 0) throw new Error(`${from.dir}: no trained models to copy (run ich pipeline first)`);
   const ensembles = from.db.prepare('SELECT * FROM ensembles ORDER BY name').all() as Record<string, unknown>[];
   const runIds = new Set(models.map((m) => m['run_id']).filter((r): r is string => typeof r === 'string'));
@@ -24,7 +31,7 @@ export function copyTrainedModels(from: Workspace, to: Workspace, options: { ski
   // Folders first, each through a temporary name, so a record never points at a half-copied folder.
   for (const m of models) {
     const id = m['model_id'] as string;
-    const src = modelDirOf(from, id);
+    const src = servingModelDir(from, id);
     if (!existsSync(src)) throw new Error(`${src}: model folder missing for registered model ${id}`);
     const dst = modelDirOf(to, id);
     const tmp = `${dst}.tmp-${process.pid}`;
@@ -44,7 +51,18 @@ export function copyTrainedModels(from: Workspace, to: Workspace, options: { ski
     for (const m of models) insert('models', m);
     // A copied run is history: it cannot be resumed here (its checkpoints stay behind).
     for (const r of runs) insert('runs', { ...r, pid: null, status: r['status'] === 'running' ? 'failed' : r['status'] });
-    for (const e of ensembles) insert('ensembles', e);
   });
-  return { models: models.map((m) => m['model_id'] as string), runs: runs.length, ensembles: ensembles.map((e) => e['name'] as string) };
+  // The fitted ensembles arrive as a model version of their own (the predictions are the receiver's to make).
+  let version: TransferSummary['version'];
+  const current = ensembles.find((e) => e['name'] === 'current');
+  if (current) {
+    const v = beginVersion(to);
+    setVersionEnsemble(to, v, JSON.parse(current['fit_json'] as string), JSON.parse(current['metrics_json'] as string));
+    const made = finishVersion(to, v, {
+      preset: active?.preset ?? '', report: active?.report ?? null,
+      fingerprint: { copiedFrom: from.dir, version: active?.version ?? null, ...(active ? { data: active.fingerprint } : {}) },
+    });
+    version = { id: made.version, status: made.status };
+  }
+  return { models: models.map((m) => m['model_id'] as string), runs: runs.length, ensembles: ensembles.map((e) => e['name'] as string), ...(version ? { version } : {}) };
 }

@@ -18,6 +18,9 @@ const HANDLERS: Handlers = {
   listTrainingJobs: (c) => c.listTrainingJobs(),
   getTrainingHistory: (c, p) => c.getTrainingHistory(p.jobId),
   listRuns: (c) => c.listRuns(),
+  listVersions: (c) => c.listVersions(),
+  promoteVersion: (c, p) => c.promoteVersion(p.version),
+  predictStudies: (c, p) => c.predictStudies(p),
 };
 
 /** Validates and runs one request; throws EngineError('not_found') for an unknown method, ('invalid') for bad params. */

@@ -14,11 +14,14 @@ import type { Workspace } from '../store/workspace.ts';
 import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
   DEFAULT_FLAG_THRESHOLD, ENGINE_LABELS, EngineError,
-  type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type Probs6,
+  type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type PredictStudiesRequest, type Probs6,
   type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
 } from '../api/engine.ts';
-import type { RunSummary, TrainHistory, TrainJobState } from '../api/training.ts';
+import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../api/training.ts';
 import { sliceMetadataFeatures } from './slice-features.ts';
+import { runPredictChild } from './predict-child.ts';
+import { activeVersion, promoteVersion, versionSummaries } from '../store/versions.ts';
+import type { ChildProcess } from 'node:child_process';
 import { TrainingJobs, type TrainingJobsOptions } from './training-jobs.ts';
 import { checkDataFolder, preflightTraining } from '../train/preflight.ts';
 
@@ -29,6 +32,10 @@ export interface EngineServiceOptions {
   progressIntervalMs?: number;
   /** Training jobs: throttle of batch updates, and (tests) how the `ich pipeline` child is started. */
   training?: Pick<TrainingJobsOptions, 'progressIntervalMs' | 'spawnChild'>;
+  /** Predict a scanned folder's new slices when a version is active (default true). */
+  predictAfterScan?: boolean;
+  /** Tests: how the `ich predict` child is started. */
+  predictChild?: (args: string[]) => ChildProcess;
 }
 
 const P_ANY = 'p_any';
@@ -76,6 +83,7 @@ export class EngineService implements EngineClient {
     const ens = this.ensemble();
     return {
       workspace: this.ws.dir,
+      activeVersion: activeVersion(this.ws)?.version ?? null,
       counts: {
         studies: count('SELECT COUNT(*) n FROM studies'),
         series: count('SELECT COUNT(DISTINCT series_uid) n FROM instances'),
@@ -280,6 +288,51 @@ export class EngineService implements EngineClient {
     return this.training.list().map((s) => structuredClone(s));
   }
 
+  async listVersions(): Promise<VersionSummary[]> {
+    return versionSummaries(this.ws);
+  }
+
+  async promoteVersion(version: string): Promise<PromoteResult> {
+    let r: { version: string; previous: string | null };
+    try {
+      r = promoteVersion(this.ws, version);
+    } catch (err) {
+      throw new EngineError('not_found', errorMessage(err));
+    }
+    this.broadcast({ type: 'versions', active: r.version });
+    return { active: r.version, previous: r.previous };
+  }
+
+  async predictStudies(req: PredictStudiesRequest): Promise<{ jobId: string }> {
+    if (!activeVersion(this.ws)) throw new EngineError('invalid', 'no active model version to predict with: train one first (Training panel or ich pipeline)');
+    return { jobId: this.queuePredict(req.studyUids) };
+  }
+
+  /** A predict job behind the scans (it needs their images indexed); the child writes the predictions. */
+  private queuePredict(studyUids?: readonly string[]): string {
+    const jobId = `predict-${this.nextJob++}`;
+    const base = { type: 'job', jobId, kind: 'predict', stage: 'predict' } as const;
+    this.emit({ ...base, done: 0, total: 0, status: 'queued' });
+    this.queue = this.queue.then(async () => {
+      if (this.abort.signal.aborted) return this.emit({ ...base, done: 0, total: 0, status: 'cancelled' });
+      this.emit({ ...base, done: 0, total: 0, status: 'running' });
+      try {
+        const r = await runPredictChild({
+          workspace: this.ws.dir, signal: this.abort.signal, ...(studyUids ? { studyUids } : {}),
+          ...(this.options.predictChild ? { spawnChild: this.options.predictChild } : {}),
+          onProgress: (done, total, what) => this.emit({ ...base, done, total, item: what, status: 'running' }),
+        });
+        const prev = this.jobs.get(jobId);
+        this.emit({ ...base, done: prev?.total ?? 0, total: prev?.total ?? 0, status: 'done', predicted: r.images });
+      } catch (err) {
+        const prev = this.jobs.get(jobId);
+        const cancelled = this.abort.signal.aborted;
+        this.emit({ ...base, done: prev?.done ?? 0, total: prev?.total ?? 0, status: cancelled ? 'cancelled' : 'failed', ...(cancelled ? {} : { error: errorMessage(err).split('\n')[0]! }) });
+      }
+    });
+    return jobId;
+  }
+
   async getTrainingHistory(jobId: string): Promise<TrainHistory> {
     const h = this.training.history(jobId);
     if (!h) throw new EngineError('not_found', `no training job ${jobId}`);
@@ -330,6 +383,8 @@ export class EngineService implements EngineClient {
       const n = summary.files.length;
       this.emit({ ...base, done: n, total: n, status: 'done',
         result: { indexed: summary.indexed, unchanged: summary.unchanged, removed: summary.removed, problems: summary.problems } });
+      // A folder added while a model version is active is predicted once it is indexed.
+      if (summary.indexed > 0 && activeVersion(this.ws) && this.options.predictAfterScan !== false) this.queuePredict();
     } catch (err) {
       const prev = this.jobs.get(jobId);
       const cancelled = err instanceof CancelledError;
@@ -363,6 +418,10 @@ export class EngineService implements EngineClient {
   private modelInfo(): ModelInfo | null {
     const ens = this.ensemble();
     if (!ens) return null;
-    return { name: 'ICH safe/risky ensemble (RSNA 2019 12th place pipeline)', version: ens.version, trainedAt: ens.createdAt, members: ens.fit.members.map((m) => m.name) };
+    const active = activeVersion(this.ws)?.version;
+    return {
+      name: 'ICH safe/risky ensemble (RSNA 2019 12th place pipeline)', version: ens.version, trainedAt: ens.createdAt, members: ens.fit.members.map((m) => m.name),
+      ...(active ? { modelVersion: active } : {}),
+    };
   }
 }

@@ -253,11 +253,15 @@ describe('web host events', () => {
       sock.addEventListener('open', resolve);
       sock.addEventListener('error', reject);
     });
-    // A real `ich pipeline` child that fails at once: the labels file is not there.
-    const { jobId } = json<{ jobId: string }>(await api('startTraining', { preset: 'tiny', stages: ['base'], labels: path.join(root, 'missing.csv') }));
-    await vi.waitFor(() => expect(live.some((e) => e.type === 'training' && e.state?.jobId === jobId && e.state.status === 'failed')).toBe(true), { timeout: 60_000, interval: 50 });
+    // A real `ich pipeline` child that fails at once. With a data folder the patient count is checked in
+    // the child after its scan (a wrong request without one is refused before any child starts): an empty
+    // folder and 20 folds fail there.
+    const empty = path.join(root, 'empty-data');
+    mkdirSync(empty, { recursive: true });
+    const { jobId } = json<{ jobId: string }>(await api('startTraining', { preset: 'tiny', stages: ['base'], data: empty, folds: 20 }));
+    await vi.waitFor(() => expect(live.filter((e) => e.type === 'training' && e.state?.jobId === jobId).at(-1)?.state).toMatchObject({ status: 'failed' }), { timeout: 60_000, interval: 50 });
     const end = live.filter((e) => e.type === 'training').at(-1)!.state!;
-    expect(end.error).toMatch(/missing\.csv/);
+    expect(end.error).toMatch(/no labelled images|cannot fill 20 folds/);
     sock.close();
     const later = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
     const replay: typeof live = [];

@@ -20,7 +20,7 @@ import { getModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { createRng } from '../synth/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
-import { modelDirOf } from '../store/workspace-paths.ts';
+import { servingModelDir } from '../store/versions.ts';
 import type { TtaAugmentName } from '../data/augment-presets.ts';
 import { extractChunk } from './features.ts';
 import { loadPooledRes, predictPooledResSeries } from './pooled-res-predict.ts';
@@ -36,6 +36,8 @@ export interface PredictOptions {
   passes?: number;
   store?: boolean;
   log?: (line: string) => void;
+  /** After each model's pass over the images: work units done of the total (base folds and members). */
+  onProgress?: (done: number, total: number, what: string) => void;
 }
 
 export interface PredictResult {
@@ -110,6 +112,9 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
 
   const memberSums = new Map<string, { sum: Float64Array; n: number }>();
   const baseNames = [...new Set(families.map((f) => `${f.base}.k${f.k}`))];
+  const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseNames.reduce((n, b) => n + Number(b.slice(b.lastIndexOf('.k') + 2)), 0);
+  let unitsDone = 0;
+  const progress = (what: string): void => opts.onProgress?.(++unitsDone, totalUnits, what);
   for (const baseKey of baseNames) {
     const [base, kText] = [baseKey.slice(0, baseKey.lastIndexOf('.k')), baseKey.slice(baseKey.lastIndexOf('.k') + 2)];
     const k = Number(kText);
@@ -118,7 +123,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
       if (!getModel(ws, baseId)) throw new Error(`base model ${baseId} is missing from ${ws.dir}`);
       // Base features of every slice, K TTA copies, for this fold's model.
       const { features, copies, featureSize, black } = await timed('base features', async () => {
-        const { model: loaded, meta: bm } = await loadModel<BaseMeta>(modelDirOf(ws, baseId));
+        const { model: loaded, meta: bm } = await loadModel<BaseMeta>(servingModelDir(ws, baseId));
         const built = buildBaseCnn(bm.archConfig, bm.imageSize);
         built.trainModel.setWeights(loaded.getWeights());
         loaded.dispose();
@@ -135,10 +140,11 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
           built.trainModel.dispose();
         }
       });
+      progress(`features ${baseId}`);
       for (const fam of families.filter((f) => f.base === base && f.k === k)) {
         const memberId = `${fam.name}.f${fold}`;
         if (!getModel(ws, memberId)) throw new Error(`model ${memberId} is missing from ${ws.dir}`);
-        const dir = modelDirOf(ws, memberId);
+        const dir = servingModelDir(ws, memberId);
         const rng = createRng(`predict:${memberId}`);
         const probs = await timed(fam.stage, async () => {
           const out = new Float32Array(ids.length * 6);
@@ -166,6 +172,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
           }
           return out;
         });
+        progress(memberId);
         let acc = memberSums.get(fam.name);
         if (!acc) memberSums.set(fam.name, (acc = { sum: new Float64Array(ids.length * 6), n: 0 }));
         for (let i = 0; i < probs.length; i++) acc.sum[i]! += probs[i]!;

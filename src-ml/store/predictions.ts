@@ -17,17 +17,30 @@ export interface PredictionRow {
 
 const P_COLS = LABELS.map((l) => `p_${l}`);
 
-/** Writes rows in one transaction, replacing rows with the same (image, source); `replaceAll` first empties the table. */
-export function savePredictions(ws: Workspace, rows: Iterable<PredictionRow>, replaceAll = false): number {
-  const ins = ws.db.prepare(`INSERT OR REPLACE INTO predictions (image_id, source, kind, oof, ${P_COLS.join(', ')}, bounded)
-    VALUES (?, ?, ?, ?, ${P_COLS.map(() => '?').join(', ')}, ?)`);
+/**
+ * Writes rows in one transaction, replacing rows with the same (image, source); `replaceAll` first empties
+ * what is written to. Rows go to `version`'s predictions (store/versions.ts) and, when that version is the
+ * active one (the default: no version named), to the live table every reader uses. A candidate's rows stay
+ * out of the live table until it is promoted.
+ */
+export function savePredictions(ws: Workspace, rows: Iterable<PredictionRow>, replaceAll = false, version?: string): number {
+  const active = (ws.db.prepare("SELECT version FROM versions WHERE status = 'active'").get() as { version: string } | undefined)?.version;
+  const target = version ?? active;
+  const live = version === undefined || version === active;
+  const cols = `image_id, source, kind, oof, ${P_COLS.join(', ')}, bounded`;
+  const marks = `?, ?, ?, ?, ${P_COLS.map(() => '?').join(', ')}, ?`;
+  const insLive = ws.db.prepare(`INSERT OR REPLACE INTO predictions (${cols}) VALUES (${marks})`);
+  const insVersion = ws.db.prepare(`INSERT OR REPLACE INTO version_predictions (version, ${cols}) VALUES (?, ${marks})`);
   let n = 0;
   ws.transaction(() => {
-    if (replaceAll) ws.db.exec('DELETE FROM predictions');
+    if (replaceAll && live) ws.db.exec('DELETE FROM predictions');
+    if (replaceAll && target !== undefined) ws.db.prepare('DELETE FROM version_predictions WHERE version = ?').run(target);
     for (const r of rows) {
       const p = Array.from(r.probs);
       if (p.length !== 6 || p.some((v) => !Number.isFinite(v))) throw new Error(`prediction for ${r.imageId} (${r.source}) is not six finite numbers`);
-      ins.run(r.imageId, r.source, r.kind, r.oof ? 1 : 0, ...p, r.bounded ?? 0);
+      const values = [r.imageId, r.source, r.kind, r.oof ? 1 : 0, ...p, r.bounded ?? 0] as const;
+      if (live) insLive.run(...values);
+      if (target !== undefined) insVersion.run(target, ...values);
       n++;
     }
   });
@@ -62,4 +75,21 @@ export function saveEnsembleRecord(ws: Workspace, name: string, fit: unknown, me
 export function loadEnsembleRecord<F = unknown, M = unknown>(ws: Workspace, name: string): { fit: F; metrics: M; createdAt: string } | undefined {
   const r = ws.db.prepare('SELECT fit_json, metrics_json, created_at FROM ensembles WHERE name = ?').get(name) as { fit_json: string; metrics_json: string; created_at: string } | undefined;
   return r ? { fit: JSON.parse(r.fit_json) as F, metrics: JSON.parse(r.metrics_json) as M, createdAt: r.created_at } : undefined;
+}
+
+/**
+ * CT images to predict: those of `studyUids` (all indexed studies when omitted), only the ones without a
+ * stored safe prediction of the active version when `missingOnly`.
+ */
+export function imagesToPredict(ws: Workspace, opts: { studyUids?: readonly string[]; missingOnly?: boolean }): string[] {
+  const where: string[] = ["s.modality = 'CT'"];
+  const params: string[] = [];
+  if (opts.studyUids) {
+    if (opts.studyUids.length === 0) return [];
+    where.push(`i.study_uid IN (${opts.studyUids.map(() => '?').join(', ')})`);
+    params.push(...opts.studyUids);
+  }
+  if (opts.missingOnly) where.push("NOT EXISTS (SELECT 1 FROM predictions p WHERE p.image_id = i.image_id AND p.source = 'safe')");
+  const rows = ws.db.prepare(`SELECT i.image_id FROM instances i JOIN series s ON s.series_uid = i.series_uid WHERE ${where.join(' AND ')} ORDER BY i.image_id`).all(...params) as { image_id: string }[];
+  return rows.map((r) => r.image_id);
 }

@@ -186,4 +186,40 @@ ${metadataDdl},
     created_at TEXT NOT NULL
   );
   `,
+  // 4: model versions. A finished pipeline run is a version: its models (a snapshot under
+  // versions/<v>/models), its fitted ensembles, report and data fingerprint, and its per-slice
+  // predictions. The \`predictions\` and \`ensembles\` tables hold the ACTIVE version's (every reader
+  // keeps reading them); version_predictions holds every version's, so promoting one swaps them in.
+  `
+  CREATE TABLE versions (
+    version TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    status TEXT NOT NULL CHECK (status IN ('building', 'active', 'candidate', 'archived')),
+    created_at TEXT NOT NULL,
+    preset TEXT NOT NULL DEFAULT '',
+    report_json TEXT NOT NULL DEFAULT 'null',
+    fingerprint_json TEXT NOT NULL DEFAULT '{}',
+    models_json TEXT NOT NULL DEFAULT '[]',
+    fit_json TEXT,
+    metrics_json TEXT,
+    models_dir TEXT NOT NULL,
+    promoted_at TEXT
+  );
+  CREATE UNIQUE INDEX versions_one_active ON versions(status) WHERE status = 'active';
+  CREATE TABLE version_predictions (
+    version TEXT NOT NULL REFERENCES versions(version) ON DELETE CASCADE,
+    image_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('ensemble', 'member')),
+    oof INTEGER NOT NULL,
+    p_epidural REAL NOT NULL,
+    p_intraparenchymal REAL NOT NULL,
+    p_intraventricular REAL NOT NULL,
+    p_subarachnoid REAL NOT NULL,
+    p_subdural REAL NOT NULL,
+    p_any REAL NOT NULL,
+    bounded INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (version, image_id, source)
+  );
+  `,
 ];

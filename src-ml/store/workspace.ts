@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { MIGRATIONS } from './schema.ts';
+import { adoptLegacyVersion } from './versions.ts';
 
 export const INDEX_FILE = 'index.sqlite';
 
@@ -24,6 +25,8 @@ export class Workspace {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
     const ws = new Workspace(abs, db);
     ws.migrate();
+    // A workspace from before versions opens as one active version.
+    adoptLegacyVersion(ws);
     return ws;
   }
 

@@ -7,6 +7,7 @@
  * with the same batches and augmentations.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { appendFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -31,7 +32,7 @@ import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
-import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
+import { epochRepeats, labelPrior, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 
 export const BASE_STAGE = 'base';
@@ -145,7 +146,8 @@ function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelP
 }
 
 /** Logits of the validation images (eval mode, no augmentation), as probabilities N x 6. */
-async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage[], source: SliceImages, batchSize: number, signal?: AbortSignal): Promise<Float32Array> {
+/** `offset`: added to each class's logit (the sampling correction) before the sigmoid. */
+async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage[], source: SliceImages, batchSize: number, offset: Float64Array, signal?: AbortSignal): Promise<Float32Array> {
   const size = source.size;
   const out = new Float32Array(images.length * 6);
   for (let at = 0; at < images.length; at += batchSize) {
@@ -156,7 +158,7 @@ async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage
     const logits = tf.tidy(() => model.predict(tf.tensor4d(x, [chunk.length, size, size, 1])) as tf.Tensor);
     const v = await logits.data();
     logits.dispose();
-    for (let i = 0; i < v.length; i++) out[at * 6 + i] = sigmoid(v[i]!);
+    for (let i = 0; i < v.length; i++) out[at * 6 + i] = sigmoid(v[i]! + offset[i % 6]!);
   }
   return out;
 }
@@ -231,6 +233,10 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       setOutputPrior(built.trainModel, 'classifier', labelPrior(data.trainLabels, firstDraw), false);
     }
     if (repeats > 1) record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: ${repeats} draws of the sampler per epoch (step floor ${m.minSteps})` });
+    // The sampler enriches positives (negative subsampling): the trained logits are shifted by the odds
+    // ratio of the sampled to the true prevalence. Validation undoes the shift, and the saved model has it
+    // folded into its classifier bias, so its probabilities are calibrated to the real prevalence.
+    const correction = samplingCorrection(data.trainLabels, firstDraw);
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
@@ -276,7 +282,7 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
           loss, lr, imagesPerSec: (stepsThisProcess * m.batchSize) / Math.max(elapsed, 1e-9), etaSec: perStep * (tTotal - step), backend: opts.backend,
         });
       }
-      const probs = await predictProbs(built.trainModel, data.val, images, m.features?.batchSize ?? 64, opts.signal);
+      const probs = await predictProbs(built.trainModel, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal);
       const metric = weightedLogLoss(probs, data.valLabels);
       const rec: EpochRecord = {
         epoch: epoch + 1, trainLoss: lossSum / Math.max(lossN, 1), valLoss: myLoss(probs, data.valLabels), valMetric: metric.loss,
@@ -294,6 +300,7 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     // Keep the best or the last epoch as the model, as the preset says.
     const chosen = m.keep === 'best' ? history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a)) : history[history.length - 1]!;
     const ck = await readCheckpoint(runDir, chosen.epoch);
+    shiftClassifierBias(ck.model, correction);
     const modelId = baseModelId(m.name, folds, fold);
     const metrics = { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) };
     const meta = {
@@ -318,6 +325,20 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
   } finally {
     optimizer.dispose();
     built.trainModel.dispose();
+  }
+}
+
+/**
+ * Whether base model `modelId` was trained on this fold's current images and labels (its meta.json's
+ * data fingerprint): a pipeline on changed data retrains it instead of keeping it.
+ */
+export function trainedOnCurrentData(ws: Workspace, modelId: string, folds: FoldSpec, fold: number): boolean {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(modelDirOf(ws, modelId), 'meta.json'), 'utf8')) as { dataFingerprint?: string };
+    const data = splitFold(ws, folds, fold);
+    return meta.dataFingerprint === fingerprint([...data.train, ...data.val]);
+  } catch {
+    return false;
   }
 }
 

@@ -8,6 +8,7 @@ import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, ty
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
 import { labeledImages, listModels, loadFolds, loadSampleWeights } from '../store/training-store.ts';
+import { setVersionEnsemble } from '../store/versions.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf } from './base-train.ts';
 import { FULLHEAD_STAGES, readMemberOutputs, type FullheadStage } from './member-outputs.ts';
@@ -88,7 +89,11 @@ function rowsOf(ids: readonly string[], preds: EnsemblePredictions, oof: boolean
   return rows;
 }
 
-export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (line: string) => void = () => {}): Promise<EnsembleStageResult> {
+/**
+ * `version`: the model version being built (store/versions.ts) that gets the fit and the predictions;
+ * without one they go straight to the live tables (the active ensemble).
+ */
+export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (line: string) => void = () => {}, version?: string): Promise<EnsembleStageResult> {
   const families = await loadMemberFamilies(ws, folds);
   const groupOf = (f: MemberFamily): 'A' | 'B' => (f.stage === 'pooled-res' ? 'B' : 'A');
   if (!families.some((f) => groupOf(f) === 'A') || !families.some((f) => groupOf(f) === 'B')) {
@@ -128,13 +133,14 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const safe = weightedLogLoss(result.oof.safe.blended, labels);
   const risky = result.oof.risky ? weightedLogLoss(result.oof.risky.blended, labels) : null;
   const memberMetrics = Object.fromEntries(members.map((m) => [m.name, weightedLogLoss(m.probs, labels).loss]));
-  const n = savePredictions(ws, [...rowsOf(ids, result.oof, true), ...(testPreds ? rowsOf(testIds, testPreds, false) : [])], true);
+  const n = savePredictions(ws, [...rowsOf(ids, result.oof, true), ...(testPreds ? rowsOf(testIds, testPreds, false) : [])], true, version);
   const excluded = members.filter((m) => m.excluded).map((m) => m.name);
   for (const v of [result.safe, result.risky]) {
     if (v?.classSources?.some((src) => src !== 'blend')) log(`ensemble ${v.variant}: per class ${v.classSources.map((src, k) => `${result.labels[k]} ${src}`).join(', ')}`);
   }
   const metrics = { baseline, excluded, safe: safe.loss, risky: risky?.loss ?? null, perClass: { safe: safe.perClass, risky: risky?.perClass ?? null }, memberMetrics, oofImages: ids.length, testImages: testIds.length, predictionRows: n, folds };
-  saveEnsembleRecord(ws, 'current', fit, metrics);
+  if (version) setVersionEnsemble(ws, version, fit, metrics);
+  else saveEnsembleRecord(ws, 'current', fit, metrics);
   return {
     fit, members: families.map((f) => f.name), oofImages: ids.length, testImages: testIds.length, safe, risky, memberMetrics,
     oofIds: ids, oofSafe: result.oof.safe.blended, oofRisky: result.oof.risky?.blended ?? null,

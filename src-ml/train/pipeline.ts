@@ -16,7 +16,8 @@ import { importLabels } from '../store/labels.ts';
 import { scanFolders } from '../store/scan.ts';
 import { getModel, labeledImages, listRuns, unlabeledImages } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { baseModelId, modelDirOf, trainBase, type BaseRunConfig } from './base-train.ts';
+import { activeVersion, beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
+import { baseModelId, modelDirOf, trainBase, trainedOnCurrentData, type BaseRunConfig } from './base-train.ts';
 import { loadMemberFamilies, runEnsembleStage, type EnsembleStageResult } from './ensemble-stage.ts';
 import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
 import { trainPooledRes } from './pooled-res-train.ts';
@@ -46,6 +47,8 @@ export interface PipelineReport {
   folds: FoldSpec;
   images: number;
   createdAt: string;
+  /** The model version this run made (absent when it ran no ensembles). */
+  version?: { id: string; status: string };
 }
 
 export interface PipelineOptions {
@@ -61,6 +64,8 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   onEvent?: (e: TrainingEvent) => void;
   log?: (line: string) => void;
+  /** Make the run's version active when it finishes (`--promote`). */
+  promote?: boolean;
 }
 
 function featuresCurrent(ws: Workspace, base: BaseModelPreset, folds: FoldSpec, fold: number): boolean {
@@ -213,14 +218,19 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     const missing = ids.filter((id) => !getModel(ws, id));
     if (missing.length) throw new Error(`stage ${by} needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not trained: include its stage`);
   };
+  const retrainedBase = new Set<string>();
   await stage('base', preset.base.flatMap((m) => {
     const mf = foldsOf(preset, m, opts.folds);
     return Array.from({ length: mf.k }, (_, fold) => {
       const id = baseModelId(m.name, mf, fold);
-      const done = !!getModel(ws, id);
+      const trained = !!getModel(ws, id);
+      // A model trained on other images or labels (the workspace's data changed) is trained again.
+      const done = trained && trainedOnCurrentData(ws, id, mf, fold);
       if (done) log(`base ${id}: trained`);
+      else if (trained) log(`base ${id}: trained on other data; training it again`);
       return {
         id, done, run: async () => {
+          retrainedBase.add(m.name);
           const resume = resumableRun(ws, m, mf, fold);
           log(`base ${id}: ${resume ? `resuming ${resume}` : 'training'}`);
           await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
@@ -236,7 +246,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   await stage('features', baseModels.flatMap((m) => {
     const mf = foldsOf(preset, m, opts.folds);
     return Array.from({ length: mf.k }, (_, fold) => ({
-      id: baseModelId(m.name, mf, fold), done: featuresCurrent(ws, m, mf, fold), run: async () => {
+      id: baseModelId(m.name, mf, fold), done: featuresCurrent(ws, m, mf, fold) && !retrainedBase.has(m.name), run: async () => {
         log(`features ${baseModelId(m.name, mf, fold)}`);
         await extractFeatures({ ws, modelId: baseModelId(m.name, mf, fold), ...(signal ? { signal } : {}), onEvent: emit });
         refreshed.add(m.name);
@@ -277,14 +287,25 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     (m, fold) => refreshed.has(`shallow:${m.name}:${fold}`)));
   check();
   let ensemble: EnsembleStageResult | undefined;
+  let version: string | undefined;
   if (selected.has('ensembles')) {
     emit({ type: 'stage', stage: 'ensembles', status: 'started', units: 1, done: 0 });
-    ensemble = await runEnsembleStage(ws, folds, log);
+    // The run's ensembles, report and models become a new model version (a candidate once one is active).
+    version = beginVersion(ws);
+    ensemble = await runEnsembleStage(ws, folds, log, version);
     emit({ type: 'stage', stage: 'ensembles', status: 'done', units: 1, done: 1 });
   } else {
     emit({ type: 'stage', stage: 'ensembles', status: 'skipped', units: 1, done: 0 });
   }
   const report = await buildReport(ws, preset, folds, ensemble, opts.folds);
+  if (version) {
+    const v = finishVersion(ws, version, {
+      preset: preset.name, report, promote: opts.promote ?? false,
+      fingerprint: dataFingerprint(ws, folds, { name: preset.name, version: preset.version, json: JSON.stringify(preset) }),
+    });
+    report.version = { id: v.version, status: v.status };
+    log(`version ${v.version}: ${v.status}${v.status === 'candidate' ? ` (the active version is ${activeVersion(ws)?.version}; ich models promote ${v.version} makes it active)` : ''}`);
+  }
   await writeReport(ws, report);
   return report;
 }

@@ -55,3 +55,23 @@ export function epochRepeats(batchesPerEpoch: number, epochs: number, minSteps: 
   if (!minSteps || minSteps <= natural) return 1;
   return Math.ceil(minSteps / natural);
 }
+
+/**
+ * Per class, logit(true prevalence) - logit(prevalence the sampler trains on): added to a model's logits
+ * it undoes the enrichment of positives by negative subsampling (prior correction for case-control
+ * sampling), so out-of-fold probabilities are calibrated. `drawn`: the rows of one epoch's sampling.
+ */
+export function samplingCorrection(labels: ArrayLike<number>, drawn: ArrayLike<number>): Float64Array {
+  const truth = labelPrior(labels);
+  const sampled = labelPrior(labels, drawn);
+  return truth.map((p, k) => logit(p) - logit(sampled[k]!));
+}
+
+/** Adds `offset` to the bias of the model's `classifier` layer (a calibrated model to save). */
+export function shiftClassifierBias(model: tf.LayersModel, offset: ArrayLike<number>, layerName = 'classifier'): void {
+  const layer = model.getLayer(layerName);
+  const [kernel, bias] = layer.getWeights() as [tf.Tensor, tf.Tensor];
+  const shifted = tf.tidy(() => bias.add(tf.tensor(Float32Array.from(offset), bias.shape)));
+  layer.setWeights([kernel, shifted]);
+  shifted.dispose();
+}

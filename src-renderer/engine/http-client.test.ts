@@ -93,7 +93,7 @@ describe('HttpEngineClient', () => {
       FakeSocket.all = [];
       const client = new HttpEngineClient({ token: 'a b', baseUrl: 'http://127.0.0.1:9000/', fetch: fakeFetch(() => json(200, {})).fn, socketFactory: (u) => new FakeSocket(u), reconnectMs: 100 });
       const got: unknown[] = [];
-      const off = client.onEvent((e) => got.push(e.type === 'job' ? e.jobId : `${e.type}:${e.state.jobId}`));
+      const off = client.onEvent((e) => got.push(e.type === 'job' ? e.jobId : e.type === 'training' ? `${e.type}:${e.state.jobId}` : e.type));
       expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://127.0.0.1:9000/ws?token=a%20b']);
       const ev = { type: 'job', jobId: 'j1', kind: 'scan', stage: 'scan', done: 1, total: 2, status: 'running' };
       FakeSocket.all[0]!.message(JSON.stringify(ev));

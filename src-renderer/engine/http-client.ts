@@ -1,7 +1,7 @@
 // The one EngineClient over HTTP + WebSocket, for the renderer served by `ich serve`. Calls are
 // POST /api/<method> with the token header; failures become one-line errors the UI can show as they are.
 import type {
-  EngineClient, EngineEvent, EngineMethod, EngineRequests, EngineResponses, StartTrainingRequest, StudyQuery,
+  EngineClient, EngineEvent, EngineMethod, EngineRequests, EngineResponses, PredictStudiesRequest, StartTrainingRequest, StudyQuery,
 } from '../../src-ml/api/engine.ts';
 import { EventSocket, type SocketFactory, type SocketState } from './event-socket.ts';
 
@@ -82,6 +82,9 @@ export class HttpEngineClient implements EngineClient {
   listTrainingJobs() { return this.call('listTrainingJobs', {}); }
   getTrainingHistory(jobId: string) { return this.call('getTrainingHistory', { jobId }); }
   listRuns() { return this.call('listRuns', {}); }
+  listVersions() { return this.call('listVersions', {}); }
+  promoteVersion(version: string) { return this.call('promoteVersion', { version }); }
+  predictStudies(req: PredictStudiesRequest = {}) { return this.call('predictStudies', req); }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {
     return this.events.subscribe(listener);

@@ -23,6 +23,9 @@ function fakeApi(): IchDesktopApi & { listeners: Set<(e: EngineEvent) => void> }
     listTrainingJobs: vi.fn(async () => []),
     getTrainingHistory: vi.fn(async (jobId: string) => ({ jobId, epochs: [], losses: [] })),
     listRuns: vi.fn(async () => []),
+    listVersions: vi.fn(async () => []),
+    promoteVersion: vi.fn(async (version: string) => ({ active: version, previous: null })),
+    predictStudies: vi.fn(async () => ({ jobId: 'predict-1' })),
     openFolderDialog: vi.fn(async () => null),
     onEvent: (l) => {
       listeners.add(l);

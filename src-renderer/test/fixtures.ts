@@ -1,7 +1,7 @@
 // A fake EngineClient with two studies (the first with two series) and a recording fake StackRenderer,
 // shared by the renderer tests.
 import type { EngineClient, EngineEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
-import type { RunSummary, TrainHistory, TrainJobState } from '../../src-ml/api/training.ts';
+import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
 
 export const STUDIES: StudyRow[] = [
@@ -61,6 +61,8 @@ export interface FakeClient extends EngineClient {
   emit(e: EngineEvent): void;
   /** What the training calls answer (tests set them). */
   training: { jobs: TrainJobState[]; history: TrainHistory | null; runs: RunSummary[]; startError: string | null };
+  /** What listVersions answers (tests set it); promoteVersion makes the named one active in it. */
+  versions: VersionSummary[];
 }
 
 /** A training job's state as the engine reports it: all stages pending unless given. */
@@ -78,6 +80,7 @@ export function fakeClient(): FakeClient {
     return Promise.resolve(value);
   };
   const training: FakeClient['training'] = { jobs: [], history: null, runs: [], startError: null };
+  const versions: VersionSummary[] = [];
   let nextTrain = 1;
   return {
     calls,
@@ -98,6 +101,14 @@ export function fakeClient(): FakeClient {
     listTrainingJobs: () => rec('listTrainingJobs', {}, training.jobs),
     getTrainingHistory: (jobId) => rec('getTrainingHistory', jobId, training.history ?? { jobId, epochs: [], losses: [] }),
     listRuns: () => rec('listRuns', {}, training.runs),
+    versions,
+    listVersions: () => rec('listVersions', {}, versions),
+    promoteVersion: (version) => {
+      const previous = versions.find((v) => v.status === 'active')?.version ?? null;
+      for (const v of versions) v.status = v.version === version ? 'active' : v.status === 'active' ? 'archived' : v.status;
+      return rec('promoteVersion', version, { active: version, previous });
+    },
+    predictStudies: (req) => rec('predictStudies', req, { jobId: 'predict-1' }),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
