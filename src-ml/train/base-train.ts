@@ -292,17 +292,44 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       record({ type: 'epoch', runId, stage: BASE_STAGE, model: m.name, fold, epochs, ...rec });
       await writeCheckpoint(runDir, built.trainModel, optimizer.exportMoments(varNames), { epoch: epoch + 1, step, iterations: optimizer.iterations, history, varNames },
         { runId, epoch: epoch + 1 }, { [VAL_PROBS_FILE]: encodeNpy(probs, [data.val.length, 6]) });
-      const best = history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
-      await pruneCheckpoints(runDir, new Set([epoch + 1, best.epoch]));
+      // The last epoch (to resume) and the best `bestAverage` (to keep or average) stay on disk.
+      await pruneCheckpoints(runDir, new Set([epoch + 1, ...bestEpochs(history, m.bestAverage ?? 1)]));
       updateRun(ws, runId, { metrics: { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) } });
     }
 
     // Keep the best or the last epoch as the model, as the preset says.
     const chosen = m.keep === 'best' ? history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a)) : history[history.length - 1]!;
     const ck = await readCheckpoint(runDir, chosen.epoch);
+    // With bestAverage > 1 the weights of the best epochs are averaged (the seed's mean_model over
+    // snapshots of the restart schedule), kept when that validates no worse than the best epoch alone.
+    let averaged: { epochs: number[]; valMetric: number; probs: Float32Array } | null = null;
+    const top = m.keep === 'best' ? bestEpochs(history, m.bestAverage ?? 1) : [];
+    if (top.length > 1) {
+      const bestWeights = ck.model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+      const sums = bestWeights.map((w) => Float64Array.from(w));
+      for (const e of top.slice(1)) {
+        const other = await readCheckpoint(runDir, e);
+        other.model.getWeights().forEach((w, i) => {
+          const v = w.dataSync();
+          const acc = sums[i]!;
+          for (let j = 0; j < v.length; j++) acc[j]! += v[j]!;
+        });
+        other.model.dispose();
+      }
+      const shapes = ck.model.getWeights().map((w) => w.shape);
+      tf.tidy(() => ck.model.setWeights(sums.map((acc, i) => tf.tensor(Float32Array.from(acc, (x) => x / top.length), shapes[i]!))));
+      const probs = await predictProbs(ck.model, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal);
+      const metric = weightedLogLoss(probs, data.valLabels).loss;
+      if (metric <= chosen.valMetric) averaged = { epochs: top, valMetric: metric, probs };
+      else tf.tidy(() => ck.model.setWeights(bestWeights.map((w, i) => tf.tensor(w, shapes[i]!))));
+      record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: mean of epochs ${top.join(', ')} validates ${metric.toFixed(4)} vs best epoch ${chosen.valMetric.toFixed(4)}: ${averaged ? 'averaged' : 'best epoch'} kept` });
+    }
     shiftClassifierBias(ck.model, correction);
     const modelId = baseModelId(m.name, folds, fold);
-    const metrics = { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) };
+    const metrics = {
+      ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels),
+      ...(averaged ? { valMetric: averaged.valMetric, averagedEpochs: averaged.epochs } : {}),
+    };
     const meta = {
       modelId, stage: BASE_STAGE, preset: preset.name, presetVersion: preset.version, modelName: m.name, arch: m.arch, archConfig: arch,
       imageSize: m.imageSize, labels: [...METRIC_LABELS], windows: arch.windows, fold, nFolds: folds.k, foldSeed: folds.seed,
@@ -313,7 +340,8 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     await saveModel(ck.model, modelDirOf(ws, modelId), meta);
     ck.model.dispose();
     // Out-of-fold predictions of the kept epoch, for the OOF metric over all folds.
-    await copyFile(checkpointFile(runDir, chosen.epoch, VAL_PROBS_FILE), path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE));
+    if (averaged) writeFileAtomic(path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE), encodeNpy(averaged.probs, [data.val.length, 6]));
+    else await copyFile(checkpointFile(runDir, chosen.epoch, VAL_PROBS_FILE), path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE));
     writeFileAtomic(path.join(modelDirOf(ws, modelId), OOF_IDS_FILE), new TextEncoder().encode(JSON.stringify(data.val.map((im) => im.imageId))));
     upsertModel(ws, { id: modelId, stage: BASE_STAGE, modelName: m.name, fold, nFolds: folds.k, runId, featureSize: built.featureSize, metrics });
     updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
@@ -340,6 +368,11 @@ export function trainedOnCurrentData(ws: Workspace, modelId: string, folds: Fold
   } catch {
     return false;
   }
+}
+
+/** The epochs of the `n` lowest validation metrics, best first. */
+function bestEpochs(history: readonly EpochRecord[], n: number): number[] {
+  return [...history].sort((a, b) => a.valMetric - b.valMetric).slice(0, Math.max(1, n)).map((r) => r.epoch);
 }
 
 /** The metric of predicting the training folds' prevalence for every validation image. */

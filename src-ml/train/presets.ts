@@ -32,6 +32,8 @@ export interface BaseModelPreset {
   cycles?: number;
   /** Floor on optimizer steps over the run: small data repeat each epoch's sampling (default: none). */
   minSteps?: number;
+  /** With keep 'best': average the weights of the best N epochs when that validates no worse (default 1). */
+  bestAverage?: number;
   batchSize: number;
   sampler: { negativeFraction: number; perClassRepeats?: number[] };
   loss: LossName;
@@ -128,6 +130,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
     num(m.epochs, `${w}.epochs`, 1, 1000, true);
     if (m.cycles !== undefined) num(m.cycles, `${w}.cycles`, 1, 1000, true);
     if (m.minSteps !== undefined) num(m.minSteps, `${w}.minSteps`, 0, 1e7, true);
+    if (m.bestAverage !== undefined) num(m.bestAverage, `${w}.bestAverage`, 1, 100, true);
     num(m.batchSize, `${w}.batchSize`, 1, 4096, true);
     const s = (m.sampler ?? {}) as Record<string, unknown>;
     num(s.negativeFraction, `${w}.sampler.negativeFraction`, 0, 1);
