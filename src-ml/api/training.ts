@@ -131,8 +131,8 @@ export interface TrainJobState {
   message?: string;
   /** One line, when failed. */
   error?: string;
-  /** The report's metric per stage, when done. */
-  report?: { baseline: number; stages: { name: string; oofMetric: number }[] };
+  /** The report's metric per stage, when done, and the model version the run made (absent when it ran no ensembles). */
+  report?: { baseline: number; stages: { name: string; oofMetric: number }[]; version?: string };
   /**
    * The cancelled or failed job this one continues (the same request again: the pipeline resumes where
    * that one stopped); its charts' history carries on from that job's.
@@ -154,6 +154,8 @@ export type VersionStatus = 'active' | 'candidate' | 'archived';
 /** A pipeline run's report.json: the out-of-fold metric of every stage, against the prevalence baseline. */
 export interface VersionReport {
   baseline: number;
+  /** The prevalence baseline per label (reports from before it was recorded lack it). */
+  baselinePerClass?: Record<string, number>;
   stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; models: string[]; worseThanBaseline?: boolean }[];
   preset?: string;
   images?: number;

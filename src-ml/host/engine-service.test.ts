@@ -271,10 +271,11 @@ describe('EngineService training', () => {
     expect(JSON.parse(JSON.stringify(h))).toEqual(h);
 
     child.line({ type: 'stage', stage: 'base', status: 'done', units: 2, done: 2 });
-    child.line({ baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4, perClass: {} }] });
+    child.line({ baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4, perClass: {} }], version: { id: 'v2', status: 'candidate' } });
     child.exit(0);
     const end = await until((x) => x.jobId === jobId && x.status !== 'running');
-    expect(end).toMatchObject({ status: 'done', stages: { base: { state: 'done', done: 2 } }, report: { baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4 }] } });
+    // the report names the model version the run made (the panel compares it with the active one)
+    expect(end).toMatchObject({ status: 'done', stages: { base: { state: 'done', done: 2 } }, report: { baseline: 0.2, stages: [{ name: 'base', oofMetric: 0.4 }], version: 'v2' } });
     expect(end.stage).toBeUndefined();
   });
 

@@ -221,8 +221,9 @@ export class TrainingJobs {
     if (typeof e !== 'object' || e === null) return;
     if ('type' in e) this.onEvent(state, e as TrainingEvent);
     else if ('baseline' in e && 'stages' in e) {
-      const r = e as { baseline: number; stages: { name: string; oofMetric: number }[] };
-      state.report = { baseline: r.baseline, stages: r.stages.map((s) => ({ name: s.name, oofMetric: s.oofMetric })) };
+      const r = e as { baseline: number; stages: { name: string; oofMetric: number }[]; version?: { id?: unknown } };
+      state.report = { baseline: r.baseline, stages: r.stages.map((s) => ({ name: s.name, oofMetric: s.oofMetric })),
+        ...(typeof r.version?.id === 'string' ? { version: r.version.id } : {}) };
     }
   }
 

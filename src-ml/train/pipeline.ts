@@ -42,6 +42,8 @@ export interface StageReport {
 
 export interface PipelineReport {
   baseline: number;
+  /** The prevalence baseline per label (the bar each stage's perClass has to beat). */
+  baselinePerClass?: Record<string, number>;
   stages: StageReport[];
   preset: string;
   folds: FoldSpec;
@@ -145,9 +147,11 @@ export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec
   const images = labeledImages(ws).filter((im) => stages.every((s) => s.probs.has(im.imageId)));
   const all = new Uint8Array(images.length * 6);
   images.forEach((im, i) => all.set(im.labels, i * 6));
-  const baseline = images.length > 0 ? prevalenceBaseline(all).loss : Number.NaN;
+  const prior = images.length > 0 ? prevalenceBaseline(all) : null;
+  const baseline = prior ? prior.loss : Number.NaN;
   return {
     baseline,
+    ...(prior ? { baselinePerClass: { ...prior.perClass } } : {}),
     stages: images.length > 0 ? stages.map((s) => {
       const r = stageReport(s.name, s.probs, images, s.models);
       return { ...r, worseThanBaseline: !(r.oofMetric <= baseline) };
