@@ -42,6 +42,7 @@ describe('ich pipeline / predict / metric', () => {
   const t = tempDir('ich-pipeline-');
   const data = path.join(t.dir, 'data');
   const fresh = path.join(t.dir, 'fresh');
+  const more = path.join(t.dir, 'more');
   const ws = path.join(t.dir, 'ws');
   const presetFile = path.join(t.dir, 'preset.json');
   const labels = path.join(t.dir, 'labels.csv');
@@ -50,6 +51,7 @@ describe('ich pipeline / predict / metric', () => {
   beforeAll(async () => {
     await generateDataset({ out: data, studies: 10, seed: 13, size: 64, workers: 1 });
     await generateDataset({ out: fresh, studies: 1, seed: 14, size: 64, workers: 1 });
+    await generateDataset({ out: more, studies: 4, seed: 15, size: 64, workers: 1 });
     // The last two series lose their labels: the unlabelled set the risky weights aim at.
     const truth = JSON.parse(readFileSync(path.join(data, 'truth.json'), 'utf8')) as { series: { slices: string[] }[] };
     const hidden = new Set(truth.series.slice(-2).flatMap((s) => s.slices));
@@ -96,6 +98,39 @@ describe('ich pipeline / predict / metric', () => {
     expect(metric.n).toBe(summary.images);
     expect(metric.loss).toBeGreaterThan(0);
   }, 300_000);
+
+  it('a run on new data is a candidate version: ich predict output is byte-identical until promote, changes with it, and comes back exactly on rollback', () => {
+    const predict = (name: string): string => {
+      const out = path.join(t.dir, name);
+      const r = ich('predict', fresh, '--workspace', ws, '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    const before = predict('v1-a.csv');
+    expect(predict('v1-b.csv')).toBe(before); // deterministic
+    const run = ich('pipeline', '--data', more, '--labels', path.join(more, 'labels.csv'), '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/trained on other data; training it again/);
+    // The first test's two runs made v1 (active) and v2 (a candidate); this one is the third.
+    expect(JSON.parse(run.stdout).version).toEqual({ id: 'v3', status: 'candidate' });
+    const list = ich('models', 'list', '--workspace', ws, '--json');
+    expect(list.status, list.stderr).toBe(0);
+    const versions = JSON.parse(list.stdout) as { version: string; status: string; createdAt: string; preset: string; report: { baseline: number; stages: unknown[] } }[];
+    expect(versions.map((v) => [v.version, v.status])).toEqual([['v3', 'candidate'], ['v2', 'candidate'], ['v1', 'active']]);
+    expect(Object.keys(versions[0]!)).toEqual(expect.arrayContaining(['version', 'status', 'createdAt', 'preset', 'report']));
+    expect(versions[0]!.report.stages).toHaveLength(6);
+    expect(predict('v1-c.csv')).toBe(before);
+    expect(ich('models', 'promote', 'v3', '--workspace', ws).status).toBe(0);
+    const promoted = predict('v3.csv');
+    expect(promoted).not.toBe(before);
+    const back = ich('models', 'promote', 'v1', '--workspace', ws);
+    expect(back.status, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toEqual({ active: 'v1', previous: 'v3' });
+    expect(predict('v1-d.csv')).toBe(before);
+    const bad = ich('models', 'promote', 'v7', '--workspace', ws);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/no version v7/);
+  }, 600_000);
 
   it('a 130-slice series gets a prediction for every slice', () => {
     const long = path.join(t.dir, 'long');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { predictImages } from '../predict/predict-images.ts';
 import { scanFolders } from '../store/scan.ts';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
+import { dropVersionRecords } from '../store/versions.ts';
 import { generateDataset } from '../synth/generate.ts';
 import { copyTrainedModels } from './model-transfer.ts';
 
@@ -109,6 +110,8 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     log(`predictions: ${r.stored} rows for ${r.imageIds.length} images`);
     const studiesN = (ws.db.prepare('SELECT COUNT(*) AS n FROM studies').get() as { n: number }).n;
     tokenizePaths(ws, dicom);
+    // One copy of each model file in the bundle: installing adopts them as the active version v1.
+    dropVersionRecords(ws);
     ws.db.exec('VACUUM');
     manifest = {
       format: DEMO_FORMAT, createdAt: new Date().toISOString(), studies: studiesN, images: imageIds.length, models: moved.models,

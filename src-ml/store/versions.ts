@@ -244,3 +244,14 @@ export function versionSummaries(ws: Workspace): VersionSummary[] {
     report: v.report as VersionSummary['report'], fingerprint: v.fingerprint, promotedAt: v.promotedAt,
   }));
 }
+
+/**
+ * Forgets the versions, keeping the active one's rows in the live tables and the working models/: the demo
+ * bundle ships that way (one copy of each model file) and is adopted as v1 where it is installed.
+ */
+export function dropVersionRecords(ws: Workspace): void {
+  ws.transaction(() => {
+    ws.db.exec('DELETE FROM version_predictions; DELETE FROM versions;');
+  });
+  rmSync(path.join(ws.dir, VERSIONS_DIR), { recursive: true, force: true });
+}
