@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { App } from './App.tsx';
 import { renderWithStore } from '../test/render.tsx';
+import { trainState, versionOf } from '../test/fixtures.ts';
 
 afterEach(cleanup);
 
@@ -73,6 +74,21 @@ describe('App: the test hooks and the wiring', () => {
     const job = screen.getByTestId('job');
     expect(job.dataset.status).toBe('running');
     expect(job.querySelector('progress')!.value).toBe(4);
+  });
+
+  it('every engine event reaches the store: scan and predict jobs, training jobs, model versions; an unknown one is ignored', async () => {
+    const { client, store } = await app();
+    act(() => client.emit({ type: 'job', jobId: 'predict-2', kind: 'predict', stage: 'predict', done: 3, total: 9, status: 'running' }));
+    expect(screen.getByTestId('job').dataset).toMatchObject({ kind: 'predict', status: 'running' });
+    expect(screen.getByTestId('job').textContent).toContain('predict 3/9');
+    act(() => client.emit({ type: 'training', state: trainState('train-1') }));
+    expect(store.getState().trainingJobs.map((j) => j.jobId)).toEqual(['train-1']);
+    client.versions.push(versionOf('v4', 'active'));
+    act(() => client.emit({ type: 'versions', active: 'v4' }));
+    expect(store.getState().activeVersion).toBe('v4');
+    await waitFor(() => expect(screen.getByTestId('worklist-version').textContent).toBe('model v4'));
+    act(() => client.emit({ type: 'bogus' } as never));
+    expect(store.getState().error).toBeNull();
   });
 
   it('an engine error shows as one line', async () => {

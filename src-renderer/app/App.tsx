@@ -1,5 +1,5 @@
-// The layout and the global wiring: hotkeys to store intents, job events into the store, the slice detail
-// following the current slice, and the error line.
+// The layout and the global wiring: hotkeys to store intents, engine events (scan and predict jobs, training
+// jobs, model versions) into the store, the slice detail following the current slice, and the error line.
 import { useEffect } from 'react';
 import type { EngineClient } from '../../src-ml/api/engine.ts';
 import { useApp, useAppStore } from '../store/context.tsx';
@@ -23,11 +23,24 @@ export function App({ client }: { client: EngineClient }) {
 
   useEffect(() => {
     void store.getState().loadStudies();
-    // Training jobs started before this page (or before a reload) show as they are now.
+    // Training jobs started before this page (or before a reload) show as they are now; so do the versions.
     void store.getState().loadTraining();
+    void store.getState().loadActiveVersion();
     return client.onEvent((e) => {
-      if (e.type === 'job') store.getState().onJobEvent(e);
-      else if (e.type === 'training') store.getState().onTrainingEvent(e.state);
+      switch (e.type) {
+        case 'job': // scan and predict jobs
+          store.getState().onJobEvent(e);
+          break;
+        case 'training':
+          store.getState().onTrainingEvent(e.state);
+          break;
+        case 'versions':
+          store.getState().onVersionsEvent(e);
+          break;
+        default:
+          // An event type this page does not know (a newer engine): ignored.
+          break;
+      }
     });
   }, [client, store]);
 

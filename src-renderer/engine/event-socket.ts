@@ -80,12 +80,13 @@ export class EventSocket {
   }
 }
 
-/** Only well-formed job and training events get through; a malformed frame is dropped, never thrown into the UI. */
+/** Only well-formed job, training and versions events get through; a malformed frame is dropped, never thrown into the UI. */
 export function parseEvent(data: unknown): EngineEvent | null {
   if (typeof data !== 'string') return null;
   try {
     const v = JSON.parse(data) as Record<string, unknown> | null;
     if (v && v.type === 'job' && typeof v.jobId === 'string' && typeof v.done === 'number' && typeof v.total === 'number') return v as unknown as EngineEvent;
+    if (v && v.type === 'versions' && (typeof v.active === 'string' || v.active === null)) return v as unknown as EngineEvent;
     const st = v?.type === 'training' ? (v.state as Record<string, unknown> | null) : null;
     if (st && typeof st === 'object' && typeof st.jobId === 'string' && typeof st.status === 'string'
       && typeof st.stages === 'object' && st.stages !== null) return v as unknown as EngineEvent;

@@ -93,18 +93,21 @@ describe('HttpEngineClient', () => {
       FakeSocket.all = [];
       const client = new HttpEngineClient({ token: 'a b', baseUrl: 'http://127.0.0.1:9000/', fetch: fakeFetch(() => json(200, {})).fn, socketFactory: (u) => new FakeSocket(u), reconnectMs: 100 });
       const got: unknown[] = [];
-      const off = client.onEvent((e) => got.push(e.type === 'job' ? e.jobId : e.type === 'training' ? `${e.type}:${e.state.jobId}` : e.type));
+      const off = client.onEvent((e) => got.push(e.type === 'job' ? `${e.kind}:${e.jobId}` : e.type === 'training' ? `${e.type}:${e.state.jobId}` : `${e.type}:${e.active}`));
       expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://127.0.0.1:9000/ws?token=a%20b']);
       const ev = { type: 'job', jobId: 'j1', kind: 'scan', stage: 'scan', done: 1, total: 2, status: 'running' };
       FakeSocket.all[0]!.message(JSON.stringify(ev));
       FakeSocket.all[0]!.message('not json');
       FakeSocket.all[0]!.message(JSON.stringify({ type: 'training', state: { jobId: 't1', status: 'running', stages: {} } }));
       FakeSocket.all[0]!.message(JSON.stringify({ type: 'training', state: { jobId: 't2' } })); // malformed: dropped
+      FakeSocket.all[0]!.message(JSON.stringify({ type: 'versions', active: 'v2' }));
+      FakeSocket.all[0]!.message(JSON.stringify({ type: 'versions', active: 2 })); // malformed: dropped
+      FakeSocket.all[0]!.message(JSON.stringify({ ...ev, jobId: 'p1', kind: 'predict', stage: 'predict' }));
       FakeSocket.all[0]!.drop();
       vi.advanceTimersByTime(100);
       expect(FakeSocket.all).toHaveLength(2);
       FakeSocket.all[1]!.message(JSON.stringify({ ...ev, jobId: 'j2' }));
-      expect(got).toEqual(['j1', 'training:t1', 'j2']);
+      expect(got).toEqual(['scan:j1', 'training:t1', 'versions:v2', 'predict:p1', 'scan:j2']);
       off();
       expect(FakeSocket.all[1]!.closed).toBe(true);
       FakeSocket.all[1]!.drop();

@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
-import { act, cleanup, fireEvent, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { ProbabilityStrip } from './ProbabilityStrip.tsx';
 import { renderWithStore } from '../test/render.tsx';
+import { versionOf } from '../test/fixtures.ts';
 
 afterEach(cleanup);
 
@@ -50,7 +51,7 @@ describe('ProbabilityStrip', () => {
     expect(row.textContent).toContain('0.80');
     expect(row.textContent).toContain('0.90');
     expect(screen.getAllByTestId('threshold-tick')).toHaveLength(6);
-    expect(screen.getByTestId('prob-strip').textContent).toContain('ich-ensemble · version abc123 · trained 2026-11-01');
+    expect(screen.getByTestId('prob-strip').textContent).toContain('ich-ensemble · ensemble abc123 · trained 2026-11-01');
     expect(screen.getByTestId('prob-strip').textContent).toMatch(/research use only/i);
   });
 
@@ -61,5 +62,35 @@ describe('ProbabilityStrip', () => {
     expect(screen.getByTestId('prob-strip').dataset.state).toBe('empty');
     expect(screen.queryAllByTestId('strip-cell')).toHaveLength(0);
     expect(screen.getByTestId('prob-strip').textContent).toMatch(/no predictions/i);
+    expect(screen.queryByTestId('strip-version')).toBeNull();
+    expect(screen.queryByTestId('strip-predict')).toBeNull();
+  });
+
+  it('names the model version its predictions come from, and the new one after a switch', async () => {
+    const r = renderWithStore((client) => {
+      client.versions.push(versionOf('v2', 'active'), versionOf('v1', 'archived'));
+      return <ProbabilityStrip />;
+    });
+    await act(() => r.store.getState().selectStudy('1.2.9'));
+    expect(screen.getByTestId('strip-version').textContent).toBe('model v2');
+    expect(screen.getByTestId('strip-version').dataset.version).toBe('v2');
+    r.client.versions[0]!.status = 'archived';
+    r.client.versions[1]!.status = 'active';
+    await act(() => r.store.getState().reloadPredictions());
+    expect(screen.getByTestId('strip-version').textContent).toBe('model v1');
+  });
+
+  it('no predictions for the series while a version is active: says which, and offers Predict for its study', async () => {
+    const r = renderWithStore((client) => {
+      client.versions.push(versionOf('v3', 'active'));
+      return <ProbabilityStrip />;
+    });
+    await act(() => Promise.all([r.store.getState().selectStudy('1.2.9'), r.store.getState().loadActiveVersion()]));
+    const p = r.store.getState().predictions!;
+    act(() => r.store.setState({ predictions: { ...p, slices: p.slices.map((x) => ({ ...x, safe: null, risky: null })) } }));
+    expect(screen.getByTestId('prob-strip').dataset.state).toBe('empty');
+    expect(screen.getByTestId('strip-version').textContent).toBe('model v3');
+    fireEvent.click(screen.getByTestId('strip-predict'));
+    await waitFor(() => expect(r.client.calls.find((c) => c.method === 'predictStudies')?.arg).toEqual({ studyUids: ['1.2.9'] }));
   });
 });

@@ -1,5 +1,5 @@
 // Six labels x N slices as a heat strip, one column per slice in slice order, synced with the viewport:
-// the current column is marked, a click jumps there. Below: the current slice's numbers and the model.
+// the current column is marked, a click jumps there. Below: the current slice's numbers and the model version.
 import { useApp } from '../store/context.tsx';
 import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
 import { diverging, fmtProb, heat } from '../app/format.ts';
@@ -12,12 +12,21 @@ export function ProbabilityStrip() {
   const mode = useApp((s) => s.ensembleMode);
   const sliceIndex = useApp((s) => s.sliceIndex);
   const jumpToSlice = useApp((s) => s.jumpToSlice);
+  const active = useApp((s) => s.activeVersion);
+  const studyUid = useApp((s) => s.series?.studyUid ?? null);
+  const predict = useApp((s) => s.predictStudies);
 
   // The engine answers with null per slice when the workspace has no fitted ensemble yet.
   if (!predictions || !predictions.slices.some((p) => p.safe || p.risky)) {
     return (
       <section className="prob-strip" data-testid="prob-strip" data-state="empty">
-        <p className="muted">No predictions for this series (run <code>ich predict</code>).</p>
+        <p className="muted">
+          No predictions for this series
+          {active ? <> from <span data-testid="strip-version" data-version={active}>model {active}</span></> : ' (no model version yet: train one)'}.
+          {active && studyUid && (
+            <> <button type="button" data-testid="strip-predict" onClick={() => void predict([studyUid])}>Predict this study</button></>
+          )}
+        </p>
         <p className="ruo">Research use only. Not a medical device.</p>
       </section>
     );
@@ -26,6 +35,8 @@ export function ProbabilityStrip() {
   const rows = stripRows(predictions, mode);
   const current = predictions.slices[sliceIndex];
   const model = predictions.model;
+  // The version these predictions come from (an engine from before versions does not say: the active one).
+  const shown = model?.modelVersion ?? active;
 
   return (
     <section className="prob-strip" data-testid="prob-strip" data-state="ready" data-mode={mode}>
@@ -82,7 +93,8 @@ export function ProbabilityStrip() {
         </tbody>
       </table>
       <p className="model">
-        {model ? `${model.name} · version ${model.version} · trained ${model.trainedAt}` : 'model unknown'}
+        {shown && <><span className="strip-version" data-testid="strip-version" data-version={shown}>model {shown}</span> · </>}
+        {model ? `${model.name} · ensemble ${model.version} · trained ${model.trainedAt}` : 'model unknown'}
         {current?.oof ? ' · out-of-fold prediction' : ''}
       </p>
       <p className="ruo">Research use only. Not a medical device.</p>

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAppStore } from './store.ts';
-import { fakeClient } from '../test/fixtures.ts';
+import { fakeClient, versionOf } from '../test/fixtures.ts';
 import { PRESETS } from './windows.ts';
 import { WINDOW_PRESETS } from '../../src-ml/api/windows.ts';
 import { ENGINE_LABELS } from '../../src-ml/api/engine.ts';
@@ -134,5 +134,80 @@ describe('store intents', () => {
     s().onJobEvent({ ...base, done: 10, status: 'done' });
     expect(s().jobs).toEqual([{ ...base, done: 10, status: 'done' }]);
     expect(client.calls.filter((c) => c.method === 'listStudies').length).toBe(before + 1);
+  });
+
+  it('a finished predict job reloads the worklist and the open series\' predictions', async () => {
+    const { s, client } = await storeWithStudy();
+    const base = { type: 'job', jobId: 'predict-3', kind: 'predict', stage: 'predict', total: 10 } as const;
+    s().onJobEvent({ ...base, done: 0, status: 'running' });
+    const count = (m: string) => client.calls.filter((c) => c.method === m).length;
+    const [studies, preds] = [count('listStudies'), count('getPredictions')];
+    s().onJobEvent({ ...base, done: 10, status: 'done', predicted: 10 });
+    expect(count('listStudies')).toBe(studies + 1);
+    await vi.waitFor(() => expect(count('getPredictions')).toBe(preds + 1));
+    expect(client.calls.filter((c) => c.method === 'getPredictions').at(-1)!.arg).toBe('1.2.9.1');
+    // a replayed finished job (a reconnect) does not
+    s().onJobEvent({ ...base, jobId: 'predict-0', done: 10, status: 'done' });
+    expect(count('listStudies')).toBe(studies + 1);
+  });
+});
+
+describe('model versions in the store', () => {
+  async function withVersions() {
+    const r = await storeWithStudy();
+    r.client.versions.push(versionOf('v2', 'candidate', { safe: 0.12 }), versionOf('v1', 'active', { safe: 0.1 }));
+    await Promise.all([r.s().loadVersions(), r.s().loadActiveVersion()]);
+    return r;
+  }
+  const count = (client: ReturnType<typeof fakeClient>, m: string) => client.calls.filter((c) => c.method === m).length;
+
+  it('the active version comes from info() and the list', async () => {
+    const { s } = await withVersions();
+    expect(s().activeVersion).toBe('v1');
+    expect(s().versions.map((v) => [v.version, v.status])).toEqual([['v2', 'candidate'], ['v1', 'active']]);
+  });
+
+  it('promote: worse than the active version waits for confirmPromote; then the worklist, open series and list refresh', async () => {
+    const { s, client } = await withVersions();
+    await s().askPromote('v2', 'list');
+    expect(s().promoteAsk).toEqual({ version: 'v2', from: 'list', reasons: ["v2's ensemble-safe (0.1200) is worse than active v1's (0.1000)", "v2's ensemble-risky (0.1200) is worse than active v1's (0.1000)"] });
+    expect(count(client, 'promoteVersion')).toBe(0);
+    s().cancelPromote();
+    expect(s().promoteAsk).toBeNull();
+    await s().askPromote('v2', 'compare');
+    const [studies, preds] = [count(client, 'listStudies'), count(client, 'getPredictions')];
+    await s().confirmPromote();
+    expect(client.calls.filter((c) => c.method === 'promoteVersion').map((c) => c.arg)).toEqual(['v2']);
+    expect(s().activeVersion).toBe('v2');
+    expect(s().predictions?.model?.modelVersion).toBe('v2');
+    expect(s().versions.map((v) => v.status)).toEqual(['active', 'archived']);
+    expect([count(client, 'listStudies'), count(client, 'getPredictions')]).toEqual([studies + 1, preds + 1]);
+    // the engine's event for that same promote: only the list again
+    s().onVersionsEvent({ type: 'versions', active: 'v2' });
+    expect([count(client, 'listStudies'), count(client, 'getPredictions')]).toEqual([studies + 1, preds + 1]);
+  });
+
+  it('rollback to a better archived version goes at once; the active version is never "promoted" again', async () => {
+    const { s, client } = await withVersions();
+    client.versions.splice(0, 2, versionOf('v2', 'active', { safe: 0.12 }), versionOf('v1', 'archived', { safe: 0.1 }));
+    await s().loadVersions();
+    await s().askPromote('v2', 'list');
+    expect(count(client, 'promoteVersion')).toBe(0);
+    await s().askPromote('v1', 'list');
+    expect(s().promoteAsk).toBeNull();
+    expect(s().activeVersion).toBe('v1');
+    expect(client.calls.filter((c) => c.method === 'promoteVersion').map((c) => c.arg)).toEqual(['v1']);
+  });
+
+  it('a versions event from elsewhere switches the active version and refreshes what shows predictions', async () => {
+    const { s, client } = await withVersions();
+    const [studies, preds] = [count(client, 'listStudies'), count(client, 'getPredictions')];
+    client.versions[0]!.status = 'active';
+    client.versions[1]!.status = 'archived';
+    s().onVersionsEvent({ type: 'versions', active: 'v2' });
+    expect(s().activeVersion).toBe('v2');
+    await vi.waitFor(() => expect([count(client, 'listStudies'), count(client, 'getPredictions'), count(client, 'listVersions')]).toEqual([studies + 1, preds + 1, 2]));
+    expect(s().activeVersion).toBe('v2');
+    await vi.waitFor(() => expect(s().predictions?.model?.modelVersion).toBe('v2'));
   });
 });

@@ -1,4 +1,4 @@
-// One zustand store made of the slices (worklist, viewer, predictions, panels, training), bound to one EngineClient.
+// One zustand store made of the slices (worklist, viewer, predictions, panels, training, versions), bound to one EngineClient.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EngineClient } from '../../src-ml/api/engine.ts';
 import type { AppState, SliceContext } from './types.ts';
@@ -7,6 +7,7 @@ import { createViewerSlice } from './viewer-slice.ts';
 import { createPredictionsSlice } from './predictions-slice.ts';
 import { createPanelsSlice } from './panels-slice.ts';
 import { createTrainingSlice } from '../training/training-slice.ts';
+import { createVersionsSlice } from './versions-slice.ts';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -23,6 +24,6 @@ export function createAppStore(client: EngineClient): AppStore {
       }
     };
     const ctx: SliceContext = { set, get, client, guard };
-    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx), ...createTrainingSlice(ctx) };
+    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx), ...createTrainingSlice(ctx), ...createVersionsSlice(ctx) };
   });
 }

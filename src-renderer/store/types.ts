@@ -1,9 +1,9 @@
-// The store's shape: four slices (worklist, viewer, predictions, panels) over one zustand store. Every user
+// The store's shape: six slices (worklist, viewer, predictions, panels, training, versions) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
 import type {
-  EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow,
+  EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
 } from '../../src-ml/api/engine.ts';
-import type { RunSummary, TrainHistory, TrainJobState } from '../../src-ml/api/training.ts';
+import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
 
 export interface WorklistSlice {
@@ -13,7 +13,7 @@ export interface WorklistSlice {
   studiesLoading: boolean;
   selectedStudyUid: string | null;
   seriesList: SeriesSummary[];
-  /** Latest event per job, in arrival order. */
+  /** Latest event per background job (scan, predict), in arrival order. */
   jobs: JobEvent[];
   loadStudies(): Promise<void>;
   setFilter(filter: string): Promise<void>;
@@ -65,6 +65,8 @@ export interface PredictionsSlice {
   predictions: SeriesPredictions | null;
   ensembleMode: EnsembleMode;
   toggleEnsembleMode(mode: EnsembleMode): void;
+  /** Fetches the open series' predictions (and the current slice's detail) again: a version or predict job changed them. */
+  reloadPredictions(): Promise<void>;
 }
 
 export interface PanelsSlice {
@@ -89,7 +91,7 @@ export interface TrainingSlice {
   openTraining(): void;
   closeTraining(): void;
   toggleTraining(): void;
-  /** Jobs and runs from the engine (on start, on opening the panel). */
+  /** Jobs, runs and model versions from the engine (on start, on opening the panel). */
   loadTraining(): Promise<void>;
   startTraining(req: StartTrainingRequest): Promise<void>;
   cancelTraining(jobId: string): Promise<void>;
@@ -98,7 +100,44 @@ export interface TrainingSlice {
   onTrainingEvent(state: TrainJobState): void;
 }
 
-export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice;
+/** A promote (or rollback) held for a second, explicit confirmation, and where it was asked from. */
+export interface PromoteAsk {
+  version: string;
+  /** Why it needs one (promoteWarnings), one line each. */
+  reasons: string[];
+  from: 'compare' | 'list';
+}
+
+export interface VersionsSlice {
+  /** The active model version, what the worklist and the strip show (info().activeVersion); null before the first. */
+  activeVersion: string | null;
+  /** Model versions, newest first (listVersions). */
+  versions: VersionSummary[];
+  promoteAsk: PromoteAsk | null;
+  /** The version a promote is under way for. */
+  promoting: string | null;
+  /** The one-line error of a failed promote or rollback (a refused predict request is the app's error); null when all is well. */
+  versionsError: string | null;
+  /** Predict jobs this page asked for: jobId -> the studies (null: every study without predictions). */
+  predictRequests: Record<string, string[] | null>;
+  loadVersions(): Promise<void>;
+  /** The active version from info() (on start). */
+  loadActiveVersion(): Promise<void>;
+  /**
+   * Promote a candidate or roll back to an archived version: at once when nothing speaks against it, else
+   * held as promoteAsk until confirmPromote (the warning rule: training/versions.ts promoteWarnings).
+   */
+  askPromote(version: string, from: PromoteAsk['from']): Promise<void>;
+  confirmPromote(): Promise<void>;
+  cancelPromote(): void;
+  /** Makes the version active, then refreshes the versions, the worklist and the open series' predictions. */
+  promoteVersion(version: string): Promise<boolean>;
+  onVersionsEvent(e: VersionsEvent): void;
+  /** Starts a predict job for these studies (none: every study without predictions). */
+  predictStudies(studyUids?: string[]): Promise<void>;
+}
+
+export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice & VersionsSlice;
 
 /** What every slice creator receives: zustand's set/get plus the engine. */
 export interface SliceContext {

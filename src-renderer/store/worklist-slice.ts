@@ -1,4 +1,4 @@
-// Studies, the selected study's series, and folder-indexing jobs.
+// Studies, the selected study's series, and the engine's background jobs (folder scans, predictions).
 import type { SliceContext, WorklistSlice } from './types.ts';
 import { DEFAULT_THRESHOLD } from '../engine/labels.ts';
 
@@ -48,8 +48,12 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
     onJobEvent(e) {
       const before = get().jobs.find((j) => j.jobId === e.jobId);
       set((s) => ({ jobs: before ? s.jobs.map((j) => (j.jobId === e.jobId ? e : j)) : [...s.jobs, e] }));
-      // A finished scan changes the worklist; the replay of an old finished job on reconnect does not.
-      if (e.status === 'done' && before && before.status !== 'done') void get().loadStudies();
+      // A finished scan or predict job changes the worklist; the replay of an old finished job on reconnect does not.
+      if (e.status === 'done' && before && before.status !== 'done') {
+        void get().loadStudies();
+        // New predictions: the open series may be among them.
+        if (e.kind === 'predict') void get().reloadPredictions();
+      }
     },
   };
 }

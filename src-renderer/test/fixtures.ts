@@ -72,6 +72,25 @@ export function trainState(jobId: string, patch: Partial<TrainJobState> = {}): T
   return { jobId, request: { preset: 'tiny' }, status: 'running', startedAt: '2026-11-30T10:00:00Z', stages, ...patch };
 }
 
+/**
+ * A model version as listVersions answers: a report with the six stages at the given ensemble metrics
+ * (base etc. a bit worse), against `baseline`.
+ */
+export function versionOf(version: string, status: VersionSummary['status'], o: { safe: number; risky?: number; baseline?: number; images?: number; createdAt?: string } = { safe: 0.1 }): VersionSummary {
+  const baseline = o.baseline ?? 0.2;
+  const perClass = (m: number) => ({ epidural: m / 2, intraparenchymal: m, intraventricular: m, subarachnoid: m, subdural: m, any: m * 1.5 });
+  const stage = (name: string, oofMetric: number) => ({ name, oofMetric, perClass: perClass(oofMetric), n: o.images ?? 100, models: [`${name}.m`], worseThanBaseline: !(oofMetric <= baseline) });
+  return {
+    version, status, createdAt: o.createdAt ?? '2026-11-30T10:00:00.000Z', preset: 'tiny', promotedAt: status === 'candidate' ? null : '2026-11-30T10:00:00.000Z',
+    fingerprint: { images: o.images ?? 100 },
+    report: {
+      baseline, baselinePerClass: perClass(baseline), images: o.images ?? 100,
+      stages: [stage('base', o.safe + 0.05), stage('pooled-res', o.safe + 0.02), stage('shallow', o.safe + 0.03), stage('shallow-weighted', o.safe + 0.03),
+        stage('ensemble-safe', o.safe), stage('ensemble-risky', o.risky ?? o.safe)],
+    },
+  };
+}
+
 export function fakeClient(): FakeClient {
   const listeners = new Set<(e: EngineEvent) => void>();
   const calls: FakeClient['calls'] = [];
@@ -86,11 +105,19 @@ export function fakeClient(): FakeClient {
     calls,
     training,
     emit: (e) => { for (const l of listeners) l(e); },
-    info: () => rec('info', {}, { workspace: '/w', counts: { studies: 2, series: 3, slices: 10 }, models: [], ensemble: null, labels: [] }),
+    info: () => rec('info', {}, {
+      workspace: '/w', counts: { studies: 2, series: 3, slices: 10 }, models: [], ensemble: null, labels: [],
+      ...(versions.length ? { activeVersion: versions.find((v) => v.status === 'active')?.version ?? null } : {}),
+    }),
     listStudies: (q) => rec('listStudies', q, q?.filter ? STUDIES.filter((s) => s.patientName.toLowerCase().includes(q.filter!.toLowerCase())) : STUDIES),
     getSeriesList: (uid) => rec('getSeriesList', uid, SERIES[uid] ?? []),
     getSeries: (uid) => (COUNTS[uid] ? rec('getSeries', uid, seriesOf(uid, COUNTS[uid]!)) : Promise.reject(new Error(`getSeries: no series ${uid}`))),
-    getPredictions: (uid) => rec('getPredictions', uid, predictionsOf(uid, COUNTS[uid] ?? 0)),
+    getPredictions: (uid) => {
+      // With versions, the predictions name the active one (as the engine's do).
+      const p = predictionsOf(uid, COUNTS[uid] ?? 0);
+      const active = versions.find((v) => v.status === 'active')?.version;
+      return rec('getPredictions', uid, active && p.model ? { ...p, model: { ...p.model, modelVersion: active } } : p);
+    },
     getSliceDetail: (id) => rec('getSliceDetail', id, sliceDetailOf(id)),
     addFolder: (path) => rec('addFolder', path, { jobId: 'job-1' }),
     listJobs: () => rec('listJobs', {}, []),

@@ -1,6 +1,7 @@
 // The training panel: pick the data, preset, folds and stages, launch; follow the current job live (a bar per
 // stage, the model/fold/epoch/batch, loss and validation charts, images/s, the whole job's ETA, backend);
-// cancel, resume; the workspace's run history. Everything goes through store intents; the engine trains in a
+// cancel, resume; a finished job's model version beside the active one, with Promote; the versions list
+// (promote, roll back); the workspace's run history. Everything goes through store intents; the engine trains in a
 // child process. A launch the engine refuses (its preflight: no labels, too few patients for the folds, a
 // missing folder) shows its one-line reason, and for too few patients offers the fold count that works.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
@@ -8,6 +9,7 @@ import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPrese
 import { useApp } from '../store/context.tsx';
 import { Chart, type ChartSeries } from './Chart.tsx';
 import { MAX_FOLDS, MIN_FOLDS, PRESET_FOLDS, PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
+import { VersionCompare, VersionsList } from './Versions.tsx';
 
 export function TrainingPanel() {
   const close = useApp((s) => s.closeTraining);
@@ -27,6 +29,7 @@ export function TrainingPanel() {
       {error && <div className="error training-error" role="alert" data-testid="train-error">{error}</div>}
       <LaunchForm running={job?.status === 'running' || job?.status === 'queued'} />
       {job ? <JobView job={job} /> : <p className="muted">No training job yet in this session.</p>}
+      <VersionsList />
       <RunHistory />
     </section>
   );
@@ -173,6 +176,7 @@ function JobView({ job }: { job: TrainJobState }) {
       {job.report && (
         <p data-testid="train-report">Out-of-fold metric: {job.report.stages.map((s) => `${s.name} ${s.oofMetric.toFixed(4)}`).join(' · ')} (baseline {job.report.baseline.toFixed(4)})</p>
       )}
+      {job.status === 'done' && <VersionCompare job={job} />}
       <Charts history={history && history.jobId === job.jobId ? history : null} />
     </div>
   );

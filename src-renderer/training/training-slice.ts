@@ -96,7 +96,7 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
         const current = get().trainingJobs.at(-1);
         if (current) void fetchHistory(current.jobId);
       }
-      await loadRuns();
+      await Promise.all([loadRuns(), get().loadVersions()]);
     },
 
     async startTraining(req: StartTrainingRequest) {
@@ -150,9 +150,14 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
       if (scanDone || firstStage) void get().loadStudies();
       if (ended && wasRunning) {
         scheduleHistory(state.jobId, true);
-        // Finished: its models made new predictions, and the worklist shows them (and a failed or cancelled
-        // run's scan its studies).
+        // Finished: its models made a new version (the compare table and the versions list show it); a first
+        // version is active at once, with new predictions that the worklist and the open series show (and a
+        // failed or cancelled run's scan its studies).
         if (state.status === 'done' || state.request.data) void get().loadStudies();
+        if (state.status === 'done') {
+          void get().loadVersions();
+          void get().reloadPredictions();
+        }
       }
     },
   };

@@ -1,6 +1,7 @@
 // Add a DICOM folder by path (the web host cannot see a dropped folder's path; the native dialog comes with
-// the desktop shell); each indexing job shows a progress bar fed by job events. A path the engine refuses (it
-// does not exist, is a file) stays in the box, and the error line says why.
+// the desktop shell); each background job (a scan; a predict job, the engine's own after a folder is indexed
+// while a version is active or one asked for from the worklist) shows a progress bar fed by job events. A
+// path the engine refuses (it does not exist, is a file) stays in the box, and the error line says why.
 import { useState } from 'react';
 import { useApp } from '../store/context.tsx';
 
@@ -19,12 +20,13 @@ export function AddFolder() {
       <input aria-label="Folder to add" placeholder="/path/to/dicom/folder" value={path} onChange={(e) => setPath(e.target.value)} />
       <button type="submit" disabled={!path.trim()}>Add folder</button>
       {jobs.map((j) => (
-        <div key={j.jobId} className={`job job-${j.status}`} data-testid="job" data-status={j.status}>
-          <progress max={Math.max(1, j.total)} value={j.done} />
+        <div key={j.jobId} className={`job job-${j.status}`} data-testid="job" data-job-id={j.jobId} data-kind={j.kind} data-status={j.status}>
+          <progress max={Math.max(1, j.total)} value={j.done} aria-label={`${j.kind} progress`} />
           <span>
             {j.stage} {j.done}/{j.total} · {j.status}
             {j.error ? ` · ${j.error}` : ''}
             {j.result ? ` · ${j.result.indexed} indexed, ${j.result.problems} problems` : ''}
+            {j.predicted !== undefined ? ` · ${j.predicted} slices predicted` : ''}
           </span>
         </div>
       ))}

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { Worklist } from './Worklist.tsx';
 import { renderWithStore } from '../test/render.tsx';
+import { STUDIES, versionOf, type FakeClient } from '../test/fixtures.ts';
+import type { JobEvent, StudyRow } from '../../src-ml/api/engine.ts';
 
 afterEach(cleanup);
 
@@ -56,5 +58,95 @@ describe('Worklist', () => {
     await waitFor(() => expect(store.getState().error).toBe('addFolder: data folder /nonexistent does not exist'));
     expect((screen.getByLabelText('Folder to add') as HTMLInputElement).value).toBe('/nonexistent');
     expect(screen.queryByTestId('job')).toBeNull();
+  });
+});
+
+/** Two studies with predictions and two without (maxAnySafe and maxAnyRisky null), in the API's order. */
+const NEW: StudyRow[] = ['1.3.1', '1.3.2'].map((studyUid, i) => ({
+  studyUid, patientId: `N${i}`, patientName: `New${i}`, studyDate: '20240401', description: 'CT HEAD', seriesCount: 1, sliceCount: 3,
+  maxAnySafe: null, maxAnyRisky: null, flagged: false,
+}));
+
+async function worklistWithVersion(active: string | null) {
+  const r = renderWithStore((client) => {
+    if (active) client.versions.push(versionOf(active, 'active'));
+    client.listStudies = (q) => (client.calls.push({ method: 'listStudies', arg: q }), Promise.resolve([...STUDIES, ...NEW]));
+    return <Worklist />;
+  });
+  await act(() => Promise.all([r.store.getState().loadStudies(), r.store.getState().loadActiveVersion()]));
+  return r;
+}
+
+const listCalls = (client: FakeClient) => client.calls.filter((c) => c.method === 'listStudies').length;
+
+describe('Worklist: the model version and predict actions', () => {
+  it('the header names the active version (info().activeVersion); none before the first', async () => {
+    await worklistWithVersion('v2');
+    expect(screen.getByTestId('worklist-version').textContent).toBe('model v2');
+    cleanup();
+    await worklistWithVersion(null);
+    expect(screen.getByTestId('worklist-version').textContent).toBe('no model version');
+  });
+
+  it('studies without predictions get Predict while a version is active; predicted ones keep their numbers', async () => {
+    const { client, store } = await worklistWithVersion('v1');
+    expect(screen.queryByTestId('predict-study-1.2.9')).toBeNull();
+    expect(screen.getByTestId('predict-study-1.3.1').textContent).toBe('Predict');
+    fireEvent.click(screen.getByTestId('predict-study-1.3.2'));
+    await waitFor(() => expect(client.calls.find((c) => c.method === 'predictStudies')?.arg).toEqual({ studyUids: ['1.3.2'] }));
+    // the click does not open the study
+    expect(store.getState().selectedStudyUid).toBeNull();
+    expect(store.getState().predictRequests).toEqual({ 'predict-1': ['1.3.2'] });
+    expect(screen.getByTestId('predict-missing').textContent).toBe('Predict all unpredicted (2)');
+    fireEvent.click(screen.getByTestId('predict-missing'));
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'predictStudies').map((c) => c.arg)).toEqual([{ studyUids: ['1.3.2'] }, {}]));
+  });
+
+  it('without an active version: no Predict actions', async () => {
+    await worklistWithVersion(null);
+    expect(screen.queryByTestId('predict-study-1.3.1')).toBeNull();
+    expect(screen.queryByTestId('predict-missing')).toBeNull();
+    expect(screen.getAllByTestId('study-row')[2]!.textContent).toContain('–');
+  });
+
+  it('a predict job shows its progress like a scan; its studies wait; when it is done the worklist and open series refresh', async () => {
+    const { client, store } = await worklistWithVersion('v1');
+    await act(() => store.getState().selectStudy('1.2.9'));
+    fireEvent.click(screen.getByTestId('predict-study-1.3.1'));
+    await waitFor(() => expect(store.getState().predictRequests['predict-1']).toEqual(['1.3.1']));
+    const base = { type: 'job', jobId: 'predict-1', kind: 'predict', stage: 'predict' } as const satisfies Partial<JobEvent>;
+    act(() => store.getState().onJobEvent({ ...base, done: 0, total: 0, status: 'queued' }));
+    act(() => store.getState().onJobEvent({ ...base, done: 12, total: 30, status: 'running' }));
+    const job = screen.getByTestId('job');
+    expect(job.dataset).toMatchObject({ kind: 'predict', status: 'running', jobId: 'predict-1' });
+    expect(job.textContent).toContain('predict 12/30 · running');
+    expect(job.querySelector('progress')!.value).toBe(12);
+    expect(job.querySelector('progress')!.max).toBe(30);
+    // the study being predicted waits; the other one does not
+    expect((screen.getByTestId('predict-study-1.3.1') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('predict-study-1.3.1').textContent).toBe('Predicting…');
+    expect((screen.getByTestId('predict-study-1.3.2') as HTMLButtonElement).disabled).toBe(false);
+    const [studies, preds] = [listCalls(client), client.calls.filter((c) => c.method === 'getPredictions').length];
+    act(() => store.getState().onJobEvent({ ...base, done: 30, total: 30, status: 'done', predicted: 30 }));
+    expect(screen.getByTestId('job').textContent).toContain('predict 30/30 · done · 30 slices predicted');
+    await waitFor(() => expect(listCalls(client)).toBe(studies + 1));
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'getPredictions').length).toBe(preds + 1));
+  });
+
+  it('the engine\'s own predict job (after Add folder) covers every unpredicted study', async () => {
+    const { store } = await worklistWithVersion('v1');
+    act(() => store.getState().onJobEvent({ type: 'job', jobId: 'predict-7', kind: 'predict', stage: 'predict', done: 1, total: 9, status: 'running' }));
+    expect((screen.getByTestId('predict-study-1.3.1') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('predict-study-1.3.2') as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId('predict-missing') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('job').dataset.kind).toBe('predict');
+  });
+
+  it('a refused predict request is the app\'s one-line error', async () => {
+    const { client, store } = await worklistWithVersion('v1');
+    client.predictStudies = () => Promise.reject(new Error('predictStudies: no active model version to predict with'));
+    fireEvent.click(screen.getByTestId('predict-missing'));
+    await waitFor(() => expect(store.getState().error).toBe('predictStudies: no active model version to predict with'));
+    expect(store.getState().predictRequests).toEqual({});
   });
 });

@@ -1,8 +1,49 @@
 // One row per study in the API's priority order, a filter box, the selected study's series, and the
-// add-folder entry with job progress.
+// add-folder entry with job progress. The header names the model version the numbers come from; studies
+// without predictions get a Predict action while a version is active (and all of them at once).
+import type { JobEvent, StudyRow } from '../../src-ml/api/engine.ts';
+import type { AppState } from '../store/types.ts';
 import { useApp } from '../store/context.tsx';
 import { fmtDate, fmtProb } from '../app/format.ts';
 import { AddFolder } from './AddFolder.tsx';
+
+export const unpredicted = (s: StudyRow): boolean => s.maxAnySafe === null && s.maxAnyRisky === null;
+
+const running = (j: JobEvent) => j.kind === 'predict' && (j.status === 'queued' || j.status === 'running');
+
+/**
+ * The studies a predict job still under way covers: those this page asked for, or every study without
+ * predictions (a "predict all" or the engine's own job after Add folder): 'all'.
+ */
+export function predictingStudies(s: Pick<AppState, 'jobs' | 'predictRequests'>): Set<string> | 'all' {
+  const out = new Set<string>();
+  for (const j of s.jobs.filter(running)) {
+    const asked = s.predictRequests[j.jobId];
+    if (!asked) return 'all';
+    for (const uid of asked) out.add(uid);
+  }
+  return out;
+}
+
+function WorklistHead() {
+  const active = useApp((s) => s.activeVersion);
+  const missing = useApp((s) => s.studies.filter(unpredicted).length);
+  const busy = useApp((s) => predictingStudies(s) === 'all');
+  const predict = useApp((s) => s.predictStudies);
+  return (
+    <div className="worklist-head">
+      <span data-testid="worklist-version" data-version={active ?? ''} title={active ? `the numbers are model ${active}'s predictions (Training panel: versions)` : 'no model version yet: train one (Training panel)'}>
+        {active ? `model ${active}` : 'no model version'}
+      </span>
+      {active && missing > 0 && (
+        <button type="button" data-testid="predict-missing" disabled={busy} title={`predict the ${missing} studies without predictions with ${active}`}
+          onClick={() => void predict()}>
+          Predict all unpredicted ({missing})
+        </button>
+      )}
+    </div>
+  );
+}
 
 export function Worklist() {
   const studies = useApp((s) => s.studies);
@@ -11,9 +52,15 @@ export function Worklist() {
   const selected = useApp((s) => s.selectedStudyUid);
   const selectStudy = useApp((s) => s.selectStudy);
   const threshold = useApp((s) => s.threshold);
+  const active = useApp((s) => s.activeVersion);
+  const predict = useApp((s) => s.predictStudies);
+  const jobs = useApp((s) => s.jobs);
+  const predictRequests = useApp((s) => s.predictRequests);
+  const predicting = predictingStudies({ jobs, predictRequests });
 
   return (
     <section className="worklist">
+      <WorklistHead />
       <input
         className="filter"
         type="search"
@@ -44,8 +91,23 @@ export function Worklist() {
               <td>{fmtDate(s.studyDate)}</td>
               <td>{s.seriesCount}</td>
               <td>{s.sliceCount}</td>
-              <td>{fmtProb(s.maxAnySafe)}</td>
-              <td>{fmtProb(s.maxAnyRisky)}</td>
+              {active && unpredicted(s) ? (
+                <td colSpan={2}>
+                  <button type="button" className="predict-study" data-testid={`predict-study-${s.studyUid}`}
+                    disabled={predicting === 'all' || predicting.has(s.studyUid)} title={`predict this study with ${active}`}
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      void predict([s.studyUid]);
+                    }}>
+                    {predicting === 'all' || predicting.has(s.studyUid) ? 'Predicting…' : 'Predict'}
+                  </button>
+                </td>
+              ) : (
+                <>
+                  <td>{fmtProb(s.maxAnySafe)}</td>
+                  <td>{fmtProb(s.maxAnyRisky)}</td>
+                </>
+              )}
             </tr>
           ))}
         </tbody>
