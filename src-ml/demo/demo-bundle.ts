@@ -11,7 +11,7 @@ import path from 'node:path';
 import { predictImages } from '../predict/predict-images.ts';
 import { scanFolders } from '../store/scan.ts';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
-import { dropVersionRecords } from '../store/versions.ts';
+import { activeVersion, annotateVersion, dropVersionRecords } from '../store/versions.ts';
 import { generateDataset } from '../synth/generate.ts';
 import { copyTrainedModels } from './model-transfer.ts';
 
@@ -29,7 +29,12 @@ export interface DemoManifest {
   sources: { folder: string; what: string; license: string }[];
   /** How the DICOM files are stored (RLE lossless when dcmtk's dcmcrle was available). */
   compression: 'rle-lossless' | 'as-is';
+  /** What the models learned from, for the app to say (bundles before it: absent). */
+  trainedOn?: string;
 }
+
+/** What the demo's models are, said wherever they are shown. */
+export const DEMO_TRAINED_ON = 'synthetic head-CT phantoms only (ich synth), not real CT: a demonstration, not a diagnostic model';
 
 export interface BuildDemoOptions {
   /** A workspace with a finished pipeline (its models and ensembles are copied). */
@@ -103,6 +108,9 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     const scan = await scanFolders(ws, { roots: [dicom] });
     if (scan.problems > 0) log(`scan: ${scan.problems} files with problems`);
     // Out-of-fold predictions and training features are the training set's: the demo needs the models only.
+    const source = activeVersion(from);
+    const fp = (source?.fingerprint ?? {}) as { studies?: number; images?: number };
+    const trainedOn = `${DEMO_TRAINED_ON}; ${fp.studies ?? '?'} studies, ${fp.images ?? '?'} labelled slices, preset ${source?.preset || '?'}`;
     const moved = copyTrainedModels(from, ws, { skipFiles: /^(oof_|test_)/ });
     log(`models: ${moved.models.length} copied, ensembles ${moved.ensembles.join(', ')}`);
     const imageIds = (ws.db.prepare('SELECT image_id FROM instances ORDER BY image_id').all() as { image_id: string }[]).map((r) => r.image_id);
@@ -120,6 +128,7 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
         { folder: 'dicom/synthetic', what: `${studies} synthetic head-CT studies from ich synth (the project's phantom generator)`, license: 'MIT (this project)' },
       ],
       compression: compressed ? 'rle-lossless' : 'as-is',
+      trainedOn,
     };
   } finally {
     ws.close();
@@ -160,8 +169,11 @@ export function installDemo(bundle: string, dest: string): DemoManifest {
   cpSync(path.join(bundle, 'workspace'), staging, { recursive: true, preserveTimestamps: true });
   cpSync(path.join(bundle, 'dicom'), path.join(staging, 'dicom'), { recursive: true, preserveTimestamps: true });
   if (existsSync(path.join(bundle, NOTICE_FILE))) copyFileSync(path.join(bundle, NOTICE_FILE), path.join(staging, NOTICE_FILE));
+  // Opening adopts the bundle's models as the active version v1; it carries what they were trained on.
   const ws = Workspace.open(staging);
   try {
+    const v1 = activeVersion(ws);
+    if (v1) annotateVersion(ws, v1.version, { demo: true, trainedOn: manifest.trainedOn ?? DEMO_TRAINED_ON });
     const root = path.join(target, 'dicom');
     const stagingRoot = path.join(staging, 'dicom');
     ws.transaction(() => {

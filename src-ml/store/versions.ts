@@ -255,3 +255,10 @@ export function dropVersionRecords(ws: Workspace): void {
   });
   rmSync(path.join(ws.dir, VERSIONS_DIR), { recursive: true, force: true });
 }
+
+/** Adds fields to a version's fingerprint (what the demo's models were trained on, say). */
+export function annotateVersion(ws: Workspace, version: string, extra: Record<string, unknown>): void {
+  const v = getVersion(ws, version);
+  if (!v) throw new Error(`no version ${version} in ${ws.dir}`);
+  ws.db.prepare('UPDATE versions SET fingerprint_json = ? WHERE version = ?').run(JSON.stringify({ ...v.fingerprint, ...extra }), version);
+}
