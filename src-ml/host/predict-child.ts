@@ -44,7 +44,8 @@ export function runPredictChild(o: PredictChildOptions): Promise<{ images: numbe
       if (line.startsWith('ich: ')) lastError = line.slice(5);
     });
     child.once('error', (err) => reject(err));
-    child.once('exit', (code) => {
+    // 'close' comes after the last stdout line was read (the summary with the image count).
+    child.once('close', (code) => {
       o.signal.removeEventListener('abort', kill);
       if (code === 0) resolve({ images });
       else reject(new Error(o.signal.aborted ? 'cancelled' : lastError || `ich predict exited with code ${code}`));
