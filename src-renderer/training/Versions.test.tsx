@@ -167,6 +167,8 @@ describe('model versions in the training panel', () => {
     await waitFor(() => expect(screen.getByTestId('version-row-v1').dataset.status).toBe('active'));
     expect(screen.getByTestId('version-row-v2').dataset.status).toBe('archived');
     expect(store.getState().activeVersion).toBe('v1');
+    // a newer archived version is made active again, not "rolled back" to
+    expect(screen.getByTestId('version-activate-v2').textContent).toBe('Make active…');
     expect(screen.getByTestId('worklist-version').textContent).toBe('model v1');
     // the engine refuses: its one line shows, nothing changes
     client.promoteVersion = (v) => (client.calls.push({ method: 'promoteVersion', arg: v }), Promise.reject(new Error(`promoteVersion: no version ${v}`)));

@@ -9,7 +9,7 @@ import { LABELS } from '../engine/labels.ts';
 import { useApp } from '../store/context.tsx';
 import type { PromoteAsk } from '../store/types.ts';
 import {
-  compareRows, ENSEMBLE_STAGES, imagesOf, PER_CLASS_TOLERANCE, REPORT_STAGE_LABEL, stageOf, versionOfJob, worseThan, type CompareRow,
+  activateVerb, compareRows, ENSEMBLE_STAGES, imagesOf, PER_CLASS_TOLERANCE, REPORT_STAGE_LABEL, stageOf, versionOfJob, worseThan, type CompareRow,
 } from './versions.ts';
 
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
@@ -178,7 +178,7 @@ export function VersionCompare({ job }: { job: TrainJobState }) {
           <button type="button" className="promote" data-testid="version-promote" disabled={promoting !== null}
             title={`make ${made.version} the version the worklist, the viewer and ich predict use`}
             onClick={() => void askPromote(made.version, 'compare')}>
-            {made.status === 'archived' ? `Roll back to ${made.version}` : `Promote ${made.version}`}…
+            {{ promote: `Promote ${made.version}`, rollback: `Roll back to ${made.version}`, reactivate: `Make ${made.version} active` }[activateVerb(made, active?.version ?? null)]}…
           </button>
         </div>
       )}
@@ -194,6 +194,7 @@ export function VersionsList() {
   const askPromote = useApp((s) => s.askPromote);
   const promoting = useApp((s) => s.promoting);
   const error = useApp((s) => s.versionsError);
+  const active = useApp((s) => s.activeVersion);
   return (
     <section className="versions" data-testid="versions-list">
       <h3>Model versions</h3>
@@ -221,7 +222,7 @@ export function VersionsList() {
                     {v.status !== 'active' && (
                       <button type="button" data-testid={`version-activate-${v.version}`} disabled={promoting !== null}
                         onClick={() => void askPromote(v.version, 'list')}>
-                        {v.status === 'candidate' ? 'Promote…' : 'Roll back…'}
+                        {{ promote: 'Promote…', rollback: 'Roll back…', reactivate: 'Make active…' }[activateVerb(v, active)]}
                       </button>
                     )}
                   </td>

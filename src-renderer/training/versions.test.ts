@@ -2,7 +2,7 @@
 // stage list against the pipeline's: src-ml/train/report-stages.test.ts (this side imports only engine types).
 import { describe, expect, it } from 'vitest';
 import { trainState, versionOf } from '../test/fixtures.ts';
-import { compareRows, promoteWarnings, REPORT_STAGES, versionOfJob, worseThan } from './versions.ts';
+import { activateVerb, compareRows, promoteWarnings, REPORT_STAGES, versionOfJob, worseThan } from './versions.ts';
 
 describe('model versions in the panel', () => {
   it('compare rows: per stage, the candidate against its baseline and the reference', () => {
@@ -55,5 +55,12 @@ describe('model versions in the panel', () => {
       .toEqual(["v1's ensemble-safe (0.3000) is worse than predicting the prevalence (0.2000)"]);
     // no report: cannot be judged
     expect(promoteWarnings({ ...versionOf('v2', 'archived'), report: null }, active)).toEqual(['v2 has no ensemble report: its quality is unknown']);
+  });
+
+  it('making a version active: promote a candidate, roll back to an older one, re-activate a newer archived one', () => {
+    expect(activateVerb(versionOf('v3', 'candidate'), 'v2')).toBe('promote');
+    expect(activateVerb(versionOf('v1', 'archived'), 'v2')).toBe('rollback');
+    expect(activateVerb(versionOf('v10', 'archived'), 'v9')).toBe('reactivate');
+    expect(activateVerb(versionOf('v9', 'archived'), 'v10')).toBe('rollback');
   });
 });

@@ -117,3 +117,11 @@ export function promoteWarnings(target: VersionSummary, active: VersionSummary |
   }
   return out;
 }
+
+const seq = (version: string): number => Number(/^v(\d+)$/.exec(version)?.[1] ?? NaN);
+
+/** What making `v` active is called: promote (a candidate), roll back (an older archived one), or re-activate a newer archived one. */
+export function activateVerb(v: VersionSummary, active: string | null): 'promote' | 'rollback' | 'reactivate' {
+  if (v.status === 'candidate') return 'promote';
+  return active !== null && seq(v.version) < seq(active) ? 'rollback' : 'reactivate';
+}
