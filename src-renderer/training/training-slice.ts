@@ -153,10 +153,12 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
         // Finished: its models made a new version (the compare table and the versions list show it); a first
         // version is active at once, with new predictions that the worklist and the open series show (and a
         // failed or cancelled run's scan its studies).
-        if (state.status === 'done' || state.request.data) void get().loadStudies();
-        if (state.status === 'done') {
-          void get().loadVersions();
-          void get().reloadPredictions();
+        // The studies first: a first version's studies never show as "to predict" in between.
+        if (state.status === 'done' || state.request.data) {
+          void (async () => {
+            await get().loadStudies();
+            if (state.status === 'done') await Promise.all([get().loadVersions(), get().reloadPredictions()]);
+          })();
         }
       }
     },
