@@ -44,6 +44,8 @@ export function createVersionsSlice({ set, get, client, guard }: SliceContext): 
       const info = await call(client.info());
       // An engine from before versions leaves it out: keep what the list said.
       if (info && info.activeVersion !== undefined) set({ activeVersion: info.activeVersion });
+      // The list too: what the active models were trained on is shown beside their name.
+      if (info?.activeVersion) await get().loadVersions();
     },
 
     async askPromote(version, from) {

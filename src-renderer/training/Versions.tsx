@@ -210,7 +210,7 @@ export function VersionsList() {
               const below = (s: typeof safe) => (s && v.report && s.oofMetric > v.report.baseline ? ' worse-baseline' : '');
               return (
                 <tr key={v.version} data-testid={`version-row-${v.version}`} data-status={v.status} className={`version-${v.status}`}>
-                  <th>{v.version}</th>
+                  <th title={typeof v.fingerprint.trainedOn === 'string' ? `trained on ${v.fingerprint.trainedOn}` : undefined}>{v.version}</th>
                   <td data-testid={`version-status-${v.version}`}>{v.status}</td>
                   <td title={v.createdAt}>{v.createdAt.slice(0, 16).replace('T', ' ')}</td>
                   <td>{v.preset}</td>

@@ -86,6 +86,16 @@ describe('Worklist: the model version and predict actions', () => {
     cleanup();
     await worklistWithVersion(null);
     expect(screen.getByTestId('worklist-version').textContent).toBe('no model version');
+    expect(screen.queryByTestId('version-trained-on')).toBeNull();
+  });
+
+  it('says what the active models were trained on when the version records it (the demo: synthetic phantoms only)', async () => {
+    const r = renderWithStore((client) => {
+      client.versions.push({ ...versionOf('v1', 'active'), fingerprint: { demo: true, trainedOn: 'synthetic head-CT phantoms only (ich synth), not real CT; 300 studies' } });
+      return <Worklist />;
+    });
+    await act(() => Promise.all([r.store.getState().loadStudies(), r.store.getState().loadActiveVersion()]));
+    expect(screen.getByTestId('version-trained-on').textContent).toBe('Trained on synthetic head-CT phantoms only (ich synth), not real CT');
   });
 
   it('studies without predictions get Predict while a version is active; predicted ones keep their numbers', async () => {

@@ -25,8 +25,15 @@ export function predictingStudies(s: Pick<AppState, 'jobs' | 'predictRequests'>)
   return out;
 }
 
+/** What the active version's models learned from, when it says (the demo's: synthetic phantoms only). */
+function trainedOnOf(versions: readonly { version: string; fingerprint: Record<string, unknown> }[], active: string | null): string | null {
+  const t = versions.find((v) => v.version === active)?.fingerprint.trainedOn;
+  return typeof t === 'string' && t ? t : null;
+}
+
 function WorklistHead() {
   const active = useApp((s) => s.activeVersion);
+  const trainedOn = useApp((s) => trainedOnOf(s.versions, s.activeVersion));
   const missing = useApp((s) => s.studies.filter(unpredicted).length);
   const busy = useApp((s) => predictingStudies(s) === 'all');
   const predict = useApp((s) => s.predictStudies);
@@ -35,6 +42,11 @@ function WorklistHead() {
       <span data-testid="worklist-version" data-version={active ?? ''} title={active ? `the numbers are model ${active}'s predictions (Training panel: versions)` : 'no model version yet: train one (Training panel)'}>
         {active ? `model ${active}` : 'no model version'}
       </span>
+      {trainedOn && (
+        <span className="trained-on" data-testid="version-trained-on" title={trainedOn}>
+          {`Trained on ${trainedOn.split(';')[0]}`}
+        </span>
+      )}
       {active && missing > 0 && (
         <button type="button" data-testid="predict-missing" disabled={busy} title={`predict the ${missing} studies without predictions with ${active}`}
           onClick={() => void predict()}>
