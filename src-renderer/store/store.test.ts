@@ -175,7 +175,7 @@ describe('model versions in the store', () => {
     s().cancelPromote();
     expect(s().promoteAsk).toBeNull();
     await s().askPromote('v2', 'compare');
-    const [studies, preds, lists] = [count(client, 'listStudies'), count(client, 'getPredictions'), count(client, 'listVersions')];
+    const [studies, preds] = [count(client, 'listStudies'), count(client, 'getPredictions')];
     await s().confirmPromote();
     expect(client.calls.filter((c) => c.method === 'promoteVersion').map((c) => c.arg)).toEqual(['v2']);
     expect(s().activeVersion).toBe('v2');
