@@ -27,7 +27,7 @@ import { featureDirOf } from '../predict/features.ts';
 import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { createRun, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
+import { epochRepeats, labelPrior, passBoundaries, setOutputPrior } from './prior-init.ts';
 import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
@@ -224,6 +224,17 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     // The untrained model (the prior) is a candidate too: a fold whose model never beats it keeps it.
     const v0 = validate(model);
     let kept: { epoch: number; valMetric: number; snap: WeightSnapshot }[] = [{ epoch: 0, valMetric: v0.valMetric, snap: snapshotWeights(model) }];
+    /** Keeps the parameters at `epoch` (fractional within an epoch) if they are among the best `bestAverage`. */
+    const consider = (epoch: number, valMetric: number): void => {
+      const worst = kept.length < cfg.bestAverage ? Infinity : Math.max(...kept.map((k) => k.valMetric));
+      if (valMetric < worst || kept.length < cfg.bestAverage) {
+        kept.push({ epoch, valMetric, snap: snapshotWeights(model!) });
+        kept = kept.sort((a, b) => a.valMetric - b.valMetric).slice(0, cfg.bestAverage);
+      }
+    };
+    // Under the step floor an epoch is several passes over the series; on small data the in-fold features
+    // are fitted within a pass or two, so the best parameters are looked for after every pass.
+    const passEnds = passBoundaries(batches, repeats);
     const started = performance.now();
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -265,16 +276,13 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
           type: 'batch', runId, stage: POOLED_RES_STAGE, model: base.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
           imagesPerSec: (step * cfg.batchSize) / Math.max(elapsed, 1e-9), etaSec: (elapsed / step) * (tTotal - step), backend: opts.backend,
         });
+        if (passEnds.has(b + 1)) consider(Number((epoch + (b + 1) / batches).toFixed(3)), validate(model).valMetric);
       }
       const v = validate(model);
       const rec: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / Math.max(lossN, 1), valLoss: v.valLoss, valMetric: v.valMetric, perClass: v.perClass, seconds: (performance.now() - t0) / 1000, lr };
       history.push(rec);
       record({ type: 'epoch', runId, stage: POOLED_RES_STAGE, model: base.name, fold, epochs, ...rec });
-      const worst = kept.length < cfg.bestAverage ? Infinity : Math.max(...kept.map((k) => k.valMetric));
-      if (rec.valMetric < worst || kept.length < cfg.bestAverage) {
-        kept.push({ epoch: rec.epoch, valMetric: rec.valMetric, snap: snapshotWeights(model) });
-        kept = kept.sort((a, b) => a.valMetric - b.valMetric).slice(0, cfg.bestAverage);
-      }
+      consider(rec.epoch, rec.valMetric);
       updateRun(ws, runId, { metrics: summarize(history) });
     }
 

@@ -75,3 +75,16 @@ export function shiftClassifierBias(model: tf.LayersModel, offset: ArrayLike<num
   layer.setWeights([kernel, shifted]);
   shifted.dispose();
 }
+
+/**
+ * The batch counts (1-based) after which one of an epoch's `repeats` passes ends, the epoch's own end
+ * excluded (it is validated anyway): where a stage looks for its best parameters within an epoch.
+ */
+export function passBoundaries(batches: number, repeats: number): Set<number> {
+  const out = new Set<number>();
+  for (let r = 1; r < repeats; r++) {
+    const b = Math.round((r * batches) / repeats);
+    if (b >= 1 && b < batches) out.add(b);
+  }
+  return out;
+}

@@ -44,7 +44,7 @@ import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import { restoreWeights, snapshotWeights } from './pooled-res-train.ts';
-import { epochRepeats, labelPrior, setOutputPrior } from './prior-init.ts';
+import { epochRepeats, labelPrior, passBoundaries, setOutputPrior } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
 
@@ -316,6 +316,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
     // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
     let best = { epoch: 0, valMetric: validate().metric.loss, snap: snapshotWeights(model) };
+    // Under the step floor an epoch is several passes; the best parameters are looked for after every pass.
+    const passEnds = passBoundaries(batches, repeats);
     const started = performance.now();
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -355,6 +357,10 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
           type: 'batch', runId, stage, model: base.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
           imagesPerSec: (step * bs) / Math.max(elapsed, 1e-9), etaSec: (elapsed / step) * (total - step), backend: opts.backend,
         });
+        if (passEnds.has(b + 1)) {
+          const loss = validate().metric.loss;
+          if (loss < best.valMetric) best = { epoch: Number((epoch + (b + 1) / batches).toFixed(3)), valMetric: loss, snap: snapshotWeights(model) };
+        }
       }
       if (opts.signal?.aborted) throw new CancelledError('training');
       const { probs: valProbs, metric } = validate();
