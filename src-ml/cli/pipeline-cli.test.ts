@@ -168,8 +168,9 @@ describe('ich pipeline / predict / metric', () => {
     // the demo's models are the installed workspace's active version, which says what they were trained on
     const list = ich('models', 'list', '--workspace', dest, '--json');
     expect(list.status, list.stderr).toBe(0);
-    const [v1, ...others] = JSON.parse(list.stdout) as { version: string; status: string; fingerprint: { trainedOn?: string } }[];
+    const [v1, ...others] = JSON.parse(list.stdout) as { version: string; status: string; fingerprint: { trainedOn?: string }; report: { stages: unknown[] } | null }[];
     expect(others).toEqual([]);
+    expect(v1!.report?.stages).toHaveLength(6); // the source run's out-of-fold report
     expect(v1).toMatchObject({ version: 'v1', status: 'active' });
     expect(v1!.fingerprint.trainedOn).toMatch(/^synthetic head-CT phantoms only .*; \d+ studies, \d+ labelled slices, preset tiny$/);
     // the models came along: a new study predicts in the installed demo

@@ -118,8 +118,10 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     log(`predictions: ${r.stored} rows for ${r.imageIds.length} images`);
     const studiesN = (ws.db.prepare('SELECT COUNT(*) AS n FROM studies').get() as { n: number }).n;
     tokenizePaths(ws, dicom);
-    // One copy of each model file in the bundle: installing adopts them as the active version v1.
+    // One copy of each model file in the bundle: installing adopts them as the active version v1, with the
+    // source version's report (out of fold, on its training data) as v1's.
     dropVersionRecords(ws);
+    if (source?.report) writeFileSync(path.join(wsDir, 'report.json'), JSON.stringify(source.report, null, 2) + '\n');
     ws.db.exec('VACUUM');
     manifest = {
       format: DEMO_FORMAT, createdAt: new Date().toISOString(), studies: studiesN, images: imageIds.length, models: moved.models,
@@ -134,7 +136,7 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     ws.close();
     from.close();
   }
-  for (const f of readdirSync(wsDir)) if (f !== INDEX_FILE && f !== 'models') rmSync(path.join(wsDir, f), { recursive: true, force: true });
+  for (const f of readdirSync(wsDir)) if (f !== INDEX_FILE && f !== 'models' && f !== 'report.json') rmSync(path.join(wsDir, f), { recursive: true, force: true });
   writeFileSync(path.join(staging, 'demo.json'), JSON.stringify(manifest, null, 2) + '\n');
   const old = `${out}.old-${process.pid}`;
   if (existsSync(out)) renameSync(out, old);
