@@ -14,7 +14,7 @@ import type { JobEvent, StudyRow } from '../src-ml/api/engine.ts';
 import type { TrainJobState } from '../src-ml/api/training.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
 import { startServe, type Served } from './lib/serve.ts';
-import { pageErrors, screenshot } from './lib/viewer-page.ts';
+import { openWatchedPage, pageErrors, screenshot } from './lib/viewer-page.ts';
 import { floorFreePresetDir } from './lib/presets.ts';
 import { ich } from './lib/workspace.ts';
 
@@ -46,14 +46,8 @@ describe('inputs checked before a run starts, in Chromium against ich serve', ()
     await ich(['synth', '--out', data, '--studies', '2', '--patients', '2', '--seed', '7', '--size', '64', '--no-progress'], { ICH_SYNTH_WORKERS: '1' });
     await ich(['scan', data, '--workspace', ws, '--no-progress'], { ICH_SCAN_WORKERS: '1' });
     [served, browser] = await Promise.all([startServe(ws, { ICH_PRESET_DIR: shortPresetDir(path.join(dir, 'presets')) }), launchChromium()]);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
     // A refused request is an HTTP 400, which Chromium logs as a console error: that one is expected here.
-    page.on('console', (m) => { if (m.type() === 'error' && !/status of 400/.test(m.text())) errors.push(`console: ${m.text()}`); });
-    (page as Page & { errors?: string[] }).errors = errors;
-    await page.goto(served.url);
+    page = await openWatchedPage(browser.context, served.url, /status of 400/);
     await page.getByTestId('study-row').nth(1).waitFor();
   }, 120_000);
 

@@ -15,7 +15,7 @@ import type { RunSummary, TrainJobState } from '../src-ml/api/training.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
 import { floorFreePresetDir } from './lib/presets.ts';
 import { startServe, type Served } from './lib/serve.ts';
-import { pageErrors, screenshot } from './lib/viewer-page.ts';
+import { openWatchedPage, pageErrors, screenshot } from './lib/viewer-page.ts';
 import { synth } from './lib/workspace.ts';
 
 /** Three small studies: the tiny preset's three folds of the base CNN train in well under a minute. */
@@ -32,13 +32,7 @@ describe('training panel in Chromium against ich serve', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ich-e2e-train-'));
     data = await synth(path.join(dir, 'data'), TRAIN_SET);
     [served, browser] = await Promise.all([startServe(path.join(dir, 'ws'), { ICH_PRESET_DIR: floorFreePresetDir(path.join(dir, 'presets')) }), launchChromium()]);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-    (page as Page & { errors?: string[] }).errors = errors;
-    await page.goto(served.url);
+    page = await openWatchedPage(browser.context, served.url);
     await page.getByTestId('open-training').waitFor();
   });
 

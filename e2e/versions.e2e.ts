@@ -17,7 +17,7 @@ import type { VersionSummary } from '../src-ml/api/training.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
 import { floorFreePresetDir } from './lib/presets.ts';
 import { startServe, type Served } from './lib/serve.ts';
-import { pageErrors, screenshot } from './lib/viewer-page.ts';
+import { openWatchedPage, pageErrors, screenshot } from './lib/viewer-page.ts';
 import { ich, synth, type SynthSet } from './lib/workspace.ts';
 
 /** v1's data (the CLI), the panel's extra data (v2 trains on both), and a folder added from the page. */
@@ -63,13 +63,7 @@ describe('model versions in Chromium against ich serve: train, compare, promote,
     await ich(['pipeline', '--data', sets.v1.data, '--labels', sets.v1.labels, '--workspace', ws, '--preset', path.join(presets, 'tiny.json'),
       '--json', '--no-progress'], { ICH_SCAN_WORKERS: '1' });
     [served, browser] = await Promise.all([startServe(ws, { ICH_PRESET_DIR: presets, ICH_SCAN_WORKERS: '1' }), launchChromium()]);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-    (page as Page & { errors?: string[] }).errors = errors;
-    await page.goto(served.url);
+    page = await openWatchedPage(browser.context, served.url);
     await page.getByTestId('study-row').nth(SET_V1.studies - 1).waitFor();
   }, 180_000);
 

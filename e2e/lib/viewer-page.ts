@@ -38,6 +38,23 @@ export async function openViewer(context: BrowserContext, url: string): Promise<
 /** Uncaught errors and console errors of the page so far. */
 export const pageErrors = (page: Page): string[] => (page as Page & { errors?: string[] }).errors ?? [];
 
+/**
+ * A new page at `url` that records its uncaught errors and console errors for pageErrors; `expected`
+ * matches console errors a test provokes on purpose (a refused request's HTTP 400, say).
+ */
+export async function openWatchedPage(context: BrowserContext, url: string, expected?: RegExp): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expected?.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  (page as Page & { errors?: string[] }).errors = errors;
+  await page.goto(url);
+  return page;
+}
+
 export function viewportState(page: Page): Promise<ViewportState> {
   return page.getByTestId('viewport').evaluate((el: HTMLElement) => {
     const canvasHost = el.querySelector<HTMLElement>('.viewport-canvas');
