@@ -11,14 +11,18 @@
  * Workspaces from before versions (a fitted ensemble, no version) are adopted as one active version.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../dicom/write.ts';
+import { snapshotModels, VERSIONS_DIR } from './model-snapshot.ts';
 import { LABELS } from './schema.ts';
 import { labeledImages, listModels, loadFolds, unlabeledImages } from './training-store.ts';
 import type { VersionSummary } from '../api/training.ts';
 import type { Workspace } from './workspace.ts';
 import { modelDirOf } from './workspace-paths.ts';
+
+export { adoptLegacyVersion } from './legacy-version.ts';
+export { VERSIONS_DIR };
 
 export type VersionStatus = 'building' | 'active' | 'candidate' | 'archived';
 
@@ -40,7 +44,6 @@ export interface VersionRecord {
   promotedAt: string | null;
 }
 
-export const VERSIONS_DIR = 'versions';
 const P_COLS = LABELS.map((l) => `p_${l}`);
 const PRED_COLS = ['image_id', 'source', 'kind', 'oof', ...P_COLS, 'bounded'].join(', ');
 
@@ -105,36 +108,6 @@ export function setVersionEnsemble(ws: Workspace, version: string, fit: unknown,
   if (Number(r.changes) !== 1) throw new Error(`no version ${version} in ${ws.dir}`);
 }
 
-/** Hard-links (or copies, across file systems) a model folder tree. */
-function linkTree(src: string, dst: string): void {
-  mkdirSync(dst, { recursive: true });
-  for (const name of readdirSync(src)) {
-    if (name.startsWith('.')) continue; // a save's temporary folders
-    const s = path.join(src, name);
-    const d = path.join(dst, name);
-    if (statSync(s).isDirectory()) linkTree(s, d);
-    else {
-      try {
-        linkSync(s, d);
-      } catch {
-        copyFileSync(s, d);
-      }
-    }
-  }
-}
-
-/** Snapshots the working models into the version's folder (complete or absent: built aside, then renamed). */
-function snapshotModels(ws: Workspace, version: string, modelsDir: string): string[] {
-  const ids = listModels(ws).map((m) => m.id).filter((id) => existsSync(modelDirOf(ws, id)));
-  const tmp = `${modelsDir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const id of ids) linkTree(modelDirOf(ws, id), path.join(tmp, id));
-  rmSync(modelsDir, { recursive: true, force: true });
-  renameSync(tmp, modelsDir);
-  return ids;
-}
-
 export interface FinishVersion {
   preset: string;
   report: unknown;
@@ -147,7 +120,7 @@ export interface FinishVersion {
 export function finishVersion(ws: Workspace, version: string, opts: FinishVersion): VersionRecord {
   const v = getVersion(ws, version);
   if (!v || v.status !== 'building') throw new Error(`version ${version} is not being built`);
-  const models = snapshotModels(ws, version, v.modelsDir);
+  const models = snapshotModels(ws.dir, listModels(ws).map((m) => m.id), v.modelsDir);
   const dir = versionDirOf(ws, version);
   const enc = new TextEncoder();
   writeFileAtomic(path.join(dir, 'report.json'), enc.encode(JSON.stringify(opts.report, null, 2) + '\n'));
@@ -182,37 +155,6 @@ export function promoteVersion(ws: Workspace, version: string): { version: strin
     }
   });
   return { version, previous };
-}
-
-/**
- * A workspace from before versions (a fitted ensemble, no version): its working models, ensemble,
- * predictions and report.json become version v1, active. Returns the version when it made one.
- */
-export function adoptLegacyVersion(ws: Workspace): string | undefined {
-  const any = ws.db.prepare('SELECT 1 FROM versions LIMIT 1').get();
-  if (any) return undefined;
-  const ens = ws.db.prepare("SELECT fit_json, metrics_json, created_at FROM ensembles WHERE name = 'current'").get() as { fit_json: string; metrics_json: string; created_at: string } | undefined;
-  if (!ens) return undefined;
-  const version = 'v1';
-  const modelsRel = path.join(VERSIONS_DIR, version, 'models');
-  const models = snapshotModels(ws, version, path.join(ws.dir, modelsRel));
-  const reportFile = path.join(ws.dir, 'report.json');
-  let report: unknown = null;
-  try {
-    report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : null;
-  } catch {
-    report = null; // a broken report.json is no reason to refuse the workspace
-  }
-  const preset = (report as { preset?: unknown } | null)?.preset;
-  const lastRun = ws.db.prepare('SELECT preset FROM runs ORDER BY started_at DESC LIMIT 1').get() as { preset: string } | undefined;
-  ws.transaction(() => {
-    ws.db.prepare(`INSERT INTO versions (version, seq, status, created_at, preset, report_json, fingerprint_json, models_json, fit_json, metrics_json, models_dir, promoted_at)
-      VALUES (?, 1, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(version, ens.created_at, typeof preset === 'string' ? preset : lastRun?.preset ?? '', JSON.stringify(report), JSON.stringify({ adopted: true }),
-        JSON.stringify(models), ens.fit_json, ens.metrics_json, modelsRel, ens.created_at);
-    ws.db.prepare(`INSERT INTO version_predictions (version, ${PRED_COLS}) SELECT ?, ${PRED_COLS} FROM predictions`).run(version);
-  });
-  return version;
 }
 
 /**

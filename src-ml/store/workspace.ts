@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { MIGRATIONS } from './schema.ts';
-import { adoptLegacyVersion } from './versions.ts';
+import { adoptLegacyVersion } from './legacy-version.ts';
 
 export const INDEX_FILE = 'index.sqlite';
 
@@ -26,7 +26,7 @@ export class Workspace {
     const ws = new Workspace(abs, db);
     ws.migrate();
     // A workspace from before versions opens as one active version.
-    adoptLegacyVersion(ws);
+    adoptLegacyVersion(abs, db);
     return ws;
   }
 
