@@ -32,7 +32,8 @@ import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
-import { epochRepeats, labelPrior, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { epochRepeats, labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { averageSnapshots, restoreWeights, snapshotWeights } from './weight-snapshots.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 
 export const BASE_STAGE = 'base';
@@ -118,17 +119,7 @@ function sampledOnce(model: BaseModelPreset, labels: Uint8Array, key: string): I
 
 /** The epoch's samples: `repeats` independent draws of the sampler (more than one only under the step floor). */
 function epochOrder(model: BaseModelPreset, labels: Uint8Array, seedKey: string, epoch: number, repeats = 1): Int32Array {
-  const first = sampledOnce(model, labels, `${seedKey}:sample:${epoch}`);
-  if (repeats <= 1) return first;
-  const parts = [first];
-  for (let r = 1; r < repeats; r++) parts.push(sampledOnce(model, labels, `${seedKey}:sample:${epoch}:${r}`));
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return repeatedOrder(repeats, (r) => sampledOnce(model, labels, `${seedKey}:sample:${epoch}${r ? `:${r}` : ''}`));
 }
 
 function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelPreset): { compiled: tf.LayersModel; optimizer: BertAdam; varNames: string[] } {
@@ -305,23 +296,18 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     let averaged: { epochs: number[]; valMetric: number; probs: Float32Array } | null = null;
     const top = m.keep === 'best' ? bestEpochs(history, m.bestAverage ?? 1) : [];
     if (top.length > 1) {
-      const bestWeights = ck.model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-      const sums = bestWeights.map((w) => Float64Array.from(w));
+      const bestSnap = snapshotWeights(ck.model);
+      const snaps = [bestSnap];
       for (const e of top.slice(1)) {
         const other = await readCheckpoint(runDir, e);
-        other.model.getWeights().forEach((w, i) => {
-          const v = w.dataSync();
-          const acc = sums[i]!;
-          for (let j = 0; j < v.length; j++) acc[j]! += v[j]!;
-        });
+        snaps.push(snapshotWeights(other.model));
         other.model.dispose();
       }
-      const shapes = ck.model.getWeights().map((w) => w.shape);
-      tf.tidy(() => ck.model.setWeights(sums.map((acc, i) => tf.tensor(Float32Array.from(acc, (x) => x / top.length), shapes[i]!))));
+      restoreWeights(ck.model, averageSnapshots(ck.model, snaps, bestSnap, { everyWeight: true }));
       const probs = await predictProbs(ck.model, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal);
       const metric = weightedLogLoss(probs, data.valLabels).loss;
       if (metric <= chosen.valMetric) averaged = { epochs: top, valMetric: metric, probs };
-      else tf.tidy(() => ck.model.setWeights(bestWeights.map((w, i) => tf.tensor(w, shapes[i]!))));
+      else restoreWeights(ck.model, bestSnap);
       record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: mean of epochs ${top.join(', ')} validates ${metric.toFixed(4)} vs best epoch ${chosen.valMetric.toFixed(4)}: ${averaged ? 'averaged' : 'best epoch'} kept` });
     }
     shiftClassifierBias(ck.model, correction);

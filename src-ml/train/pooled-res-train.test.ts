@@ -13,7 +13,8 @@ import { tempDir } from '../testing/fixtures.ts';
 import { modelDirOf } from './base-train.ts';
 import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
 import { baseOofReport } from './oof.ts';
-import { averageSnapshots, restoreWeights, snapshotWeights, trainPooledRes } from './pooled-res-train.ts';
+import { trainPooledRes } from './pooled-res-train.ts';
+import { averageSnapshots, restoreWeights, snapshotWeights } from './weight-snapshots.ts';
 import type { Preset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures } from './series-data.ts';
 

@@ -28,6 +28,7 @@ import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-pred
 import { createRun, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { epochRepeats, labelPrior, passBoundaries, setOutputPrior } from './prior-init.ts';
+import { averageSnapshots, restoreWeights, snapshotWeights, type WeightSnapshot } from './weight-snapshots.ts';
 import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
@@ -49,41 +50,6 @@ export interface FullheadStageResult {
   modelId: string;
   runId: string;
   metrics: Record<string, unknown>;
-}
-
-// ---- parameter snapshots and averaging ----
-
-/** Values of all of a model's weights (model.weights order), plain arrays so no tensor is held. */
-export interface WeightSnapshot {
-  values: Float32Array[];
-}
-
-export function snapshotWeights(model: tf.LayersModel): WeightSnapshot {
-  return { values: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()) };
-}
-
-export function restoreWeights(model: tf.LayersModel, snap: WeightSnapshot): void {
-  const ws = model.weights;
-  if (snap.values.length !== ws.length) throw new Error(`snapshot has ${snap.values.length} weights, the model ${ws.length}`);
-  tf.tidy(() => model.setWeights(snap.values.map((v, i) => tf.tensor(v, ws[i]!.shape as number[]))));
-}
-
-/**
- * The seed's mean_model on a copy of the best: trainable parameters = mean over the snapshots, everything
- * else (batch-norm moving mean and variance) from `best`.
- */
-export function averageSnapshots(model: tf.LayersModel, snaps: readonly WeightSnapshot[], best: WeightSnapshot): WeightSnapshot {
-  if (snaps.length === 0) throw new Error('averageSnapshots: no snapshots');
-  const values = model.weights.map((w, i) => {
-    if (!w.trainable) return best.values[i]!.slice();
-    const sum = new Float64Array(best.values[i]!.length);
-    for (const s of snaps) {
-      const v = s.values[i]!;
-      for (let j = 0; j < v.length; j++) sum[j] = sum[j]! + v[j]!;
-    }
-    return Float32Array.from(sum, (x) => x / snaps.length);
-  });
-  return { values };
 }
 
 // ---- data ----

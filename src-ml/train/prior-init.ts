@@ -88,3 +88,12 @@ export function passBoundaries(batches: number, repeats: number): Set<number> {
   }
   return out;
 }
+
+/** `repeats` orders of the samples, one after another (more than one only under the step floor). */
+export function repeatedOrder(repeats: number, draw: (r: number) => Int32Array): Int32Array {
+  if (repeats <= 1) return draw(0);
+  const parts = Array.from({ length: repeats }, (_, r) => draw(r));
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}

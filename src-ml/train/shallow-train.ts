@@ -43,8 +43,8 @@ import type { Workspace } from '../store/workspace.ts';
 import { createRng, type Rng } from '../synth/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
-import { restoreWeights, snapshotWeights } from './pooled-res-train.ts';
-import { epochRepeats, labelPrior, passBoundaries, setOutputPrior } from './prior-init.ts';
+import { epochRepeats, labelPrior, passBoundaries, repeatedOrder, setOutputPrior } from './prior-init.ts';
+import { restoreWeights, snapshotWeights } from './weight-snapshots.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
 
@@ -101,15 +101,6 @@ export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng
     }
     out[k] = lo;
   }
-  return out;
-}
-
-/** `repeats` orders of the samples, one after another (more than one only under the step floor). */
-function repeatedOrder(repeats: number, draw: (r: number) => Int32Array): Int32Array {
-  if (repeats <= 1) return draw(0);
-  const parts = Array.from({ length: repeats }, (_, r) => draw(r));
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
   return out;
 }
 
