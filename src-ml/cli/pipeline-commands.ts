@@ -7,9 +7,9 @@ import { predictImages } from '../predict/predict-images.ts';
 import { scanFolders } from '../store/scan.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { runEnsembleStage } from '../train/ensemble-stage.ts';
-import { beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
+import { beginVersion } from '../store/versions.ts';
 import { imagesToPredict } from '../store/predictions.ts';
-import { buildReport, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
+import { buildReport, finishRunVersion, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
 import { trainPooledRes } from '../train/pooled-res-train.ts';
 import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
 import { computeAndStoreSampleWeights, describeWeights } from '../train/sample-weights-stage.ts';
@@ -84,9 +84,7 @@ export async function ensembleCommand(flags: { workspace?: string; preset: strin
     const version = beginVersion(ws);
     const r = await runEnsembleStage(ws, folds, log, version);
     const report = await buildReport(ws, preset, folds, r);
-    const v = finishVersion(ws, version, { preset: preset.name, report, fingerprint: dataFingerprint(ws, folds, { name: preset.name, version: preset.version, json: JSON.stringify(preset) }) });
-    report.version = { id: v.version, status: v.status };
-    log(`version ${v.version}: ${v.status}`);
+    finishRunVersion(ws, version, preset, folds, report, false, log);
     await writeReport(ws, report);
     const summary = {
       members: r.members, oofImages: r.oofImages, testImages: r.testImages, safe: r.safe.loss, risky: r.risky?.loss ?? null,

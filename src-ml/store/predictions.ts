@@ -1,6 +1,7 @@
 // Per-slice predictions in the index: the safe and risky ensembles and each member model's bounded
 // probabilities (with the consistency-bounding flags), so the viewer can explain every number it shows.
 import { LABELS } from './schema.ts';
+import { activeVersion } from './versions.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface PredictionRow {
@@ -24,7 +25,7 @@ const P_COLS = LABELS.map((l) => `p_${l}`);
  * out of the live table until it is promoted.
  */
 export function savePredictions(ws: Workspace, rows: Iterable<PredictionRow>, replaceAll = false, version?: string): number {
-  const active = (ws.db.prepare("SELECT version FROM versions WHERE status = 'active'").get() as { version: string } | undefined)?.version;
+  const active = activeVersion(ws)?.version;
   const target = version ?? active;
   const live = version === undefined || version === active;
   const cols = `image_id, source, kind, oof, ${P_COLS.join(', ')}, bounded`;

@@ -160,6 +160,19 @@ export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec
   };
 }
 
+/**
+ * Ends the version a run's ensemble stage wrote to: its models, report and data fingerprint recorded, active
+ * (the workspace's first, or `promote`) or a candidate; the report names it.
+ */
+export function finishRunVersion(ws: Workspace, version: string, preset: Preset, folds: FoldSpec, report: PipelineReport, promote: boolean, log: (line: string) => void): void {
+  const v = finishVersion(ws, version, {
+    preset: preset.name, report, promote,
+    fingerprint: dataFingerprint(ws, folds, { name: preset.name, version: preset.version, json: JSON.stringify(preset) }),
+  });
+  report.version = { id: v.version, status: v.status };
+  log(`version ${v.version}: ${v.status}${v.status === 'candidate' ? ` (the active version is ${activeVersion(ws)?.version}; ich models promote ${v.version} makes it active)` : ''}`);
+}
+
 export async function writeReport(ws: Workspace, report: PipelineReport): Promise<string> {
   const file = path.join(ws.dir, 'report.json');
   await writeFile(`${file}.tmp`, JSON.stringify(report, null, 2) + '\n');
@@ -302,14 +315,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     emit({ type: 'stage', stage: 'ensembles', status: 'skipped', units: 1, done: 0 });
   }
   const report = await buildReport(ws, preset, folds, ensemble, opts.folds);
-  if (version) {
-    const v = finishVersion(ws, version, {
-      preset: preset.name, report, promote: opts.promote ?? false,
-      fingerprint: dataFingerprint(ws, folds, { name: preset.name, version: preset.version, json: JSON.stringify(preset) }),
-    });
-    report.version = { id: v.version, status: v.status };
-    log(`version ${v.version}: ${v.status}${v.status === 'candidate' ? ` (the active version is ${activeVersion(ws)?.version}; ich models promote ${v.version} makes it active)` : ''}`);
-  }
+  if (version) finishRunVersion(ws, version, preset, folds, report, opts.promote ?? false, log);
   await writeReport(ws, report);
   return report;
 }
