@@ -11,13 +11,13 @@ import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:
 import { parseLabelId, SEED_BAD_IMAGES } from '../store/labels.ts';
 import { countIndexedImages, imagePatientLookup, labelledPatients } from '../store/preflight-queries.ts';
 import type { Workspace } from '../store/workspace.ts';
+// The fold limits of the engine API, and so of `--folds` too.
+import { MAX_FOLDS, MIN_FOLDS } from '../api/engine.ts';
 // Types only: presets.ts loads the model code (tfjs), which the engine host must not load to check a request.
 import type { FoldSpec, Preset } from './presets.ts';
 
 export type PreflightVia = 'cli' | 'app';
 
-/** The most folds a run may ask for (the engine API's and the presets' limit). */
-export const MAX_FOLDS = 20;
 
 const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message.split('\n')[0]! : String(err));
 
@@ -109,7 +109,7 @@ export function pipelineFoldCount(preset: Preset, folds?: FoldSpec | number): nu
  */
 export function checkTrainable(ws: Workspace, k: number, opts: { pending?: readonly string[]; via?: PreflightVia } = {}): { images: number; patients: number } {
   const via = opts.via ?? 'cli';
-  if (!Number.isInteger(k) || k < 2 || k > MAX_FOLDS) throw new Error(`folds must be a whole number from 2 to ${MAX_FOLDS}, got ${k}`);
+  if (!Number.isInteger(k) || k < MIN_FOLDS || k > MAX_FOLDS) throw new Error(`folds must be a whole number from ${MIN_FOLDS} to ${MAX_FOLDS}, got ${k}`);
   const { images, patients } = labelledPatients(ws);
   let added = 0;
   if (opts.pending?.length) {
