@@ -2,15 +2,15 @@
 // jobs, model versions) into the store, the slice detail following the current slice, and the error line.
 import { useEffect } from 'react';
 import type { EngineClient } from '../../src-ml/api/engine.ts';
-import { useApp, useAppStore } from '../store/context.tsx';
-import { runKey } from '../store/keymap.ts';
+import { useApp, useAppStore } from '../state/context.tsx';
+import { runKey } from '../state/keymap.ts';
 import { Worklist } from '../worklist/Worklist.tsx';
 import { Viewport } from '../viewer/Viewport.tsx';
 import { ProbabilityStrip } from '../predictions/ProbabilityStrip.tsx';
 import { EnsembleModeControl } from '../predictions/EnsembleModeControl.tsx';
 import { MetadataPanel } from '../metadata/MetadataPanel.tsx';
 import { EnsemblePanel } from '../ensemble/EnsemblePanel.tsx';
-import { PRESETS, type PresetNumber } from '../store/windows.ts';
+import { PRESETS, type PresetNumber } from '../state/windows.ts';
 import { TrainingPanel } from '../training/TrainingPanel.tsx';
 
 /** Waits this long after the last slice change before fetching its detail, so scrolling stays cheap. */

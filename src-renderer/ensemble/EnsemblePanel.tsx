@@ -2,10 +2,10 @@
 // which ensembles kept it, and the per-class blend weights of safe and risky.
 import { memo } from 'react';
 import type { SliceDetail } from '../../src-ml/api/engine.ts';
-import { useApp } from '../store/context.tsx';
-import { usePanelState } from '../app/panel-state.ts';
+import { useApp } from '../state/context.tsx';
+import { usePanelState } from '../ui/panel-state.ts';
 import { LABELS, LABEL_SHORT } from '../engine/labels.ts';
-import { fmtProb } from '../app/format.ts';
+import { fmtProb } from '../ui/format.ts';
 
 export function EnsemblePanel() {
   const detail = useApp((s) => s.sliceDetail);

@@ -1,8 +1,8 @@
 // The current slice's header fields and the metadata features the shallow NN saw (raw and scaled).
 import { memo } from 'react';
 import type { SliceDetail } from '../../src-ml/api/engine.ts';
-import { useApp } from '../store/context.tsx';
-import { usePanelState } from '../app/panel-state.ts';
+import { useApp } from '../state/context.tsx';
+import { usePanelState } from '../ui/panel-state.ts';
 
 const fmt = (v: number | null | undefined) => (v == null ? '–' : Number.isInteger(v) ? String(v) : v.toFixed(4));
 

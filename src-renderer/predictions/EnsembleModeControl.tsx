@@ -1,7 +1,7 @@
 // Safe / risky / compare: which ensemble the strip and overlay show.
-import { useApp } from '../store/context.tsx';
-import { ENSEMBLE_MODES } from '../store/predictions-slice.ts';
-import type { EnsembleMode } from '../store/types.ts';
+import { useApp } from '../state/context.tsx';
+import { ENSEMBLE_MODES } from '../state/predictions-slice.ts';
+import type { EnsembleMode } from '../state/types.ts';
 
 export function EnsembleModeControl() {
   const mode = useApp((s) => s.ensembleMode);

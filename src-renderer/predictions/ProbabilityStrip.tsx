@@ -1,8 +1,8 @@
 // Six labels x N slices as a heat strip, one column per slice in slice order, synced with the viewport:
 // the current column is marked, a click jumps there. Below: the current slice's numbers and the model version.
-import { useApp } from '../store/context.tsx';
+import { useApp } from '../state/context.tsx';
 import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
-import { diverging, fmtProb, heat } from '../app/format.ts';
+import { diverging, fmtProb, heat } from '../ui/format.ts';
 import { stripRows, type RowSource } from './strip-rows.ts';
 
 const SOURCE_NAME: Record<RowSource, string> = { safe: 'safe', risky: 'risky', diff: 'risky − safe' };

@@ -1,8 +1,8 @@
 // Renders UI under a fresh store with the fake engine and fake image renderer.
 import type { ReactNode } from 'react';
 import { render } from '@testing-library/react';
-import { createAppStore } from '../store/store.ts';
-import { StoreProvider } from '../store/context.tsx';
+import { createAppStore } from '../state/store.ts';
+import { StoreProvider } from '../state/context.tsx';
 import { StackRendererContext } from '../viewer/stack-renderer.ts';
 import { fakeClient, fakeRenderer } from './fixtures.ts';
 

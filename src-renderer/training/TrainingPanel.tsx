@@ -6,7 +6,7 @@
 // missing folder) shows its one-line reason, and for too few patients offers the fold count that works.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPresetName } from '../../src-ml/api/training.ts';
-import { useApp } from '../store/context.tsx';
+import { useApp } from '../state/context.tsx';
 import { Chart, type ChartSeries } from './Chart.tsx';
 import { MAX_FOLDS, MIN_FOLDS, PRESET_FOLDS, PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
 import { VersionCompare, VersionsList } from './Versions.tsx';

@@ -6,8 +6,8 @@
 import { useEffect, useRef } from 'react';
 import type { TrainJobState, VersionReport, VersionSummary } from '../../src-ml/api/training.ts';
 import { LABELS } from '../engine/labels.ts';
-import { useApp } from '../store/context.tsx';
-import type { PromoteAsk } from '../store/types.ts';
+import { useApp } from '../state/context.tsx';
+import type { PromoteAsk } from '../state/types.ts';
 import {
   activateVerb, compareRows, ENSEMBLE_STAGES, imagesOf, PER_CLASS_TOLERANCE, REPORT_STAGE_LABEL, stageOf, versionOfJob, worseThan, type CompareRow,
 } from './versions.ts';

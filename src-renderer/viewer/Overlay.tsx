@@ -1,8 +1,8 @@
 // Text on the image: where we are, the window, loading progress, and the current slice's labels above threshold.
-import { useApp } from '../store/context.tsx';
+import { useApp } from '../state/context.tsx';
 import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
-import { fmtMm, fmtProb } from '../app/format.ts';
-import { PRESETS } from '../store/windows.ts';
+import { fmtMm, fmtProb } from '../ui/format.ts';
+import { PRESETS } from '../state/windows.ts';
 
 export function Overlay() {
   const series = useApp((s) => s.series);

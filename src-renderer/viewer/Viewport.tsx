@@ -1,7 +1,7 @@
 // The image area: a StackRenderer on a div, driven by the store (slice, window, zoom, pan) and driving it
 // back (wheel, drags). Carries the viewport test hooks.
 import { useContext, useEffect, useLayoutEffect, useRef, type MouseEvent as ReactMouseEvent, type WheelEvent } from 'react';
-import { useApp, useAppStore } from '../store/context.tsx';
+import { useApp, useAppStore } from '../state/context.tsx';
 import { StackRendererContext, type StackRenderer } from './stack-renderer.ts';
 import { Overlay } from './Overlay.tsx';
 

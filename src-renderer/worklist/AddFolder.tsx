@@ -3,7 +3,7 @@
 // while a version is active or one asked for from the worklist) shows a progress bar fed by job events. A
 // path the engine refuses (it does not exist, is a file) stays in the box, and the error line says why.
 import { useState } from 'react';
-import { useApp } from '../store/context.tsx';
+import { useApp } from '../state/context.tsx';
 
 export function AddFolder() {
   const [path, setPath] = useState('');

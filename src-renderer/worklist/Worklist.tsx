@@ -2,9 +2,9 @@
 // add-folder entry with job progress. The header names the model version the numbers come from; studies
 // without predictions get a Predict action while a version is active (and all of them at once).
 import type { JobEvent, StudyRow } from '../../src-ml/api/engine.ts';
-import type { AppState } from '../store/types.ts';
-import { useApp } from '../store/context.tsx';
-import { fmtDate, fmtProb } from '../app/format.ts';
+import type { AppState } from '../state/types.ts';
+import { useApp } from '../state/context.tsx';
+import { fmtDate, fmtProb } from '../ui/format.ts';
 import { AddFolder } from './AddFolder.tsx';
 
 export const unpredicted = (s: StudyRow): boolean => s.maxAnySafe === null && s.maxAnyRisky === null;

@@ -6,8 +6,8 @@
 // once its first stage starts, so the studies show long before the training ends.
 import type { StartTrainingRequest } from '../../src-ml/api/engine.ts';
 import type { TrainJobState } from '../../src-ml/api/training.ts';
-import type { SliceContext, TrainingSlice } from '../store/types.ts';
-import { isPresetName, STAGES } from './stages.ts';
+import type { SliceContext, TrainingSlice } from './types.ts';
+import { isPresetName, STAGES } from '../training/stages.ts';
 
 /** At most one history fetch per this many ms while a job reports progress. */
 export const HISTORY_INTERVAL_MS = 1000;

@@ -6,7 +6,7 @@ import { createWorklistSlice } from './worklist-slice.ts';
 import { createViewerSlice } from './viewer-slice.ts';
 import { createPredictionsSlice } from './predictions-slice.ts';
 import { createPanelsSlice } from './panels-slice.ts';
-import { createTrainingSlice } from '../training/training-slice.ts';
+import { createTrainingSlice } from './training-slice.ts';
 import { createVersionsSlice } from './versions-slice.ts';
 
 export type AppStore = StoreApi<AppState>;

@@ -2,7 +2,7 @@
 // (App's DETAIL_DELAY_MS), so for a while it belongs to the previous slice: the panels say so (dimmed, and
 // data-state="stale") instead of passing old numbers off as the current slice's.
 import type { SliceDetail } from '../../src-ml/api/engine.ts';
-import { useApp } from '../store/context.tsx';
+import { useApp } from '../state/context.tsx';
 
 export type PanelState = 'empty' | 'stale' | 'current';
 
