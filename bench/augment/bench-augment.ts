@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { augmentImage, SE_TRAIN_AUG } from '../../src-ml/data/augment.ts';
-import { createRng } from '../../src-ml/synth/random.ts';
+import { createRng } from '../../src-ml/base/random.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = path.resolve(HERE, '../../src-ml/data/reference_augment.py');

@@ -6,7 +6,7 @@ import { bloodPixelCount } from '../../src-ml/synth/baseline.ts';
 import { headCentre, headZRange, randomHead } from '../../src-ml/synth/anatomy.ts';
 import { lesionZRange, randomLesion, type Lesion } from '../../src-ml/synth/lesions.ts';
 import { rocAuc } from '../../src-ml/metrics/auc.ts';
-import { createRng } from '../../src-ml/synth/random.ts';
+import { createRng } from '../../src-ml/base/random.ts';
 import { renderSlice } from '../../src-ml/synth/render-slice.ts';
 import { SUBTYPES } from '../../src-ml/synth/types.ts';
 

@@ -1,7 +1,7 @@
 // Render-time benchmark (not part of the engine): median ms per slice over whole heads, after warm-up.
 //   npx tsx bench/synth/render-time.ts [size]
 import { headCentre, headZRange, randomHead } from '../../src-ml/synth/anatomy.ts';
-import { createRng } from '../../src-ml/synth/random.ts';
+import { createRng } from '../../src-ml/base/random.ts';
 import { renderSlice } from '../../src-ml/synth/render-slice.ts';
 const size = Number(process.argv[2] ?? 256);
 const all: number[] = [];

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeCtSlice } from '../../src-ml/dicom/write.ts';
-import { createRng } from '../../src-ml/synth/random.ts';
+import { createRng } from '../../src-ml/base/random.ts';
 import { renderSlice } from '../../src-ml/synth/render-slice.ts';
 import { toStoredPixels } from '../../src-ml/synth/scanner.ts';
 import { planDataset } from '../../src-ml/synth/study-plan.ts';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { hasPythonModules, tempDir } from '../testing/fixtures.ts';
 import {
   applyAugment,

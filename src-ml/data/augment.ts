@@ -14,7 +14,7 @@
 //   content moves by about |s|/2 after the centre crop), and its crop takes the row offset from the column count
 //   and vice versa (off-centre by up to ~90 px when the zoom is anisotropic). We implement the documented intent
 //   (a true shift, a true centre crop), as the spec describes them.
-import type { Rng } from '../synth/random.ts';
+import type { Rng } from '../base/random.ts';
 
 export interface AugmentConfig {
   /** Intensity offset U(-intensity, +intensity) HU; 0 = none. */

@@ -3,7 +3,7 @@
 // sorted unique PatientIDs: one seeded permutation cut into k contiguous, nearly equal chunks, the first n % k
 // chunks one larger. The permutation comes from our own seeded generator, so the folds are deterministic for a
 // seed but are not numpy's (the seed's exact RSNA folds would need numpy's MT19937 stream).
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 
 /** The seed's KFold seeds: 8153 for the 3-fold `classifier_splits`, 432 for the 5-fold `new_splits`. */
 export const DEFAULT_FOLD_SEEDS: Readonly<Record<3 | 5, number>> = { 3: 8153, 5: 432 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { batches, DENSENET_STAGE1_REPEATS, sampleEpoch, sampleEpochPerClass } from './sampler.ts';
 
 /** Label rows from [count, row] groups, in order. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { drawWithoutReplacement, featureStats, pooledResSample, randomOffset, shallowSample } from './series-layout.ts';
 
 const F = 3;

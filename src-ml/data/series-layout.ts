@@ -8,7 +8,7 @@
  * -1 on padded rows, which the losses in models/fullhead-losses.ts read as the mask; without labels
  * the real rows get 0 (so the targets still carry the mask).
  */
-import type { Rng } from '../synth/random.ts';
+import type { Rng } from '../base/random.ts';
 
 /** Slices per sample (the models' 60 output rows). */
 export const LAYOUT_SLICES = 60;

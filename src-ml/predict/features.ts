@@ -21,7 +21,7 @@ import { loadModel } from '../nn/model-io.ts';
 import { decodeNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
 import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import type { TtaAugmentName } from '../data/augment-presets.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPooledRes } from '../models/pooled-res.ts';
 import { initBackend } from '../nn/backend.ts';
 import { saveModel } from '../nn/model-io.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { tempDir } from '../testing/fixtures.ts';
 import { loadPooledRes, predictPooledResSeries, predictSeriesProbs } from './pooled-res-predict.ts';
 

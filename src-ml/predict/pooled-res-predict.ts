@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
 import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
 import { loadModel } from '../nn/model-io.ts';
-import type { Rng } from '../synth/random.ts';
+import type { Rng } from '../base/random.ts';
 
 export const POOLED_RES_STAGE = 'pooled-res';
 /** Samples (series windows x passes) per predict call. */

@@ -18,7 +18,7 @@ import { loadEnsembleRecord, savePredictions, type PredictionRow } from '../stor
 import { listSeries } from '../store/queries.ts';
 import { getModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import { servingModelDir } from '../store/versions.ts';
 import type { TtaAugmentName } from '../data/augment-presets.ts';

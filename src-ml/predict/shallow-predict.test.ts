@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
 import { initBackend } from '../nn/backend.ts';
 import { saveModel } from '../nn/model-io.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { shallowSample } from '../data/series-layout.ts';
 import { loadShallow, predictShallowSeries, saveShallowStats, stackShallow, type ShallowInputs } from './shallow-predict.ts';
 

@@ -16,7 +16,7 @@ import { loadModel } from '../nn/model-io.ts';
 import { LAYOUT_SLICES, randomOffset, SHALLOW_LAYOUT_ROWS, shallowSample } from '../data/series-layout.ts';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
 import { decodeNpy, writeNpyAtomic } from '../store/npy.ts';
-import type { Rng } from '../synth/random.ts';
+import type { Rng } from '../base/random.ts';
 
 export const SHALLOW_STATS_FILE = 'stats.npy';
 /** Samples per predict call. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headCentre, headZRange, randomHead, toHead, toPatient } from './anatomy.ts';
 import { ellipsoid, ellipsoidRadius, slabFraction } from './ellipsoid.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { innerDepth, innerRadius } from './vault.ts';
 
 describe('randomHead', () => {

@@ -8,7 +8,7 @@
 // posterior, w up from the foramen magnum; the head is turned in-plane by `rotation` about its centre.
 import { buildBaseMaps, randomBaseParams, type BaseMaps, type BaseParams } from './skull-base.ts';
 import { randomFolds, type FoldField } from './folds.ts';
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 import { buildStructures, type Landmarks, type Structure } from './structures.ts';
 import { randomTissueHu, type TissueHu } from './tissue.ts';
 import { ANGLE_BINS, innerTopW, randomVault, type Vault } from './vault.ts';

@@ -2,7 +2,7 @@
 // carried inward along rays (so clefts run from the surface into the brain, as sulci do), with a
 // per-sulcus depth and a slight lean. Per slice plane the field is tabulated by angle, so a pixel costs
 // two table reads.
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 import { ANGLE_BINS } from './vault.ts';
 
 const WAVES = 6;

@@ -6,7 +6,7 @@ import { WINDOW_PRESETS } from '../api/windows.ts';
 import { readHuSlice } from '../dicom/read-hu.ts';
 import { encodeGrayPng, encodeOverlayPng, renderWindowedGray } from '../dicom/render-png.ts';
 import { writeFileAtomic } from '../dicom/write.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { renderSliceWithMasks } from './render-slice.ts';
 import { planDataset, type PlanOptions } from './study-plan.ts';
 import { SUBTYPES, type Subtype } from './types.ts';

@@ -10,7 +10,7 @@ import { hasCommand, tempDir } from '../testing/fixtures.ts';
 import { evaluateBaseline } from './baseline.ts';
 import { generateDataset } from './generate.ts';
 import { writeGallery } from './gallery.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { renderSlice } from './render-slice.ts';
 import { toStoredPixels } from './scanner.ts';
 import { planDataset } from './study-plan.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomHead, type HeadModel } from './anatomy.ts';
 import { lesionZRange, randomLesion, type Lesion } from './lesions.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { renderSlice, renderSliceWithMasks } from './render-slice.ts';
 import { coreOf, gridFor, meanAt } from './test-helpers.ts';
 import { SUBTYPES, type Subtype } from './types.ts';

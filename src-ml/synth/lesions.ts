@@ -3,7 +3,7 @@
 // 1 large and obvious. Painting lives in lesion-paint.ts; this module draws and bounds them.
 import { type HeadModel } from './anatomy.ts';
 import { ellipsoid, ellipsoidRadius, type Ellipsoid } from './ellipsoid.ts';
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 import type { Subtype } from './types.ts';
 import { innerRadius, innerTopW } from './vault.ts';
 

@@ -1,6 +1,6 @@
 // Reconstruction: quantum noise added to the ideal image, then the in-plane point-spread function (a
 // separable Gaussian) applied to both, so the noise comes out slightly correlated, as on real CT.
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 
 /** Normalised Gaussian taps for sigma (pixels), radius ceil(2 sigma), at least 1. */
 export function gaussianKernel(sigmaPx: number): Float64Array {

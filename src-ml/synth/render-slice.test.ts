@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headZRange, randomHead, type HeadModel } from './anatomy.ts';
 import { randomLesion } from './lesions.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { renderSlice, renderSliceWithMasks } from './render-slice.ts';
 import { coreOf, gridFor, meanAt, patchStats, pixelAt } from './test-helpers.ts';
 

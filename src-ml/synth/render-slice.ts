@@ -11,7 +11,7 @@ import { addStreaks } from './streaks.ts';
 import { extraAxialTable, paintLesions } from './lesion-paint.ts';
 import type { Lesion } from './lesions.ts';
 import { reconstruct } from './psf.ts';
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 import { noLesionAreas, SUBTYPES, type LesionAreas, type SliceGrid } from './types.ts';
 import { ANGLE_BINS } from './vault.ts';
 

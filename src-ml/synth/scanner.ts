@@ -1,7 +1,7 @@
 // Scanner variety as in the RSNA data: how HU become stored values, the circular field-of-view padding,
 // and the window values a series carries. BitType names follow the seed's label encoder
 // (str(BitsStored) + str(PixelRepresentation) + str(RescaleIntercept)).
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 
 export interface ScannerProfile {
   name: string;

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { writeCtSlice, writeFileAtomic } from '../dicom/write.ts';
 import { serveJobs } from '../jobs/worker-serve.ts';
-import { createRng } from './random.ts';
+import { createRng } from '../base/random.ts';
 import { renderSlice } from './render-slice.ts';
 import { toStoredPixels } from './scanner.ts';
 import { planDataset, type PlanOptions, type SeriesPlan } from './study-plan.ts';

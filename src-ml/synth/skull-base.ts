@@ -3,7 +3,7 @@
 // anterior fossae), the thickness of bone under it, and the tentorium roofing the posterior fossa.
 // Height fields give the exact partial volume along z of a slab, and axial cuts of them show the
 // stepped fossae a head CT has at its lowest slices.
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 
 /** Scales from the reference head to this one, and small shape variations; all drawn at creation. */
 export interface BaseParams {

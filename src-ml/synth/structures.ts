@@ -3,7 +3,7 @@
 // sinuses, and the face and skull-base cavities. Positions are those of a reference head (inner table
 // 66 x 85 mm half-axes, apex 138 mm above the foramen magnum), scaled to this head and jittered.
 import { ellipsoid, type Ellipsoid, type Vec3 } from './ellipsoid.ts';
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 import type { TissueHu } from './tissue.ts';
 import { innerRadius, type Vault } from './vault.ts';
 

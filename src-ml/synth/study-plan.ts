@@ -3,7 +3,7 @@
 // drawn here (or from per-series forks), so the plan is a pure function of the seed.
 import { headCentre, headZRange, randomHead, type HeadModel } from './anatomy.ts';
 import { lesionZRange, randomLesion, type Lesion } from './lesions.ts';
-import { createRng, type Rng } from './random.ts';
+import { createRng, type Rng } from '../base/random.ts';
 import { randomScanner, randomWindow, type ScannerProfile } from './scanner.ts';
 import { SUBTYPES, type SliceGrid, type Subtype } from './types.ts';
 

@@ -1,6 +1,6 @@
 // Per-head tissue densities (HU). Each head draws its own values within physiological ranges, so that
 // no single HU threshold separates blood from everything else across heads.
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 
 export interface TissueHu {
   air: number;

@@ -2,7 +2,7 @@
 // along w by an ellipse profile), with the tables, diploe, scalp and the CSF gap to the brain as
 // layers at fixed distances from it. Distances are 3-D, so slices that cut the skull tangentially
 // (at the vertex, the skull base) get the wide partial-volume bands they have on real CT.
-import type { Rng } from './random.ts';
+import type { Rng } from '../base/random.ts';
 
 /** Angle bins of the in-plane tables; angle phi = atan2(v, u) in (-pi, pi]. */
 export const ANGLE_BINS = 512;

@@ -24,7 +24,7 @@ import { BertAdam } from '../nn/bert-adam.ts';
 import { lossFunction } from '../nn/losses.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { loadModel, saveModel } from '../nn/model-io.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { encodeNpy } from '../store/npy.ts';
 import { writeFileAtomic } from '../dicom/write.ts';
 import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';

@@ -4,7 +4,7 @@
  * KFold with the same seed, as the seed did for the stage-2 patients.
  */
 import { assignFolds } from '../data/folds.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { addFolds, loadFolds } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { FoldSpec } from './presets.ts';

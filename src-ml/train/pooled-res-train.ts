@@ -29,7 +29,7 @@ import { createRun, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { epochRepeats, labelPrior, passBoundaries, setOutputPrior } from './prior-init.ts';
 import { averageSnapshots, restoreWeights, snapshotWeights, type WeightSnapshot } from './weight-snapshots.ts';
-import { createRng, type Rng } from '../synth/random.ts';
+import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';

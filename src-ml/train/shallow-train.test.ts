@@ -9,7 +9,7 @@ import { CancelledError } from '../jobs/progress.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { loadShallow } from '../predict/shallow-predict.ts';
 import { featureDirOf } from '../predict/features.ts';
-import { createRng } from '../synth/random.ts';
+import { createRng } from '../base/random.ts';
 import { makeFeatureWorkspace, type FeatureWorkspace } from '../testing/feature-workspace.ts';
 import { getModel, getRun, labeledImages, loadFolds, loadSampleWeights, saveSampleWeights, unlabeledImages, upsertModel } from '../store/training-store.ts';
 import { Workspace } from '../store/workspace.ts';

@@ -40,7 +40,7 @@ import { featureDirOf } from '../predict/features.ts';
 import { loadShallow, predictShallowMany, saveShallowStats, stackShallow, type ShallowInputs, type ShallowItem } from '../predict/shallow-predict.ts';
 import { createRun, getModel, loadSampleWeights, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { createRng, type Rng } from '../synth/random.ts';
+import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import { epochRepeats, labelPrior, passBoundaries, repeatedOrder, setOutputPrior } from './prior-init.ts';

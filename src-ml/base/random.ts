@@ -1,5 +1,5 @@
-// A seeded random source for the generator: the same seed gives the same studies on every machine
-// (xoshiro128** on 32-bit integers; no Math.random anywhere in synth/).
+// A seeded random source: the same seed gives the same studies, folds, batches and augmentations on every
+// machine (xoshiro128** on 32-bit integers; no Math.random in synth/, data/, train/ or predict/).
 
 export interface Rng {
   /** Uniform in [0, 1). */
