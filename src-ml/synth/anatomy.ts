@@ -7,7 +7,7 @@
 // columns toward the patient's left, +x). Head-local coordinates (mm): u toward the left, v toward
 // posterior, w up from the foramen magnum; the head is turned in-plane by `rotation` about its centre.
 import { buildBaseMaps, randomBaseParams, type BaseMaps, type BaseParams } from './skull-base.ts';
-import { randomFolds, type FoldField } from './folds.ts';
+import { randomFolds, type FoldField } from './cortical-folding.ts';
 import type { Rng } from '../base/random.ts';
 import { buildStructures, type Landmarks, type Structure } from './structures.ts';
 import { randomTissueHu, type TissueHu } from './tissue.ts';

@@ -4,7 +4,7 @@
 // it and blended over the pixel-and-slab footprint, which is what gives the partial-volume bands at the
 // inner table and the tangential cuts at the vertex and base.
 import type { HeadModel } from './anatomy.ts';
-import { FOLD_LEVELS, FOLD_STEP_MM, newPlaneFolds, planeFolds } from './folds.ts';
+import { FOLD_LEVELS, FOLD_STEP_MM, newPlaneFolds, planeFolds } from './cortical-folding.ts';
 import type { Frame } from './render-frame.ts';
 import type { PlaneBuffers } from './render-buffers.ts';
 import { NO_TENT } from './skull-base.ts';
