@@ -22,7 +22,7 @@ import { createRng } from '../base/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import { servingModelDir } from '../store/versions.ts';
 import type { TtaAugmentName } from '../data/augment-presets.ts';
-import { extractChunk } from './features.ts';
+import { extractChunk } from './tta-features.ts';
 import { loadPooledRes, predictPooledResSeries } from './pooled-res-predict.ts';
 import { loadShallow, predictShallowSeries } from './shallow-predict.ts';
 

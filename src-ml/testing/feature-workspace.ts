@@ -2,7 +2,7 @@
 // `unlabelledStudies` studies (they play the unlabelled "test" set), tiny base CNNs trained for every fold
 // (1 epoch) and their TTA features. Built by the real engine; about half a minute.
 import { initBackend } from '../nn/backend.ts';
-import { extractFeatures } from '../predict/features.ts';
+import { extractFeatures } from '../train/feature-stage.ts';
 import { listSeries } from '../store/queries.ts';
 import { Workspace } from '../store/workspace.ts';
 import { baseModelId, trainBase } from '../train/base-train.ts';

@@ -6,7 +6,7 @@ import type { TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { initBackend } from '../nn/backend.ts';
 import { loadModel } from '../nn/model-io.ts';
-import { extractFeatures } from '../predict/features.ts';
+import { extractFeatures } from './feature-stage.ts';
 import { decodeNpy } from '../store/npy.ts';
 import { getRun, labeledImages, listModels, loadFolds } from '../store/training-store.ts';
 import { Workspace } from '../store/workspace.ts';

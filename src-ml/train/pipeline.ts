@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
-import { extractFeatures, featureDirOf } from '../predict/features.ts';
+import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
 import { scanFolders } from '../store/scan.ts';
 import { getModel, labeledImages, listRuns, unlabeledImages } from '../store/training-store.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
-import { featureDirOf } from '../predict/features.ts';
+import { featureDirOf } from './feature-stage.ts';
 import { loadPooledRes } from '../predict/pooled-res-predict.ts';
 import { getModel, getRun, labeledImages, loadFolds, unlabeledImages } from '../store/training-store.ts';
 import { Workspace } from '../store/workspace.ts';

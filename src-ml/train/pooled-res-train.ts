@@ -23,7 +23,7 @@ import { buildPooledRes } from '../models/pooled-res.ts';
 import { BertAdam } from '../nn/bert-adam.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { saveModel } from '../nn/model-io.ts';
-import { featureDirOf } from '../predict/features.ts';
+import { featureDirOf } from './feature-stage.ts';
 import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { createRun, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';

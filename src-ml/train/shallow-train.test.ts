@@ -8,7 +8,7 @@ import { featureStats } from '../data/series-layout.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { loadShallow } from '../predict/shallow-predict.ts';
-import { featureDirOf } from '../predict/features.ts';
+import { featureDirOf } from './feature-stage.ts';
 import { createRng } from '../base/random.ts';
 import { makeFeatureWorkspace, type FeatureWorkspace } from '../testing/feature-workspace.ts';
 import { getModel, getRun, labeledImages, loadFolds, loadSampleWeights, saveSampleWeights, unlabeledImages, upsertModel } from '../store/training-store.ts';

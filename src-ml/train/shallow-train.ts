@@ -36,7 +36,7 @@ import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
 import { CLASS_WEIGHTS } from '../nn/losses.ts';
 import { saveModel } from '../nn/model-io.ts';
 import { TorchAdam } from '../nn/torch-adam.ts';
-import { featureDirOf } from '../predict/features.ts';
+import { featureDirOf } from './feature-stage.ts';
 import { loadShallow, predictShallowMany, saveShallowStats, stackShallow, type ShallowInputs, type ShallowItem } from '../predict/shallow-predict.ts';
 import { createRun, getModel, loadSampleWeights, updateRun, upsertModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';

@@ -5,6 +5,7 @@
  * Written to features/<model-name>/<fold>/ as float32 .npy, image-major (rows K*i .. K*i+K-1 = image i):
  *   train.npy [N_train*K, F], train_logits.npy [N_train*K, 6], test.npy, test_logits.npy, ids.json.
  * Work goes in chunks saved under .parts/, so an interrupted extraction continues where it stopped.
+ * The TTA pass over one chunk (extractChunk) lives in predict/tta-features.ts: ich predict runs it too, in memory.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,16 +13,15 @@ import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { FeatureProgressEvent } from '../api/training.ts';
-import { applyAugment, sampleAugment } from '../data/augment.ts';
-import { SliceImages, type SliceRef } from '../data/slice-images.ts';
+import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn } from '../models/base-cnn.ts';
 import { loadModel } from '../nn/model-io.ts';
+import { extractChunk } from '../predict/tta-features.ts';
 import { decodeNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
 import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { createRng } from '../base/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import type { TtaAugmentName } from '../data/augment-presets.ts';
 
@@ -59,36 +59,6 @@ interface BaseModelMeta {
 
 export function featureDirOf(ws: Workspace, modelName: string, nFolds: number, fold: number): string {
   return path.join(ws.dir, 'features', `${modelName}.k${nFolds}`, String(fold));
-}
-
-/** Features and logits of `refs`, K copies each, in image-major order (also used by ich predict, in memory). */
-export async function extractChunk(
-  featureModel: tf.LayersModel, images: SliceImages, refs: readonly SliceRef[], copies: number, tta: ReturnType<typeof augmentConfigOf>,
-  modelId: string, batchSize: number, featureSize: number,
-): Promise<{ features: Float32Array; logits: Float32Array }> {
-  const size = images.size;
-  const rows = refs.length * copies;
-  const features = new Float32Array(rows * featureSize);
-  const logits = new Float32Array(rows * 6);
-  const x = new Float32Array(batchSize * size * size);
-  for (let at = 0; at < rows; at += batchSize) {
-    const n = Math.min(batchSize, rows - at);
-    for (let j = 0; j < n; j++) {
-      const row = at + j;
-      const ref = refs[Math.floor(row / copies)]!;
-      const copy = row % copies;
-      const src = await images.get(ref);
-      const dst = x.subarray(j * size * size, (j + 1) * size * size);
-      // One seeded transform per (model, image, copy): the same rows on every re-run.
-      if (tta) applyAugment(src, size, sampleAugment(tta, createRng(`${modelId}:tta:${ref.imageId}:${copy}`)), dst);
-      else dst.set(src);
-    }
-    const [f, l] = tf.tidy(() => featureModel.predict(tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1])) as tf.Tensor[]);
-    features.set(await f!.data(), at * featureSize);
-    logits.set(await l!.data(), at * 6);
-    tf.dispose([f!, l!]);
-  }
-  return { features, logits };
 }
 
 async function* readParts(files: readonly string[]): AsyncGenerator<Float32Array> {
