@@ -1,7 +1,7 @@
 // The CLI's command handlers: argument checking and output only; the work is in the engine modules.
 import path from 'node:path';
 import { parseWindowArg, resolveWindow } from '../api/windows.ts';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { readHuSlice } from '../dicom/read-hu.ts';
 import { encodeGrayPng, renderWindowedGray } from '../dicom/render-png.ts';
 import { writeFileAtomic } from '../dicom/write.ts';

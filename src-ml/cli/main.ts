@@ -1,6 +1,6 @@
 // The `ich` command line. Every engine feature is reachable here first; the GUI is a face on the same calls.
 import { Command, CommanderError } from 'commander';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { PIPELINE_STAGES } from '../api/training.ts';

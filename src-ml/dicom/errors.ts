@@ -11,11 +11,3 @@ export class DicomError extends Error {
     this.kind = kind;
   }
 }
-
-/** dicom-parser throws plain strings; turn anything thrown into a one-line message. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
-  if (typeof err === 'string') return err.split('\n')[0] ?? err;
-  if (err && typeof err === 'object' && 'exception' in err) return errorMessage((err as { exception: unknown }).exception);
-  return String(err);
-}

@@ -2,7 +2,8 @@
 // preamble or meta header (read when their first element is a plausible DICOM tag).
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
-import { DicomError, errorMessage } from './errors.ts';
+import { errorMessage } from '../base/errors.ts';
+import { DicomError } from './errors.ts';
 
 export type DataSet = dicomParser.DataSet;
 

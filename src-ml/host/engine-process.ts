@@ -3,7 +3,7 @@
 // port is whatever `process.parentPort` is (or a fake in tests). Started through engine-process-entry.cjs,
 // which registers tsx first, as bin/ich.js does for the CLI.
 import { EngineError, type EngineClient } from '../api/engine.ts';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';

@@ -4,7 +4,7 @@
 // because they share this process's database connection.
 import { createHash } from 'node:crypto';
 import { orderSlices } from '../dicom/geometry.ts';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { loadEnsembleRecord, predictionsOf } from '../store/predictions.ts';
 import { scanFolders } from '../store/scan.ts';

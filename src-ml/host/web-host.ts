@@ -1,18 +1,20 @@
 // The web host behind `ich serve`: the engine API over HTTP (POST /api/<method>), job and training events over a WebSocket
-// (GET /ws), DICOM bytes of indexed images (GET /dicom/<imageId>), and the built renderer's static files.
+// (GET /ws), DICOM bytes of indexed images (GET /dicom/<imageId>, only while the file is still the indexed one:
+// served-dicom.ts), and the built renderer's static files.
 // Bound to 127.0.0.1 only; every request passes the Host/Origin checks, and everything but the renderer's
 // assets needs the token (see http-guard.ts). The assets (scripts, styles, wasm) hold no patient data, and a
 // browser cannot add the token to the requests a page makes for them; the page itself, the API, the DICOM
 // bytes and the event socket all need it.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { EngineError } from '../api/engine.ts';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { Workspace } from '../store/workspace.ts';
 import { dispatch } from './dispatch.ts';
-import { indexedFileLookup } from './indexed-files.ts';
+import { indexedFileRecordLookup } from './indexed-files.ts';
+import { dicomNodeStream, openIndexedDicom } from './served-dicom.ts';
 import { EngineService } from './engine-service.ts';
 import { checkHostAndOrigin, hasToken, newToken } from './http-guard.ts';
 import { PLACEHOLDER_PAGE, resolveStatic } from './static-files.ts';
@@ -111,7 +113,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const ws = Workspace.open(options.workspace);
   let port = 0;
   const service = new EngineService(ws, { dicomUrl: (id) => `/dicom/${encodeURIComponent(id)}?token=${token}` });
-  const fileOf = indexedFileLookup(ws);
+  const fileOf = indexedFileRecordLookup(ws);
   const sockets = new Set<WebSocketConnection>();
 
   const send = (res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}) => {
@@ -138,7 +140,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     sendJson(res, 200, await dispatch(service, method, body));
   };
 
-  const dicom = (req: IncomingMessage, res: ServerResponse, segment: string) => {
+  const dicom = async (req: IncomingMessage, res: ServerResponse, segment: string) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'DICOM files take GET requests');
     let id: string;
     try {
@@ -149,17 +151,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // The file comes from the index by image id, never from the request: nothing outside the index can be read.
     const file = fileOf(id);
     if (file === null) throw new HttpError(404, `no image ${id} in the workspace`);
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      throw new HttpError(404, `the file of image ${id} is gone from disk (rescan its folder)`);
+    // Served only while it is still the indexed file (a regular file, same identity, size capped): served-dicom.ts.
+    const opened = await openIndexedDicom(id, file);
+    if (!opened.ok) throw new HttpError(opened.status, opened.message);
+    res.writeHead(200, { ...securityHeaders(port), 'Content-Type': 'application/dicom', 'Content-Length': String(opened.size), 'Cache-Control': 'private, no-store' });
+    if (req.method === 'HEAD') {
+      await opened.handle.close();
+      return void res.end();
     }
-    res.writeHead(200, { ...securityHeaders(port), 'Content-Type': 'application/dicom', 'Content-Length': String(size), 'Cache-Control': 'private, no-store' });
-    if (req.method === 'HEAD') return void res.end();
-    const stream = createReadStream(file);
-    stream.on('error', () => res.destroy());
-    stream.pipe(res);
+    // pipeline: a client that goes away closes the file too.
+    pipeline(dicomNodeStream(opened), res, () => undefined);
   };
 
   const statics = (req: IncomingMessage, res: ServerResponse, url: URL) => {
@@ -195,7 +196,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       if (rawPath === '/ws') throw new HttpError(400, '/ws takes a WebSocket upgrade');
       const segment = rawPath.slice('/dicom/'.length);
       if (segment.includes('/')) throw new HttpError(400, 'image id must not contain "/"');
-      return dicom(req, res, segment);
+      return await dicom(req, res, segment);
     }
     statics(req, res, url);
   };

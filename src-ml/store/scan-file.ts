@@ -1,6 +1,7 @@
 // Reads one file into what the index stores: its slices, or the problem that kept it out.
 import { readFileSync } from 'node:fs';
-import { DicomError, errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
+import { DicomError } from '../dicom/errors.ts';
 import { parseDicomBytes } from '../dicom/parse.ts';
 import { initCodecsFor } from '../dicom/pixels.ts';
 import { readCtImageFile } from '../dicom/read-image.ts';

@@ -3,7 +3,7 @@
 // point leaves a consistent index and a rerun picks up the files it had not committed.
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../dicom/errors.ts';
+import { errorMessage } from '../base/errors.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
 import { IndexWriter, type ScannedFile } from './index-writer.ts';
 import { createPool, workerCount } from '../jobs/worker-pool.ts';

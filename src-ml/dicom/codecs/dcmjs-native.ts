@@ -2,7 +2,8 @@
 // DCT JPEG) and rle.ts (RLE Lossless). Loads it once from disk with its logging silenced, and runs
 // each decode so that a failure leaves the module usable and is reported as one line.
 import { createRequire } from 'node:module';
-import { DicomError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../../base/errors.ts';
+import { DicomError } from '../errors.ts';
 import type { DecodedFrame, FrameInfo } from './frame-info.ts';
 
 type DcmjsCodecs = typeof import('dcmjs-codecs');

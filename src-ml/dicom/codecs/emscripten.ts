@@ -1,6 +1,7 @@
 // Loads the @cornerstonejs emscripten codec builds in Node and runs their decoder classes safely.
 import { createRequire } from 'node:module';
-import { DicomError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../../base/errors.ts';
+import { DicomError } from '../errors.ts';
 
 const require = createRequire(import.meta.url);
 

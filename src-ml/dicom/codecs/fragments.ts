@@ -1,7 +1,8 @@
 // Finds the bytes of one frame in encapsulated pixel data (PS3.5 A.4): with or without a Basic
 // Offset Table, one or many fragments per frame.
 import dicomParser from 'dicom-parser';
-import { DicomError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../../base/errors.ts';
+import { DicomError } from '../errors.ts';
 
 type DataSet = dicomParser.DataSet;
 type Element = dicomParser.Element;

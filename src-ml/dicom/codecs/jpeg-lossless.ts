@@ -1,7 +1,8 @@
 // JPEG Lossless, Process 14 (.57) and its Selection Value 1 form (.70), through
 // jpeg-lossless-decoder-js (pure JavaScript; nothing to initialise).
 import { createRequire } from 'node:module';
-import { DicomError, errorMessage } from '../errors.ts';
+import { errorMessage } from '../../base/errors.ts';
+import { DicomError } from '../errors.ts';
 import type { DecodedFrame, FrameInfo } from './frame-info.ts';
 import { checkJpegFrame, readJpegFrameHeader } from './jpeg-header.ts';
 
