@@ -3,20 +3,26 @@
 // ('self') with no CORS. Refused: other hosts, methods other than GET/HEAD, dot segments (raw or encoded),
 // encoded separators, paths outside the renderer folder (symlinks included: src-ml/host/static-files.ts),
 // and any image the workspace index does not list (the engine looks the file up by image id; the request
-// never names a path).
-import { readFile, stat } from 'node:fs/promises';
+// never names a path). An indexed file is streamed, never read whole into the main process, and only while it
+// is still the file that was indexed (a regular file, same identity, size capped: src-ml/host/served-dicom.ts).
+import { readFile } from 'node:fs/promises';
 import { validateId, EngineError } from '../src-ml/api/engine.ts';
+import type { IndexedFile } from '../src-ml/host/indexed-files.ts';
+import { dicomWebStream, openIndexedDicom } from '../src-ml/host/served-dicom.ts';
 import { PLACEHOLDER_PAGE, resolveStatic } from '../src-ml/host/static-files.ts';
 import { APP_HOST, APP_SCHEME, SECURITY_HEADERS } from './security.ts';
 
 export interface AppProtocolDeps {
   /** The built renderer (dist-renderer); null when it is not built (the placeholder page is served). */
   rendererDir: string | null;
-  /** The file of an indexed image, or null when the index has no such image. */
-  fileOfImage: (imageId: string) => Promise<string | null>;
+  /**
+   * The file of an indexed image, or null when the index has no such image: its indexed record (checked against
+   * the file opened), or a bare path (then only: no symlink, a regular file, the size cap).
+   */
+  fileOfImage: (imageId: string) => Promise<string | IndexedFile | null>;
 }
 
-function reply(status: number, body: string | Uint8Array | null, type: string, extra: Record<string, string> = {}): Response {
+function reply(status: number, body: string | Uint8Array | ReadableStream<Uint8Array> | null, type: string, extra: Record<string, string> = {}): Response {
   const headers = { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra };
   return new Response(body as ConstructorParameters<typeof Response>[0], { status, headers });
 }
@@ -45,13 +51,10 @@ export function createAppProtocolHandler(deps: AppProtocolDeps): (request: Reque
     }
     const file = await deps.fileOfImage(id);
     if (file === null) return refuse(404, `no image ${id} in the workspace`);
-    try {
-      const size = (await stat(file)).size;
-      const body = head ? null : new Uint8Array(await readFile(file));
-      return reply(200, body, 'application/dicom', { 'Content-Length': String(size) });
-    } catch {
-      return refuse(404, `the file of image ${id} is gone from disk (rescan its folder)`);
-    }
+    const opened = await openIndexedDicom(id, file);
+    if (!opened.ok) return refuse(opened.status, opened.message);
+    if (head) await opened.handle.close();
+    return reply(200, head ? null : dicomWebStream(opened), 'application/dicom', { 'Content-Length': String(opened.size) });
   };
 
   return async (request) => {

@@ -80,7 +80,7 @@ export async function startDesktop(electron: ElectronPort, options: DesktopOptio
 
   const rendererDir = existsSync(path.join(file(APP_FILES.renderer), 'index.html')) ? file(APP_FILES.renderer) : null;
   if (!rendererDir) log('the renderer is not built (npm run build:renderer); showing the placeholder page');
-  protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir, fileOfImage: (id) => host.fileOfImage(id) }));
+  protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir, fileOfImage: (id) => host.indexedFileOfImage(id) }));
 
   const openFolder = async (): Promise<OpenFolderResult> => {
     const r = await dialog.showOpenDialog({ title: 'Open a folder of DICOM files', buttonLabel: 'Index folder', properties: ['openDirectory', 'dontAddToRecent'] });

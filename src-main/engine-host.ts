@@ -6,6 +6,7 @@
 // says why.
 import { EngineError, type EngineEvent } from '../src-ml/api/engine.ts';
 import type { FromEngine, ToEngine } from '../src-ml/host/engine-process-protocol.ts';
+import { asIndexedFile, type IndexedFile } from '../src-ml/host/indexed-files.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 
 export interface EngineHostOptions {
@@ -109,6 +110,21 @@ export class EngineHost {
     try {
       const v = (await this.send({ type: 'file', id: 0, imageId })) as { path: string };
       return v.path;
+    } catch (err) {
+      if (err instanceof EngineError && (err.code === 'not_found' || err.code === 'invalid')) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The indexed record of an image (path, size, mtime, identity: what the app:// route checks the opened file
+   * against), a bare path from an engine that sends only that, or null when the index does not list it.
+   */
+  async indexedFileOfImage(imageId: string): Promise<IndexedFile | string | null> {
+    try {
+      const v = await this.send({ type: 'file', id: 0, imageId });
+      const path = (v as { path?: unknown } | null)?.path;
+      return asIndexedFile(v) ?? (typeof path === 'string' ? path : null);
     } catch (err) {
       if (err instanceof EngineError && (err.code === 'not_found' || err.code === 'invalid')) return null;
       throw err;

@@ -7,7 +7,7 @@ import { errorMessage } from '../base/errors.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
-import { indexedFileLookup } from './indexed-files.ts';
+import { indexedFileRecordLookup, type IndexedFile } from './indexed-files.ts';
 import { dispatch } from './dispatch.ts';
 import { EngineService } from './engine-service.ts';
 import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
@@ -34,7 +34,7 @@ function isMessage(m: unknown): m is ToEngine {
 }
 
 /** Answers requests arriving on `port` with `client`; forwards the client's events. Returns the unsubscribe. */
-export function serveEngine(client: EngineClient, fileOf: (imageId: string) => string | null, port: ParentPortLike): () => void {
+export function serveEngine(client: EngineClient, fileOf: (imageId: string) => string | IndexedFile | null, port: ParentPortLike): () => void {
   const unsubscribe = client.onEvent((event) => port.postMessage({ type: 'event', event }));
   port.on('message', ({ data }) => {
     // The only sender is our own main process; a malformed message is a bug there, answered if it has an id.
@@ -48,7 +48,8 @@ export function serveEngine(client: EngineClient, fileOf: (imageId: string) => s
       : Promise.resolve().then(() => {
         const file = fileOf(data.imageId);
         if (file === null) throw new EngineError('not_found', `no image ${data.imageId} in the workspace`);
-        return { path: file };
+        // The indexed record (path, size, mtime, identity): the main process checks the file it opens against it.
+        return typeof file === 'string' ? { path: file } : file;
       });
     work.then(
       (value) => port.postMessage({ type: 'response', id: data.id, ok: true, value }),
@@ -93,6 +94,6 @@ export async function runEngineProcess(argv: readonly string[], port: ParentPort
     return;
   }
   const service = new EngineService(ws, { dicomUrl: desktopDicomUrl });
-  serveEngine(service, indexedFileLookup(ws), port);
+  serveEngine(service, indexedFileRecordLookup(ws), port);
   port.postMessage({ type: 'ready', workspace: ws.dir });
 }

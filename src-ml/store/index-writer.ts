@@ -4,6 +4,7 @@ import type { StatementSync } from 'node:sqlite';
 import type { ProblemKind } from '../dicom/errors.ts';
 import { imageIdOf } from '../dicom/header.ts';
 import type { CtImageFile } from '../dicom/read-image.ts';
+import { recordFileIdentity, type FileIdentity } from './file-identity.ts';
 import { METADATA_COLUMNS } from './schema.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -11,6 +12,8 @@ export interface ScannedFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Device, inode, size, mtime of the bytes read (file-identity.ts); absent when the file could not be read. */
+  identity?: FileIdentity;
   result: { image: CtImageFile } | { problem: { kind: ProblemKind; message: string } };
 }
 
@@ -66,6 +69,7 @@ export class IndexWriter {
     const ok = 'image' in file.result;
     const ts = ok ? (file.result as { image: CtImageFile }).image.transferSyntaxUid : null;
     const { file_id: fileId } = this.upsertFile.get(file.path, file.size, Math.round(file.mtimeMs), ok ? 'ok' : 'problem', ts, now) as { file_id: number };
+    recordFileIdentity(this.ws.db, fileId, file.identity);
     this.forget(fileId);
     this.clearProblem.run(fileId);
     if (!ok) {

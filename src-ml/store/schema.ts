@@ -222,4 +222,16 @@ ${metadataDdl},
     PRIMARY KEY (version, image_id, source)
   );
   `,
+  // 5: the identity of each indexed file's bytes (device, inode, size, mtime ns, read through a symlink or
+  // not; JSON, see file-identity.ts), so the DICOM routes serve only the very file that was indexed. Old rows
+  // keep NULL (the routes then fall back to: no symlink, a regular file, the recorded size and mtime). A row
+  // whose path, size or mtime is rewritten without a new identity (the demo install's path rewrite) drops it.
+  `
+  ALTER TABLE files ADD COLUMN identity TEXT;
+  CREATE TRIGGER files_identity_stale AFTER UPDATE OF path, size, mtime_ms ON files
+    WHEN NEW.identity IS OLD.identity AND NEW.identity IS NOT NULL
+  BEGIN
+    UPDATE files SET identity = NULL WHERE file_id = NEW.file_id;
+  END;
+  `,
 ];
