@@ -1,7 +1,8 @@
-// Part of `npm run typecheck`: where the electron package is installed (it ships electron.d.ts), checks that
-// the real module satisfies the port the shell is written against (src-main/electron-port.ts). Where it is
-// not installed (its binary download failed, so npm dropped the optional dependency), says so and passes:
-// the port is then checked only against the fakes of the unit tests.
+// Part of `npm run typecheck`: where the electron package is installed (it ships electron.d.ts, with or without
+// its binary, which it downloads only on first use), checks that the real module satisfies the port the shell is
+// written against (src-main/electron-port.ts). Where it is not installed (an optional dependency: npm ci
+// --omit=optional, or a failed install), says so and passes: the port is then checked only against the fakes of
+// the unit tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

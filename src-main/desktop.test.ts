@@ -56,7 +56,7 @@ function fakeElectron(appRoot: string, dialogPath: string | null) {
     },
     dialog: { showOpenDialog: async () => ({ canceled: dialogPath === null, filePaths: dialogPath ? [dialogPath] : [] }), showErrorBox: vi.fn() },
     Menu: { buildFromTemplate: (t) => ({ t }), setApplicationMenu: (m) => { menu = (m as { t: MenuItemPort[] }).t; } },
-    session: { defaultSession: { setPermissionRequestHandler: () => void log.push('permissions'), webRequest: { onBeforeRequest: () => void log.push('webRequest') } } },
+    session: { defaultSession: { setPermissionRequestHandler: () => void log.push('permissions'), setPermissionCheckHandler: () => void log.push('permission checks'), webRequest: { onBeforeRequest: () => void log.push('webRequest') } } },
     utilityProcess: {
       fork: (modulePath, args) => {
         const child = Object.assign(new EventEmitter(), { sent: [] as unknown[], pid: 1, postMessage(m: unknown) { child.sent.push(m); }, kill: () => true });
@@ -88,6 +88,7 @@ describe('startDesktop', () => {
     const bundle = path.join(appRoot, 'assets', 'demo');
     expect(desktop.workspace).toEqual({ dir: demoWs, source: 'demo', installDemoFrom: bundle });
     expect(f.log).toContain('permissions');
+    expect(f.log).toContain('permission checks');
     expect(f.log).toContain('webRequest');
     expect(f.log).toContain('handle:app');
     // The engine: the entry under the app, on the chosen workspace.

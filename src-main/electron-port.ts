@@ -150,6 +150,8 @@ export interface MenuStatic {
 
 export interface PermissionSessionPort {
   setPermissionRequestHandler(handler: ((webContents: unknown, permission: string, callback: (granted: boolean) => void) => void) | null): void;
+  /** Synchronous checks (navigator.permissions.query, feature probes); the handler answers granted or not. */
+  setPermissionCheckHandler(handler: ((webContents: unknown, permission: string, requestingOrigin: string) => boolean) | null): void;
   webRequest: {
     onBeforeRequest(filter: { urls: string[] }, listener: (details: { url: string }, callback: (response: { cancel?: boolean }) => void) => void): void;
   };

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { detectElectron, openerCommand, parseStartArgs } from './launcher.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,19 +17,26 @@ function fakeRequire(resolve: () => string, load: () => unknown) {
 }
 
 describe('detectElectron', () => {
+  const never = () => {
+    throw new Error('detection must not load electron (its main downloads the binary)');
+  };
   it('no package', () => {
-    const s = detectElectron(fakeRequire(() => { throw new Error('Cannot find module'); }, () => null));
+    const s = detectElectron(fakeRequire(() => { throw new Error('Cannot find module'); }, never));
     expect(s).toEqual({ ok: false, reason: expect.stringMatching(/electron package is not installed/) });
   });
-  it('package without binary (require throws, as electron/index.js does)', () => {
-    const s = detectElectron(fakeRequire(() => '/x/electron/index.js', () => { throw new Error('Electron failed to install correctly'); }));
-    expect(s).toEqual({ ok: false, reason: expect.stringMatching(/has no binary/) });
+  it('package without binary (no path.txt: never downloaded), without loading the package', () => {
+    const read = vi.fn((p: string): string => { throw new Error(`ENOENT ${p}`); });
+    const s = detectElectron(fakeRequire(() => '/x/electron/index.js', never), () => false, read);
+    expect(s).toEqual({ ok: false, reason: expect.stringMatching(/has no binary.*npx --no install-electron/) });
+    expect(read).toHaveBeenCalledWith('/x/electron/path.txt');
   });
-  it('binary path that does not exist', () => {
-    expect(detectElectron(fakeRequire(() => 'i', () => '/nope/electron'), () => false)).toMatchObject({ ok: false });
+  it('path.txt naming a binary that does not exist', () => {
+    expect(detectElectron(fakeRequire(() => '/x/electron/index.js', never), () => false, () => 'electron')).toEqual({ ok: false, reason: expect.stringMatching(/binary is missing \(\/x\/electron\/dist\/electron/) });
+    expect(detectElectron(fakeRequire(() => '/x/electron/index.js', never), () => true, () => '')).toMatchObject({ ok: false });
   });
   it('binary present', () => {
-    expect(detectElectron(fakeRequire(() => 'i', () => '/opt/electron/electron'), (p) => p === '/opt/electron/electron')).toEqual({ ok: true, binary: '/opt/electron/electron' });
+    const s = detectElectron(fakeRequire(() => '/opt/electron/index.js', never), (p) => p === '/opt/electron/dist/electron', (p) => (p === '/opt/electron/path.txt' ? 'electron\n' : ''));
+    expect(s).toEqual({ ok: true, binary: '/opt/electron/dist/electron' });
   });
 });
 

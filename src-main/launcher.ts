@@ -1,25 +1,36 @@
 // The decisions of `npm start` (src-main/start.ts), kept apart so tests can check them: is Electron usable
 // here, and how to open a URL in the user's browser.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type ElectronStatus = { ok: true; binary: string } | { ok: false; reason: string };
 
-/** Whether the electron package and its binary exist; `load` is a require bound to the repository. */
-export function detectElectron(load: { resolve(id: string): string; (id: string): unknown }, exists: (p: string) => boolean = existsSync): ElectronStatus {
+/**
+ * Whether the electron package and its binary exist; `load` is a require bound to the repository. The electron
+ * package (since Electron 42) has no install script: its main downloads the binary on first require. Detection
+ * never loads it, so it never starts that download (tests, offline machines, a fresh clone's `npm start`): the
+ * binary is looked up where the download leaves it, `dist/` + the name in the package's path.txt.
+ */
+export function detectElectron(
+  load: { resolve(id: string): string },
+  exists: (p: string) => boolean = existsSync,
+  read: (p: string) => string = (p) => readFileSync(p, 'utf8'),
+): ElectronStatus {
+  let main: string;
   try {
-    load.resolve('electron');
+    main = load.resolve('electron');
   } catch {
-    return { ok: false, reason: 'the electron package is not installed (npm could not download its binary, so it left out this optional dependency)' };
+    return { ok: false, reason: 'the electron package is not installed (it is an optional dependency: left out by npm ci --omit=optional or a failed install)' };
   }
-  let binary: unknown;
+  const dir = path.dirname(main);
+  let name: string;
   try {
-    // The package's main exports the binary's path, and throws when the binary was never downloaded.
-    binary = load('electron');
+    name = read(path.join(dir, 'path.txt')).trim();
   } catch {
-    return { ok: false, reason: 'the electron package has no binary (its download failed or ELECTRON_SKIP_BINARY_DOWNLOAD was set)' };
+    return { ok: false, reason: `the electron package has no binary (not downloaded yet: \`npx --no install-electron\` fetches it from github.com)` };
   }
-  if (typeof binary !== 'string' || !exists(binary)) return { ok: false, reason: `the Electron binary is missing (${String(binary)})` };
+  const binary = path.join(dir, 'dist', name);
+  if (!name || !exists(binary)) return { ok: false, reason: `the Electron binary is missing (${binary}; \`npx --no install-electron\` fetches it)` };
   return { ok: true, binary };
 }
 

@@ -18,6 +18,7 @@ interface BuilderConfig {
   productName: string;
   electronVersion: string;
   asar: boolean;
+  electronFuses: Record<string, boolean>;
   files: string[];
   asarUnpack: string[];
   directories: { output: string; buildResources: string };
@@ -82,9 +83,25 @@ describe('electron-builder.yml', () => {
     expect(packed('src-ml/presets/tiny.json')).toBe(true);
     expect(existsSync(path.join(root, 'src-ml/presets/tiny.json'))).toBe(true);
     expect(packed('src-ml/host/engine-process.test.ts')).toBe(false);
+    expect(packed('src-shared/engine-methods.ts')).toBe(true);
+    expect(packed('src-shared/windows.test.ts')).toBe(false);
     expect(packed(`${APP_FILES.demo}/index.sqlite`)).toBe(true);
     expect(packed('src-main/main.ts')).toBe(false);
     expect(packed('e2e/viewer.e2e.ts')).toBe(false);
+  });
+
+  it('flips the Electron fuses: no run-as-node, NODE_OPTIONS or --inspect; the app only from an integrity-checked app.asar', () => {
+    // electron-builder 26's FuseOptionsV1 names (app-builder-lib scheme.json); a misspelt key would be ignored.
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    // onlyLoadAppFromAsar: the entry and the preload must be inside app.asar, not unpacked beside it.
+    expect(config.asar).toBe(true);
+    for (const f of [pkg.main, APP_FILES.preload, 'package.json']) expect(config.asarUnpack.some((p) => path.matchesGlob(f, p)), f).toBe(false);
   });
 
   it('unpacks wasm and the optional native tfjs modules from the asar', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import type { PreventableEventPort, WebContentsPort } from './electron-port.ts';
 import {
@@ -43,6 +45,16 @@ describe('Content-Security-Policy', () => {
     expect(script).toContain("'wasm-unsafe-eval'");
     expect(script).not.toContain("'unsafe-inline'");
     expect(script.every((v) => v.startsWith("'"))).toBe(true);
+  });
+
+  it("'unsafe-eval' only while the renderer's DICOM decode worker builds functions from strings", () => {
+    // The wado loader's bundle (its decode worker inlined) carries older Emscripten builds of CharLS, OpenJPEG and
+    // libjpeg-turbo whose embind glue calls `new Function`; without 'unsafe-eval' JPEG-LS, JPEG 2000 and JPEG
+    // baseline fail to decode. Once the worker has no `new Function`, this fails: drop 'unsafe-eval' (here and in
+    // the web host's policy).
+    const loader = readFileSync(createRequire(import.meta.url).resolve('cornerstone-wado-image-loader'), 'utf8');
+    expect(loader).toContain('new Function(');
+    expect(d.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'", "'unsafe-eval'"]);
   });
 
   it('lets the cornerstone blob worker run, and nothing be framed or embedded', () => {
@@ -103,16 +115,23 @@ describe('requests and permissions', () => {
     expect(isAppUrl('not a url')).toBe(false);
   });
 
-  it('lockDownSession denies permissions and cancels remote requests', () => {
+  it('lockDownSession denies permission requests and checks, and cancels remote requests', () => {
     let permission: ((wc: unknown, p: string, cb: (g: boolean) => void) => void) | null = null;
+    let check: ((wc: unknown, p: string, origin: string) => boolean) | null = null;
     let before: ((d: { url: string }, cb: (r: { cancel?: boolean }) => void) => void) | null = null;
     lockDownSession({
       setPermissionRequestHandler: (h) => { permission = h; },
+      setPermissionCheckHandler: (h) => { check = h; },
       webRequest: { onBeforeRequest: (_f, l) => { before = l; } },
     });
     const granted = vi.fn();
     permission!(null, 'media', granted);
     expect(granted).toHaveBeenCalledWith(false);
+    expect(check).toBeTypeOf('function');
+    for (const p of ['media', 'clipboard-read', 'clipboard-sanitized-write', 'notifications', 'geolocation', 'hid', 'serial', 'usb', 'fullscreen']) {
+      expect(check!(null, p, 'app://ich'), p).toBe(false);
+      expect(check!(null, p, 'https://example.com'), p).toBe(false);
+    }
     const cb = vi.fn();
     before!({ url: 'https://example.com/' }, cb);
     before!({ url: 'app://ich/index.html' }, cb);

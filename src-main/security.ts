@@ -3,7 +3,7 @@
 // - the window is sandboxed with context isolation, no Node integration, web security on;
 // - a strict Content-Security-Policy: scripts only from the app (plus wasm compilation and the eval the
 //   codecs' Emscripten glue needs), the DICOM decode worker as a blob, no remote origin anywhere;
-// - navigation away from the app, new windows, webviews and permission requests are refused;
+// - navigation away from the app, new windows, webviews, permission requests and permission checks are refused;
 // - requests to the network (http, https, ws, ...) are cancelled: the app loads no remote content.
 import type { BrowserWindowOptionsPort, CustomSchemePort, PermissionSessionPort, WebContentsPort, WebPreferencesPort } from './electron-port.ts';
 
@@ -20,10 +20,15 @@ export const APP_SCHEME_PRIVILEGES: CustomSchemePort = {
 
 /**
  * The page's policy. The cornerstone wado loader builds its decode worker as a blob (worker-src blob:) and
- * decodes with wasm codecs ('wasm-unsafe-eval'); their Emscripten embind glue calls `new Function`, hence
- * 'unsafe-eval' (the web host found JPEG-LS/JPEG 2000/JPEG decoding fails without it, see
- * src-ml/host/web-host.ts). No 'unsafe-inline' script, no remote origin. Inline styles are allowed (React
- * style attributes; they cannot run code).
+ * decodes with wasm codecs ('wasm-unsafe-eval'). 'unsafe-eval' is still needed: the worker bundle of
+ * cornerstone-wado-image-loader 4.13.2 carries its own, older builds of the CharLS, OpenJPEG and libjpeg-turbo
+ * codecs, whose Emscripten embind glue creates functions with `new Function` when a codec starts. Checked in
+ * Debian Chromium with that worker under this policy less 'unsafe-eval': JPEG-LS, JPEG 2000 and JPEG baseline
+ * frames fail ("Evaluating a string as JavaScript violates the following Content Security Policy directive"),
+ * only JPEG lossless (plain JS) decodes. The codec packages themselves (@cornerstonejs/codec-* in package.json,
+ * which the engine uses) are eval-free; a decode worker built on them could drop 'unsafe-eval'
+ * (security.test.ts fails once the loader's worker no longer contains `new Function`). No 'unsafe-inline'
+ * script, no remote origin. Inline styles are allowed (React style attributes; they cannot run code).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -103,8 +108,12 @@ export function allowRequest(url: string): boolean {
   return scheme === 'data' || scheme === 'blob' || scheme === 'devtools';
 }
 
-/** No camera, microphone, geolocation, notifications...: every permission request is denied. */
+/**
+ * No camera, microphone, geolocation, notifications, clipboard...: every permission request is denied, and every
+ * permission check (navigator.permissions.query, feature probes) answers "not granted".
+ */
 export function lockDownSession(session: PermissionSessionPort): void {
   session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
   session.webRequest.onBeforeRequest({ urls: ['<all_urls>'] }, (details, callback) => callback({ cancel: !allowRequest(details.url) }));
 }
