@@ -99,8 +99,8 @@ export async function main(argv: string[]): Promise<number> {
   for (const kind of ['fullhead', 'shallow'] as const) {
     const c = train.command(kind)
       .description(kind === 'fullhead'
-        ? 'train Pooled-Res over the TTA features of each base model x fold (seed spec section 4)'
-        : 'train the shallow NN with the 48 metadata features (seed spec section 5); --weighted: the weighted fine-tune')
+        ? 'train Pooled-Res over the TTA features of each base model x fold (docs/seed-pipeline.md section 4)'
+        : 'train the shallow NN with the 48 metadata features (docs/seed-pipeline.md section 5); --weighted: the weighted fine-tune')
       .option('--workspace <dir>', 'workspace folder')
       .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
       .option('--folds <k>', 'number of patient folds (default: the preset\'s)')

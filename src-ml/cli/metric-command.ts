@@ -1,4 +1,4 @@
-// `ich metric --pred <csv> --labels <csv>`: the competition metric (seed spec section 8) of a Kaggle-format
+// `ich metric --pred <csv> --labels <csv>`: the competition metric (docs/seed-pipeline.md section 8) of a Kaggle-format
 // submission against labels in the same format. Prints {"loss","perClass":{...},"n"} as one JSON line.
 import type { Command } from 'commander';
 import { KAGGLE_EPS, METRIC_LABELS, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';

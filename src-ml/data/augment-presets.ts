@@ -1,4 +1,4 @@
-// Preset augmentation names -> the seed's augmentation settings (seed spec section 2).
+// Preset augmentation names -> the seed's augmentation settings (docs/seed-pipeline.md section 2).
 import {
   DENSENET_TRAIN_AUG, SE_TRAIN_AUG, SE_TRAIN_AUG_SHIFT20, SE_TTA_AUG, SE_TTA_AUG_MILD, type AugmentConfig } from './augment.ts';
 

@@ -1,4 +1,4 @@
-// The seed's training / TTA augmentation of one HU image (seed spec section 2, `MyTransform.random`):
+// The seed's training / TTA augmentation of one HU image (docs/seed-pipeline.md section 2, `MyTransform.random`):
 // intensity offset, horizontal flip, rotation on a grown canvas, integer shift, anisotropic rescale and a centre
 // crop back to the input size, every fill being the image minimum.
 //

@@ -1,4 +1,4 @@
-// Cross-validation folds grouped by patient (seed spec section 1, "Folds"): every image of a patient lands in the
+// Cross-validation folds grouped by patient (docs/seed-pipeline.md section 1, "Folds"): every image of a patient lands in the
 // same fold, so no patient is seen in both training and validation. Like sklearn KFold(shuffle=True) over the
 // sorted unique PatientIDs: one seeded permutation cut into k contiguous, nearly equal chunks, the first n % k
 // chunks one larger. The permutation comes from our own seeded generator, so the folds are deterministic for a
@@ -35,7 +35,7 @@ export function assignFolds(patientIds: readonly string[], k: number, seed: numb
 }
 
 /**
- * Stage-2 extension (seed spec "Folds", stage 2): patients already assigned keep their fold; the new ones get
+ * Stage-2 extension (docs/seed-pipeline.md section 1, "Folds"): patients already assigned keep their fold; the new ones get
  * their own KFold with the same seed, and fold i of both is merged.
  */
 export function extendFolds(existing: ReadonlyMap<string, number>, patientIds: readonly string[], k: number, seed: number): Map<string, number> {

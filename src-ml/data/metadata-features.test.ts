@@ -1,4 +1,4 @@
-// Golden tests for the seed's metadata features (seed spec section 6). Every expected number below is derived by
+// Golden tests for the seed's metadata features (docs/seed-pipeline.md section 6). Every expected number below is derived by
 // hand in the comments from the spec's definitions, not by running the code under test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/fixtures.ts';

@@ -1,6 +1,6 @@
-// The seed's 48 per-slice metadata features (seed spec section 6; notebooks/Metadata.ipynb): 16 booleans and
+// The seed's 48 per-slice metadata features (docs/seed-pipeline.md section 6; notebooks/Metadata.ipynb): 16 booleans and
 // 22 clipped, affinely scaled floats (the 38 continuous inputs of the shallow NN), plus 10 label-encoded
-// categoricals with their embedding sizes (seed spec section 5). Pure TypeScript, no tfjs.
+// categoricals with their embedding sizes (docs/seed-pipeline.md section 5). Pure TypeScript, no tfjs.
 //
 // Missing values follow pandas NaN semantics: comparisons are false, NaN is in a label list only where the seed
 // listed it (WindowCenter_1, WindowWidth_1), clipping keeps NaN. Our additions for values pandas would leave as
@@ -173,7 +173,7 @@ export function pxlMinGroup(pxlMin: number): number {
 
 const M = 4;
 
-/** The final affine scaling (seed spec section 6, cell 56), per FLOAT_COLS index. Evaluated left to right like Python. */
+/** The final affine scaling (docs/seed-pipeline.md section 6, cell 56), per FLOAT_COLS index. Evaluated left to right like Python. */
 export const FLOAT_SCALERS: readonly ((x: number) => number)[] = [
   (x) => (M * (x - 0.8)) / 0.3, // IOP4_f
   (x) => (M * (x + 0.5)) / 0.6, // IOP5_f
@@ -199,7 +199,7 @@ export const FLOAT_SCALERS: readonly ((x: number) => number)[] = [
   (x) => (x - 2) / 2, // SeriesPP (no M)
 ];
 
-/** Per-slice series geometry (seed spec section 6, "Series geometry"), raw (unclipped). */
+/** Per-slice series geometry (docs/seed-pipeline.md section 6, "Series geometry"), raw (unclipped). */
 interface Geometry {
   idx1: number;
   size: number;

@@ -1,4 +1,4 @@
-"""The seed's augmentation as its sequence of skimage operations (seed spec section 2, MyTransform.random), the
+"""The seed's augmentation as its sequence of skimage operations (docs/seed-pipeline.md section 2, MyTransform.random), the
 reference for src-ml/data/augment.test.ts and bench/augment/bench-augment.ts. Debian /usr/bin/python3 with
 python3-skimage and python3-numpy.
 

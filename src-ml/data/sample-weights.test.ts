@@ -1,4 +1,4 @@
-// Golden tests for the distribution-shift sample weights (seed spec section 5, steps 1-7). The expected numbers are
+// Golden tests for the distribution-shift sample weights (docs/seed-pipeline.md section 5, steps 1-7). The expected numbers are
 // worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
 import { N_CAT, N_CONTINUOUS, N_FLOAT, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
@@ -188,7 +188,7 @@ describe('computeSampleWeights (edges)', () => {
 
 describe('computeSampleWeights at the seed scale', () => {
   it("reproduces the seed's printed final weight table from its group counts", () => {
-    // Seed spec section 5: the final value counts identify the groups (ratios of the printed weights):
+    // docs/seed-pipeline.md section 5: the final value counts identify the groups (ratios of the printed weights):
     //   PxlMin_zero:  negative series 230,399 (0.864417), positive 70,301 (0.446933), all grp 0
     //   otherwise:    negative grp != 0 221,421 (1.200910), grp 0 1 (0.796930 = 1.200910 / 1.50692);
     //                 positive grp != 0 230,427 (1.111931), grp 0 129 (0.737883 = 1.111931 / 1.50692)

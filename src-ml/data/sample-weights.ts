@@ -1,4 +1,4 @@
-// Distribution-shift sample weights for the "risky" weighted fine-tuning (seed spec section 5, "How the sample
+// Distribution-shift sample weights for the "risky" weighted fine-tuning (docs/seed-pipeline.md section 5, "How the sample
 // weights were computed"; notebooks/Metadata.ipynb cells 91-135): make the training images resemble a target
 // set (the seed's stage-2 test) in scanner type (the pixel-minimum group) and in `any` prevalence per
 // series-type group. Steps, in the seed's order:
@@ -28,7 +28,7 @@
 //     target (121k images) zeroed none.
 import { N_BOOL, N_CAT, N_CONTINUOUS, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
 
-/** The seed's hard-coded outlier (seed spec section 5, step 4). */
+/** The seed's hard-coded outlier (docs/seed-pipeline.md section 5, step 4). */
 export const SEED_OUTLIER_IDS: readonly string[] = ['ID_b79eed528'];
 
 export interface WeightInputs {
@@ -200,7 +200,7 @@ export function computeSampleWeights(inputs: WeightInputs, options: WeightOption
   return { weights, zeroed, pxlMinRatio, groups, ...(skipped ? { skipped } : {}) };
 }
 
-/** A series' sampling weight: the mean of its images' weights (seed spec section 5, weighted fine-tuning). */
+/** A series' sampling weight: the mean of its images' weights (docs/seed-pipeline.md section 5, weighted fine-tuning). */
 export function seriesWeights(seriesUids: readonly string[], weights: Float32Array): Map<string, number> {
   const sums = new Map<string, [number, number]>();
   seriesUids.forEach((uid, i) => {

@@ -1,4 +1,4 @@
-// The seed's per-epoch training sample (seed spec section 3, "Training regime and sampling"; `sampler` in
+// The seed's per-epoch training sample (docs/seed-pipeline.md section 3, "Training regime and sampling"; `sampler` in
 // Serialized/helper/mydata.py): each epoch re-draws a random part of the all-negative images and repeats the
 // positives of chosen classes, then the epoch is shuffled. Label rows are the six RSNA targets in LABEL order.
 import type { Rng } from '../base/random.ts';

@@ -1,5 +1,5 @@
 /**
- * Series layouts for the two full-head models (seed spec sections 4 and 5): one series (its slices in z
+ * Series layouts for the two full-head models (docs/seed-pipeline.md sections 4 and 5): one series (its slices in z
  * order) -> one fixed-size sample. Pure TypeScript (no tfjs); the caller stacks samples into batches.
  *
  * Feature files hold every TTA copy of every image, image-major: row = copiesPerImage·image + copy,

@@ -3,7 +3,7 @@
 // overriding the shared groups, which override the top-level elements.
 import type { DataSet } from './parse.ts';
 
-/** The header fields the seed's metadata extraction kept (seed spec section 6) plus what the viewer shows. */
+/** The header fields the seed's metadata extraction kept (docs/seed-pipeline.md section 6) plus what the viewer shows. */
 export interface SliceHeader {
   sopInstanceUid: string;
   sopClassUid: string;

@@ -1,4 +1,4 @@
-// The seed's four pixel statistics (seed spec section 6): computed on raw * int(slope) + int(intercept),
+// The seed's four pixel statistics (docs/seed-pipeline.md section 6): computed on raw * int(slope) + int(intercept),
 // with Python's int() truncation toward zero, and numpy's population standard deviation.
 
 export interface PixelStats {

@@ -1,4 +1,4 @@
-// The seed's image preparation (spec §2 "Decoding" and "Size"): pad to square with the raw [0,0]
+// The seed's image preparation (docs/seed-pipeline.md section 2 "Decoding" and "Size"): pad to square with the raw [0,0]
 // value, rescale to HU, then resize the way skimage.transform.resize(order=1, mode='reflect',
 // anti_aliasing=True, preserve_range=True) does. skimage maps mode 'reflect' to scipy.ndimage's
 // 'mirror' (d c b | a b c d | c b a) for both the anti-aliasing Gaussian and the zoom, so every

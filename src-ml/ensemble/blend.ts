@@ -1,4 +1,4 @@
-// The per-class two-weight blend (seed spec section 7 step 3, `train_ensemble`). For class t,
+// The per-class two-weight blend (docs/seed-pipeline.md section 7 step 3, `train_ensemble`). For class t,
 // X = [mean of group A (Zahar's shallow NNs), mean of group B (Yuval's Pooled-Res)] and the weights
 // x = (x1, x2) minimise the (image-weighted) log loss of clip(x.X, 1e-15, 1 - 1e-5) over the polygon
 //   x1 >= 0, x2 >= 0, 0.98 <= x1 + x2 <= 1   (which implies x <= 1).

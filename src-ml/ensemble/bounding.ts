@@ -1,4 +1,4 @@
-// Consistency bounding (the seed's predBounding, seed spec section 7 step 2), applied to every member
+// Consistency bounding (the seed's predBounding, docs/seed-pipeline.md section 7 step 2), applied to every member
 // model's predictions before the blend (and never to the blended output):
 //   rule 1: if p_any < max_k p_k (subtypes), p_any := max_k p_k;
 //   rule 2: then, if p_any > S = sum_k p_k: a := (p_any + S) / 2, every subtype *= a / S, p_any := a.

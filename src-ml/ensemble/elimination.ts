@@ -1,4 +1,4 @@
-// Backward elimination (seed spec section 7 step 1): the loss is the competition metric (probabilities
+// Backward elimination (docs/seed-pipeline.md section 7 step 1): the loss is the competition metric (probabilities
 // clipped at 1e-15) of the simple mean of the kept models, optionally with per-image weights. Greedily
 // drop the model whose removal lowers that loss most; stop when no removal lowers it (or one model is
 // left). Ties go to the lowest model index, as numpy's argmin.

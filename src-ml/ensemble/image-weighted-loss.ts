@@ -1,4 +1,4 @@
-// The competition metric with optional per-image weights (seed spec sections 7-8): per class
+// The competition metric with optional per-image weights (docs/seed-pipeline.md sections 7-8): per class
 //   LL_k = -sum_i w_i [y log p + (1 - y) log(1 - p)] / sum_i w_i,
 // then any x2, subtypes x1, divided by 7. Without weights it is exactly metrics/log-loss.ts. The seed's
 // "image-weighted" numbers (e.g. 0.054343) are this with the section 5 sample weights (sklearn's

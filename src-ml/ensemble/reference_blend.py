@@ -1,6 +1,6 @@
 """Reference for src-ml/ensemble/blend.ts: the seed's `train_ensemble` two-weight fit for one class,
 scipy.optimize.minimize(method='trust-constr') with analytic gradient and Hessian, init (0.5, 0.5),
-gtol 1e-11, initial_tr_radius 0.1, initial_barrier_parameter 0.01 (seed spec section 7 step 3).
+gtol 1e-11, initial_tr_radius 0.1, initial_barrier_parameter 0.01 (docs/seed-pipeline.md section 7 step 3).
 
 stdin: JSON list of cases {"a": [...], "b": [...], "y": [...], "w": [...] or null}
 stdout: JSON list of {"x": [x1, x2], "loss": objective at x, "lossFloat": ..., "status": scipy status}

@@ -1,4 +1,4 @@
-// The two final ensembles of the seed (spec section 7, "Safe vs risky"), from the member models'
+// The two final ensembles of the seed (docs/seed-pipeline.md section 7, "Safe vs risky"), from the member models'
 // out-of-fold probabilities:
 //   safe  = the unweighted members (group A shallow NNs trained without weighted sampling, group B
 //           Pooled-Res) and a blend fitted with the unweighted log loss;
@@ -39,7 +39,7 @@ export interface EnsembleInput {
   labels: Uint8Array;
   /** Fold per image (>= 0); the blend is fitted on the other folds. */
   folds: Int32Array;
-  /** Per-image weights (seed spec section 5). Without them there is no risky variant. */
+  /** Per-image weights (docs/seed-pipeline.md section 5). Without them there is no risky variant. */
   imageWeights?: Float32Array;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The competition metric (seed spec section 8): weighted multi-label log loss, `any` x2, each subtype x1,
+ * The competition metric (docs/seed-pipeline.md section 8): weighted multi-label log loss, `any` x2, each subtype x1,
  *   L = sum_k w_k * LL_k / sum_k w_k,  LL_k = -mean_i [y log p + (1 - y) log(1 - p)],
  * with probabilities clipped to [eps, 1 - eps] (Kaggle: 1e-15). Rows are images, columns the six labels
  * in the project's order (epidural, intraparenchymal, intraventricular, subarachnoid, subdural, any).

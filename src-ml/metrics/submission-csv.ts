@@ -1,7 +1,7 @@
 // Kaggle RSNA 2019 submission / label CSVs: header `ID,Label`, one row per image and subtype with
 // ID = <imageId>_<subtype> (the image id itself begins with `ID_`), six rows per image. In memory an
 // image's six values are in the project's order (metrics/log-loss.ts, any last); on disk the rows of an
-// image are written in the seed's submission order, any first (seed spec section 7, cell 107).
+// image are written in the seed's submission order, any first (docs/seed-pipeline.md section 7, cell 107).
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';

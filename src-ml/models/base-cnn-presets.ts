@@ -1,5 +1,5 @@
 /**
- * Base-CNN architecture presets (seed spec section 3): the seed's four backbones at their full
+ * Base-CNN architecture presets (docs/seed-pipeline.md section 3): the seed's four backbones at their full
  * ImageNet shapes, and tiny variants of each family for CPU demos and tests.
  *
  * Full presets follow PyTorch `pretrainedmodels` senet.py (se_resnext101_32x4d, se_resnet101) and

@@ -1,5 +1,5 @@
 /**
- * Base CNNs ("features generating networks", seed spec section 3) built from a BaseCnnArch preset:
+ * Base CNNs ("features generating networks", docs/seed-pipeline.md section 3) built from a BaseCnnArch preset:
  *
  *   input [B, S, S, 1] HU -> WSO (`wso`, learned windowing + instance norm, 3 channels)
  *     -> body (se-net.ts: layer0..layer4; densenet.ts: conv0 .. norm5 + ReLU)

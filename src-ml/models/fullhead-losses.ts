@@ -1,5 +1,5 @@
 /**
- * Losses of the two full-head sequence models (seed spec sections 4 and 5), on logits [B, 60, 6] in the
+ * Losses of the two full-head sequence models (docs/seed-pipeline.md sections 4 and 5), on logits [B, 60, 6] in the
  * project's label order (epidural, intraparenchymal, intraventricular, subarachnoid, subdural, any).
  *
  * Both take the mask from the targets: an entry with target < 0 (the layouts write -1 on padded rows)

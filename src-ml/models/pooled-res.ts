@@ -1,5 +1,5 @@
 /**
- * Yuval's full-head model "Pooled-Res" (seed `ResModelPool`, spec section 4), stock tfjs layers only.
+ * Yuval's full-head model "Pooled-Res" (seed `ResModelPool`, docs/seed-pipeline.md section 4), stock tfjs layers only.
  *
  *   input [B, 60, K, F] float32: 60 slices (z order, zero rows past the series end), K TTA copies of each
  *   slice's base-CNN features (K is free: 3 in training, 4 for validation/test; one model serves all)

@@ -1,5 +1,5 @@
 /**
- * Zahar's shallow NN (seed `ResNetModel`, spec section 5).
+ * Zahar's shallow NN (seed `ResNetModel`, docs/seed-pipeline.md section 5).
  *
  * Inputs (one padded series per sample, 84 = 12 + 60 + 12 rows, see data/series-layout.ts):
  *   features    [B, 84, F]  z-scored base-CNN features

@@ -1,5 +1,5 @@
 /**
- * The seed's optimizer, BertAdam (seed spec section 3), as a tfjs Optimizer so that
+ * The seed's optimizer, BertAdam (docs/seed-pipeline.md section 3), as a tfjs Optimizer so that
  * LayersModel.trainOnBatch (which runs layers in training mode) can drive it:
  *   - each gradient tensor is clipped to L2 norm `maxGradNorm` on its own (torch clip_grad_norm_ per
  *     parameter: g *= maxNorm / (norm + 1e-6) when that factor is < 1);

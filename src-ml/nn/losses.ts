@@ -1,5 +1,5 @@
 /**
- * The base-CNN losses of the seed (seed spec section 3), on logits:
+ * The base-CNN losses of the seed (docs/seed-pipeline.md section 3), on logits:
  *   weighted BCE: mean over B x 6 of w_k * BCEWithLogits, w = [1,1,1,1,1,2] (`any` x2);
  *   focal (alpha 1, gamma 2): per element wBCE, pt = exp(-wBCE), mean((1 - pt)^2 * wBCE).
  * They return one value per sample (mean over the classes), which tfjs then averages over the batch:

@@ -1,5 +1,5 @@
 /**
- * The seed's WarmupExpCosineWithWarmupRestartsSchedule (seed spec section 3): one cosine restart per
+ * The seed's WarmupExpCosineWithWarmupRestartsSchedule (docs/seed-pipeline.md section 3): one cosine restart per
  * cycle (an epoch) with a short linear warmup at the start of each, under an exponential envelope.
  *   p = step / tTotal, c = (p * cycles) mod 1, w = warmupPerCycle * cycles
  *   mult = exp(-tau * p) * (c < w ? c / w : 0.5 * (1 + cos(pi * (c - w) / (1 - w))))

@@ -1,5 +1,5 @@
 /**
- * torch.optim.Adam (amsgrad=False, maximize=False) as a tfjs Optimizer, for the shallow NN (seed spec
+ * torch.optim.Adam (amsgrad=False, maximize=False) as a tfjs Optimizer, for the shallow NN (docs/seed-pipeline.md
  * section 5), so that LayersModel.trainOnBatch can drive it. Per parameter p with gradient g, step t:
  *   g = g + wd·p                          (coupled L2, torch's weight_decay)
  *   m = β1·m + (1 − β1)·g

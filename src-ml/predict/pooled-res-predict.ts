@@ -1,5 +1,5 @@
 /**
- * Pooled-Res inference (seed spec section 4, "Inference and outputs for ensembling"): one series ->
+ * Pooled-Res inference (docs/seed-pipeline.md section 4, "Inference and outputs for ensembling"): one series ->
  * per-slice probabilities [n, 6] (project label order, any last). Each pass draws `copies` random TTA
  * copies per slice (the seed: 3 of 4 for OOF, 4 of 8 for test), applies sigmoid to the logits, and the
  * passes are averaged (sigmoid first, then the mean, as Zahar's ensembling does). Series longer than the

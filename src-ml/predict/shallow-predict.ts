@@ -1,5 +1,5 @@
 /**
- * Inference with Zahar's shallow NN (seed spec section 5): one series -> per-slice probabilities,
+ * Inference with Zahar's shallow NN (docs/seed-pipeline.md section 5): one series -> per-slice probabilities,
  * the mean over `passes` of sigmoid(logits), each pass with one random TTA copy per slice and a random
  * offset (randomOffset). Series longer than 60 slices are covered by sliding windows (stride 30) whose
  * per-slice probabilities are averaged (mergeWindowPredictions), each window with its own offset.

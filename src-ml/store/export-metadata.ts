@@ -1,5 +1,5 @@
 // Exports the index as the seed's metadata CSV: one row per image, the seed's column names
-// (seed spec section 6), then a few columns of ours. Written to a temp file and renamed (atomic).
+// (docs/seed-pipeline.md section 6), then a few columns of ours. Written to a temp file and renamed (atomic).
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { METADATA_COLUMNS } from './schema.ts';

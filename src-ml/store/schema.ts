@@ -1,7 +1,7 @@
 // The workspace index schema, as ordered migrations. A migration runs in a transaction and bumps
 // PRAGMA user_version, so an index is always at one known version.
 
-/** Seed metadata columns (seed spec section 6), in the seed's CamelCase names; multi-valued fields split into _0, _1 ... */
+/** Seed metadata columns (docs/seed-pipeline.md section 6), in the seed's CamelCase names; multi-valued fields split into _0, _1 ... */
 export const METADATA_COLUMNS = [
   ['SOPInstanceUID', 'TEXT'],
   ['Modality', 'TEXT'],

@@ -197,7 +197,7 @@ export function upsertFeatureSet(ws: Workspace, f: FeatureSetRecord): void {
 
 // ---- sample weights ----
 
-/** Replaces the stored per-image sample weights (seed spec section 5). */
+/** Replaces the stored per-image sample weights (docs/seed-pipeline.md section 5). */
 export function saveSampleWeights(ws: Workspace, weights: ReadonlyMap<string, number>): void {
   const ins = ws.db.prepare('INSERT INTO sample_weights (image_id, weight) VALUES (?, ?)');
   ws.transaction(() => {

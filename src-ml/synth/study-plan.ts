@@ -7,7 +7,7 @@ import { createRng, type Rng } from '../base/random.ts';
 import { randomScanner, randomWindow, type ScannerProfile } from './scanner.ts';
 import { SUBTYPES, type SliceGrid, type Subtype } from './types.ts';
 
-/** Slice-level prevalence targets; RSNA stage-1 train by default (seed spec section 1). */
+/** Slice-level prevalence targets; RSNA stage-1 train by default (docs/seed-pipeline.md section 1). */
 export type Prevalence = Record<Subtype | 'any', number>;
 export const RSNA_PREVALENCE: Prevalence = {
   any: 0.144, epidural: 0.0041, intraparenchymal: 0.0483, intraventricular: 0.0352, subarachnoid: 0.0476, subdural: 0.063,

@@ -1,5 +1,5 @@
 /**
- * One base-CNN training run (one model x one fold), seed spec section 3: the fold's training patients,
+ * One base-CNN training run (one model x one fold), docs/seed-pipeline.md section 3: the fold's training patients,
  * the per-epoch negative subsampling, augmentation on HU images, BertAdam with discriminative LRs under
  * the warmup-exponential-cosine-restart schedule, weighted BCE (or focal), validation on the held-out
  * fold after every epoch, an atomic checkpoint per epoch, and the best or last epoch kept as the model.

@@ -1,5 +1,5 @@
 /**
- * The ensemble stage (seed spec section 7): every full-head member family (a stage x base model, its
+ * The ensemble stage (docs/seed-pipeline.md section 7): every full-head member family (a stage x base model, its
  * folds together) gives out-of-fold probabilities for the labelled images and fold-averaged
  * probabilities for the unlabelled ones; the safe and risky ensembles are fitted on the former and
  * applied to both, and everything (ensembles, bounded members, flags) is stored per slice.

@@ -1,5 +1,5 @@
 /**
- * Folds by PatientID, stored in the workspace so that every stage shares them (seed spec section 1).
+ * Folds by PatientID, stored in the workspace so that every stage shares them (docs/seed-pipeline.md section 1).
  * Patients seen before keep their fold; patients new since the last assignment get their own seeded
  * KFold with the same seed, as the seed did for the stage-2 patients.
  */

@@ -1,5 +1,5 @@
 /**
- * TTA feature extraction (seed spec section 3, "Feature / prediction extraction"): a trained base model
+ * TTA feature extraction (docs/seed-pipeline.md section 3, "Feature / prediction extraction"): a trained base model
  * turns every indexed image into K augmented copies of its pooled feature vector and logits:
  * labelled ("train") images 4 copies, the others ("test") 8, each copy with its own seeded transform.
  * Written to features/<model-name>/<fold>/ as float32 .npy, image-major (rows K*i .. K*i+K-1 = image i):

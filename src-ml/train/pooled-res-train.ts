@@ -1,5 +1,5 @@
 /**
- * The Pooled-Res stage for one base model x one fold (seed spec section 4): train on the labelled series
+ * The Pooled-Res stage for one base model x one fold (docs/seed-pipeline.md section 4): train on the labelled series
  * of the other folds (every sliding window of a long series is a sample), validate each epoch on the
  * fold's labelled series with fixed copies, keep the average of the best `bestAverage` epochs' trainable
  * parameters (batch-norm moving statistics of the best epoch) when it is not worse than the best epoch,

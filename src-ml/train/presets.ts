@@ -45,7 +45,7 @@ export interface BaseModelPreset {
   note?: string;
 }
 
-/** Pooled-Res (seed spec section 4). */
+/** Pooled-Res (docs/seed-pipeline.md section 4). */
 export interface PooledResPreset {
   epochs: number;
   batchSize: number;
@@ -67,7 +67,7 @@ export interface PooledResPreset {
   minSteps?: number;
 }
 
-/** The shallow NN (seed spec section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
+/** The shallow NN (docs/seed-pipeline.md section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
 export interface ShallowPreset {
   batchSize: number;
   betas: [number, number];

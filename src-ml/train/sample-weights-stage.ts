@@ -1,5 +1,5 @@
 /**
- * The sample-weight step before the weighted ("risky") shallow-NN fine-tune (seed spec section 5, "How
+ * The sample-weight step before the weighted ("risky") shallow-NN fine-tune (docs/seed-pipeline.md section 5, "How
  * the sample weights were computed"): metadata features of every CT image in the workspace, the
  * labelled images as the training set, and as the target the unlabelled images with P(any) estimated
  * by the Pooled-Res models (the seed: Yuval's Pooled-Res stage-2 test predictions). The weights

@@ -1,5 +1,5 @@
 /**
- * Zahar's shallow NN stage (seed spec section 5), one run per base feature set x fold:
+ * Zahar's shallow NN stage (docs/seed-pipeline.md section 5), one run per base feature set x fold:
  *   - inputs: the base model's TTA features of the fold (features/<base>.k<K>/<fold>/), z-scored with the
  *     mean/std over all train copies of the fold's TRAINING series' images (std 0 left unscaled), the 38
  *     continuous + 10 categorical metadata columns per slice, dummy rows = the all-black image;

@@ -1,5 +1,5 @@
 /**
- * Channel-group global max pooling (seed head, spec section 3): NHWC [B, H, W, C] -> [B, C/g].
+ * Channel-group global max pooling (seed head, docs/seed-pipeline.md section 3): NHWC [B, H, W, C] -> [B, C/g].
  * Output j is the max over channels j*g .. j*g+g-1 and all spatial positions
  * (the seed's max_pool3d with kernel (g, H, W) on the (B, 1, C, H, W) view).
  * SENet 2048/8 = 256, DenseNet161 2208/4 = 552, DenseNet169 1664/8 = 208.

@@ -1,5 +1,5 @@
 /**
- * Learnable CT windowing ("WSO", seed spec section 2): 1-channel HU image -> C windowed channels.
+ * Learnable CT windowing ("WSO", docs/seed-pipeline.md section 2): 1-channel HU image -> C windowed channels.
  *
  * Per channel c: y_c = sigmoid(w_c * HU + b_c), initialised w_c = 1/W_c, b_c = 0.5 - C_c/W_c
  * (so y_c = sigmoid((HU - C_c)/W_c + 0.5)), then per-image, per-channel instance normalisation
