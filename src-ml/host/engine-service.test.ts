@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeMetadataFeatures, N_CONTINUOUS, rowOf } from '../data/metadata-features.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { listSeries } from '../store/queries.ts';
@@ -132,6 +132,22 @@ describe('EngineService', () => {
     expect(p0.model!.trainedAt).toMatch(/^\d{4}-/);
     const p2 = await service.getPredictions(series[2]!.seriesInstanceUid);
     expect(p2.slices.every((s) => s.safe === null && s.risky === null && !s.oof)).toBe(true);
+  });
+
+  it('predictions read the one slice ordering themselves (not through getSeries), in the order getSeries gives', async () => {
+    const spy = vi.spyOn(service, 'getSeries');
+    try {
+      for (const s of series) {
+        const p = await service.getPredictions(s.seriesInstanceUid);
+        expect(spy).not.toHaveBeenCalled();
+        const d = await service.getSeries(s.seriesInstanceUid);
+        expect(p.slices.map((x) => x.imageId)).toEqual(d.slices.map((x) => x.imageId));
+        spy.mockClear();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    await expect(service.getPredictions('nope')).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('slice detail: header, the 48 features as the workspace-wide computation gives them, members, blend', async () => {

@@ -3,18 +3,18 @@
 // them run beside a scan, here or in another process); folder scans run as background jobs, one at a time
 // because they share this process's database connection.
 import { createHash } from 'node:crypto';
-import { orderSlices } from '../dicom/geometry.ts';
 import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { loadEnsembleRecord, predictionsOf } from '../store/predictions.ts';
+import { loadEnsembleRecord, predictionsOf, seriesEnsemblePredictions } from '../store/predictions.ts';
+import { indexCounts, orderedSeriesSlices, type OrderedSeries } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
-import { LABELS, METADATA_COLUMNS } from '../store/schema.ts';
 import { listModels, listRunSummaries } from '../store/training-store.ts';
+import { seriesSummaries, sliceRecord, studySummaries } from '../store/viewer-queries.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
   DEFAULT_FLAG_THRESHOLD, ENGINE_LABELS, EngineError,
-  type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type PredictStudiesRequest, type Probs6,
+  type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type PredictStudiesRequest,
   type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
 } from '../api/engine.ts';
 import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../api/training.ts';
@@ -36,16 +36,6 @@ export interface EngineServiceOptions {
   predictAfterScan?: boolean;
   /** Tests: how the `ich predict` child is started. */
   predictChild?: (args: string[]) => ChildProcess;
-}
-
-const P_ANY = 'p_any';
-const P_COLS = LABELS.map((l) => `p_${l}`);
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
-
-function triple(v: (number | null)[]): number[] | undefined {
-  return v.every((x) => x !== null) ? (v as number[]) : undefined;
 }
 
 type StoredEnsemble = { fit: EnsembleFit; createdAt: string; version: string };
@@ -79,16 +69,11 @@ export class EngineService implements EngineClient {
   }
 
   async info(): Promise<EngineInfo> {
-    const count = (sql: string) => Number((this.ws.db.prepare(sql).get() as { n: number }).n);
     const ens = this.ensemble();
     return {
       workspace: this.ws.dir,
       activeVersion: activeVersion(this.ws)?.version ?? null,
-      counts: {
-        studies: count('SELECT COUNT(*) n FROM studies'),
-        series: count('SELECT COUNT(DISTINCT series_uid) n FROM instances'),
-        slices: count('SELECT COUNT(*) n FROM instances'),
-      },
+      counts: indexCounts(this.ws),
       models: listModels(this.ws).map((m) => ({ id: m.id, stage: m.stage, fold: m.fold, createdAt: m.createdAt })),
       ensemble: ens && {
         createdAt: ens.createdAt,
@@ -103,24 +88,10 @@ export class EngineService implements EngineClient {
 
   async listStudies(query: StudyQuery = {}): Promise<StudyRow[]> {
     const threshold = query.threshold ?? DEFAULT_FLAG_THRESHOLD;
-    const rows = this.ws.db.prepare(`
-      SELECT st.study_uid, st.patient_id, st.patient_name, st.study_date, st.study_description,
-        COUNT(DISTINCT i.series_uid) series_count, COUNT(i.image_id) slice_count,
-        MAX(ps.${P_ANY}) max_safe, MAX(pr.${P_ANY}) max_risky
-      FROM studies st
-        JOIN instances i ON i.study_uid = st.study_uid
-        LEFT JOIN predictions ps ON ps.image_id = i.image_id AND ps.source = 'safe'
-        LEFT JOIN predictions pr ON pr.image_id = i.image_id AND pr.source = 'risky'
-      GROUP BY st.study_uid`).all() as Record<string, unknown>[];
     const needle = query.filter?.trim().toLowerCase() ?? '';
     const out: StudyRow[] = [];
-    for (const r of rows) {
-      const row: StudyRow = {
-        studyUid: str(r.study_uid), patientId: str(r.patient_id), patientName: str(r.patient_name),
-        studyDate: str(r.study_date), description: str(r.study_description),
-        seriesCount: Number(r.series_count), sliceCount: Number(r.slice_count),
-        maxAnySafe: num(r.max_safe), maxAnyRisky: num(r.max_risky), flagged: false,
-      };
+    for (const r of studySummaries(this.ws)) {
+      const row: StudyRow = { ...r, flagged: false };
       row.flagged = Math.max(row.maxAnySafe ?? -1, row.maxAnyRisky ?? -1) >= threshold;
       if (needle && ![row.patientId, row.patientName, row.studyDate, row.description, row.studyUid].some((f) => f.toLowerCase().includes(needle))) continue;
       out.push(row);
@@ -131,102 +102,50 @@ export class EngineService implements EngineClient {
   }
 
   async getSeriesList(studyUid: string): Promise<SeriesSummary[]> {
-    const rows = this.ws.db.prepare(`
-      SELECT s.series_uid, s.study_uid, s.modality, s.series_number, s.series_description, s.manufacturer,
-        COUNT(i.image_id) slice_count, MAX(ps.${P_ANY}) max_safe, MAX(pr.${P_ANY}) max_risky
-      FROM series s
-        JOIN instances i ON i.series_uid = s.series_uid
-        LEFT JOIN predictions ps ON ps.image_id = i.image_id AND ps.source = 'safe'
-        LEFT JOIN predictions pr ON pr.image_id = i.image_id AND pr.source = 'risky'
-      WHERE s.study_uid = ?
-      GROUP BY s.series_uid
-      ORDER BY s.series_number IS NULL, s.series_number, s.series_uid`).all(studyUid) as Record<string, unknown>[];
+    const rows = seriesSummaries(this.ws, studyUid);
     if (!rows.length) throw new EngineError('not_found', `no study ${studyUid} in the workspace`);
-    return rows.map((r) => ({
-      seriesUid: str(r.series_uid), studyUid: str(r.study_uid), modality: str(r.modality), seriesNumber: num(r.series_number),
-      description: str(r.series_description), manufacturer: str(r.manufacturer), sliceCount: Number(r.slice_count),
-      maxAnySafe: num(r.max_safe), maxAnyRisky: num(r.max_risky),
-    }));
+    return rows;
   }
 
   async getSeries(seriesUid: string): Promise<SeriesDetail> {
-    const rows = this.ws.db.prepare(`
-      SELECT i.image_id, i.file_id, i.frame, i.SOPInstanceUID sop, i.InstanceNumber inst, i.SliceThickness thick,
-        i.WindowCenter_0 wc, i.WindowWidth_0 ww, i.Rows nrows, i.Columns ncols, i.study_uid, i.Modality modality, i.warnings,
-        COALESCE(st.patient_id, i.PatientID, '') patient_id,
-        i.ImagePositionPatient_0 p0, i.ImagePositionPatient_1 p1, i.ImagePositionPatient_2 p2,
-        i.ImageOrientationPatient_0 o0, i.ImageOrientationPatient_1 o1, i.ImageOrientationPatient_2 o2,
-        i.ImageOrientationPatient_3 o3, i.ImageOrientationPatient_4 o4, i.ImageOrientationPatient_5 o5
-      FROM instances i LEFT JOIN studies st ON st.study_uid = i.study_uid
-      WHERE i.series_uid = ?`).all(seriesUid) as Record<string, unknown>[];
-    const first = rows[0];
-    if (!first) throw new EngineError('not_found', `no series ${seriesUid} in the workspace`);
-    // The same ordering as the scan report (store/queries listSeries): positions on the slice normal.
-    const order = orderSlices(rows.map((r) => ({
-      id: str(r.image_id),
-      position: triple([num(r.p0), num(r.p1), num(r.p2)]),
-      orientation: triple([num(r.o0), num(r.o1), num(r.o2), num(r.o3), num(r.o4), num(r.o5)]),
-      instanceNumber: num(r.inst) ?? undefined,
-    })));
-    const byId = new Map(rows.map((r) => [str(r.image_id), r]));
+    const { slices: ordered, warnings } = this.orderedSlices(seriesUid);
+    const first = ordered[0]!;
     // The frames of a multi-frame file share one URL (that of its lowest frame), so the renderer fetches and
     // parses the file once and picks each slice's frame from it (SliceInfo.frame).
-    const fileUrl = new Map<unknown, { frame: number; id: string }>();
-    for (const r of rows) {
-      const f = num(r.frame) ?? 0;
-      const had = fileUrl.get(r.file_id);
-      if (!had || f < had.frame) fileUrl.set(r.file_id, { frame: f, id: str(r.image_id) });
+    const fileUrl = new Map<number, { frame: number; id: string }>();
+    for (const sl of ordered) {
+      const f = sl.frame ?? 0;
+      const had = fileUrl.get(sl.fileId);
+      if (!had || f < had.frame) fileUrl.set(sl.fileId, { frame: f, id: sl.imageId });
     }
-    const fileWarnings = new Set<string>();
-    for (const r of rows) for (const w of JSON.parse(str(r.warnings) || '[]') as string[]) fileWarnings.add(w);
-    const slices: SliceInfo[] = order.order.map((id, index) => {
-      const r = byId.get(id)!;
-      return {
-        imageId: id, sopInstanceUid: str(r.sop), frame: num(r.frame), index,
-        position: order.location[index] ?? null, thickness: num(r.thick),
-        windowCenter: num(r.wc), windowWidth: num(r.ww), instanceNumber: num(r.inst),
-        dicomUrl: this.options.dicomUrl(r.frame == null ? id : fileUrl.get(r.file_id)!.id),
-      };
-    });
+    const slices: SliceInfo[] = ordered.map((sl, index) => ({
+      imageId: sl.imageId, sopInstanceUid: sl.sopInstanceUid, frame: sl.frame, index,
+      position: sl.position, thickness: sl.thickness,
+      windowCenter: sl.windowCenter, windowWidth: sl.windowWidth, instanceNumber: sl.instanceNumber,
+      dicomUrl: this.options.dicomUrl(sl.frame == null ? sl.imageId : fileUrl.get(sl.fileId)!.id),
+    }));
     return {
-      seriesUid, studyUid: str(first.study_uid), patientId: str(first.patient_id), modality: str(first.modality),
-      rows: num(first.nrows), columns: num(first.ncols), slices, warnings: [...order.warnings, ...fileWarnings],
+      seriesUid, studyUid: first.studyUid, patientId: first.patientId, modality: first.modality,
+      rows: first.rows, columns: first.columns, slices, warnings,
     };
   }
 
+  /** Per slice in slice order: the one ordering (store/queries orderedSeriesSlices) read once, not through getSeries. */
   async getPredictions(seriesUid: string): Promise<SeriesPredictions> {
-    const series = await this.getSeries(seriesUid);
-    const rows = this.ws.db.prepare(`SELECT p.image_id, p.source, p.oof, ${P_COLS.map((c) => `p.${c}`).join(', ')}
-      FROM predictions p JOIN instances i ON i.image_id = p.image_id
-      WHERE i.series_uid = ? AND p.source IN ('safe', 'risky')`).all(seriesUid) as Record<string, unknown>[];
-    const found = new Map<string, { safe: Probs6 | null; risky: Probs6 | null; oof: boolean }>();
-    for (const r of rows) {
-      const id = str(r.image_id);
-      const e = found.get(id) ?? { safe: null, risky: null, oof: false };
-      const probs = P_COLS.map((c) => Number(r[c]));
-      if (r.source === 'safe') e.safe = probs;
-      else e.risky = probs;
-      e.oof ||= r.oof === 1;
-      found.set(id, e);
-    }
+    const { slices } = this.orderedSlices(seriesUid);
+    const found = seriesEnsemblePredictions(this.ws, seriesUid);
     return {
       seriesUid,
       labels: [...ENGINE_LABELS],
-      slices: series.slices.map((s) => ({ imageId: s.imageId, ...(found.get(s.imageId) ?? { safe: null, risky: null, oof: false }) })),
+      slices: slices.map((s) => ({ imageId: s.imageId, ...(found.get(s.imageId) ?? { safe: null, risky: null, oof: false }) })),
       thresholds: ENGINE_LABELS.map(() => DEFAULT_FLAG_THRESHOLD),
       model: this.modelInfo(),
     };
   }
 
   async getSliceDetail(imageId: string): Promise<SliceDetail> {
-    const cols = METADATA_COLUMNS.map(([c]) => `"${c}"`).join(', ');
-    const r = this.ws.db.prepare(`SELECT series_uid, header_json, ${cols} FROM instances WHERE image_id = ?`).get(imageId) as Record<string, unknown> | undefined;
+    const r = sliceRecord(this.ws, imageId);
     if (!r) throw new EngineError('not_found', `no image ${imageId} in the workspace`);
-    const fields: Record<string, string | number | null> = {};
-    for (const [c] of METADATA_COLUMNS) {
-      const v = r[c];
-      fields[c] = typeof v === 'bigint' ? Number(v) : typeof v === 'number' || typeof v === 'string' ? v : null;
-    }
     const ens = this.ensemble();
     const memberInfo = new Map(ens?.fit.members.map((m) => [m.name, m]) ?? []);
     const preds = predictionsOf(this.ws, imageId);
@@ -241,9 +160,9 @@ export class EngineService implements EngineClient {
     const weights = (v: EnsembleFit['safe'] | null | undefined): [number, number][] | null => v ? v.fit.classes.map((c) => c.mean) : null;
     return {
       imageId,
-      seriesUid: str(r.series_uid),
-      header: JSON.parse(str(r.header_json) || '{}') as Record<string, string>,
-      fields,
+      seriesUid: r.seriesUid,
+      header: r.header,
+      fields: r.fields,
       metadataFeatures: sliceMetadataFeatures(this.ws, imageId),
       members,
       blend: { safe: weights(ens?.fit.safe), risky: weights(ens?.fit.risky) },
@@ -406,6 +325,13 @@ export class EngineService implements EngineClient {
         // A listener's failure (a closed socket) must not stop the job or the other listeners.
       }
     }
+  }
+
+  /** A series' slices in the index slice order (the scan report's too); not_found for a series without slices. */
+  private orderedSlices(seriesUid: string): OrderedSeries {
+    const series = orderedSeriesSlices(this.ws, seriesUid);
+    if (!series.slices.length) throw new EngineError('not_found', `no series ${seriesUid} in the workspace`);
+    return series;
   }
 
   private ensemble(): StoredEnsemble | null {

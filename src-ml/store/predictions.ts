@@ -68,6 +68,36 @@ export function predictionsBySource(ws: Workspace, source: string): Map<string, 
   return new Map(rows.map((r) => [String(r.image_id), P_COLS.map((c) => Number(r[c]))]));
 }
 
+export interface EnsemblePredictions {
+  safe: number[] | null;
+  risky: number[] | null;
+  /** Either ensemble's prediction is out of fold. */
+  oof: boolean;
+}
+
+/** The safe and risky ensembles' predictions of a series' slices, by image id (unpredicted slices absent). */
+export function seriesEnsemblePredictions(ws: Workspace, seriesUid: string): Map<string, EnsemblePredictions> {
+  const rows = ws.db.prepare(`SELECT p.image_id, p.source, p.oof, ${P_COLS.map((c) => `p.${c}`).join(', ')}
+      FROM predictions p JOIN instances i ON i.image_id = p.image_id
+      WHERE i.series_uid = ? AND p.source IN ('safe', 'risky')`).all(seriesUid) as Record<string, unknown>[];
+  const found = new Map<string, EnsemblePredictions>();
+  for (const r of rows) {
+    const id = String(r.image_id);
+    const e = found.get(id) ?? { safe: null, risky: null, oof: false };
+    const probs = P_COLS.map((c) => Number(r[c]));
+    if (r.source === 'safe') e.safe = probs;
+    else e.risky = probs;
+    e.oof ||= r.oof === 1;
+    found.set(id, e);
+  }
+  return found;
+}
+
+/** Images whose safe-ensemble prediction is out of fold (a labelled image's; a new prediction must not replace it). */
+export function outOfFoldImageIds(ws: Workspace): Set<string> {
+  return new Set((ws.db.prepare("SELECT image_id FROM predictions WHERE source = 'safe' AND oof = 1").all() as { image_id: string }[]).map((r) => r.image_id));
+}
+
 export function saveEnsembleRecord(ws: Workspace, name: string, fit: unknown, metrics: unknown): void {
   ws.db.prepare('INSERT OR REPLACE INTO ensembles (name, fit_json, metrics_json, created_at) VALUES (?, ?, ?, ?)')
     .run(name, JSON.stringify(fit), JSON.stringify(metrics), new Date().toISOString());

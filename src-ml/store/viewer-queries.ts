@@ -1,0 +1,74 @@
+// The viewer's reads of the index (host/engine-service): the worklist's studies and a study's series with
+// their highest 'any' probabilities of the safe and risky ensembles, and one slice's stored header and
+// metadata columns. A series' slices in order come from queries.ts (orderedSeriesSlices), its
+// predictions from predictions.ts (seriesEnsemblePredictions).
+import type { SeriesSummary, StudyRow } from '../api/engine.ts';
+import { METADATA_COLUMNS } from './schema.ts';
+import type { Workspace } from './workspace.ts';
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v));
+
+/** The highest p_any of each ensemble over a group's slices (null: none predicted). */
+const MAX_ANY = `MAX(ps.p_any) max_safe, MAX(pr.p_any) max_risky`;
+const ENSEMBLE_JOINS = `LEFT JOIN predictions ps ON ps.image_id = i.image_id AND ps.source = 'safe'
+        LEFT JOIN predictions pr ON pr.image_id = i.image_id AND pr.source = 'risky'`;
+
+/** A worklist row before the flag (the threshold is the caller's). */
+export type StudySummaryRecord = Omit<StudyRow, 'flagged'>;
+
+/** Every study with at least one indexed slice (unordered: the worklist sorts and filters). */
+export function studySummaries(ws: Workspace): StudySummaryRecord[] {
+  const rows = ws.db.prepare(`
+      SELECT st.study_uid, st.patient_id, st.patient_name, st.study_date, st.study_description,
+        COUNT(DISTINCT i.series_uid) series_count, COUNT(i.image_id) slice_count, ${MAX_ANY}
+      FROM studies st
+        JOIN instances i ON i.study_uid = st.study_uid
+        ${ENSEMBLE_JOINS}
+      GROUP BY st.study_uid`).all() as Record<string, unknown>[];
+  return rows.map((r) => ({
+    studyUid: str(r.study_uid), patientId: str(r.patient_id), patientName: str(r.patient_name),
+    studyDate: str(r.study_date), description: str(r.study_description),
+    seriesCount: Number(r.series_count), sliceCount: Number(r.slice_count),
+    maxAnySafe: num(r.max_safe), maxAnyRisky: num(r.max_risky),
+  }));
+}
+
+/** The series of one study, by series number (missing last), then uid; empty for an unknown study. */
+export function seriesSummaries(ws: Workspace, studyUid: string): SeriesSummary[] {
+  const rows = ws.db.prepare(`
+      SELECT s.series_uid, s.study_uid, s.modality, s.series_number, s.series_description, s.manufacturer,
+        COUNT(i.image_id) slice_count, ${MAX_ANY}
+      FROM series s
+        JOIN instances i ON i.series_uid = s.series_uid
+        ${ENSEMBLE_JOINS}
+      WHERE s.study_uid = ?
+      GROUP BY s.series_uid
+      ORDER BY s.series_number IS NULL, s.series_number, s.series_uid`).all(studyUid) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    seriesUid: str(r.series_uid), studyUid: str(r.study_uid), modality: str(r.modality), seriesNumber: num(r.series_number),
+    description: str(r.series_description), manufacturer: str(r.manufacturer), sliceCount: Number(r.slice_count),
+    maxAnySafe: num(r.max_safe), maxAnyRisky: num(r.max_risky),
+  }));
+}
+
+export interface SliceRecord {
+  seriesUid: string;
+  /** The stored DICOM header (keyword -> text). */
+  header: Record<string, string>;
+  /** Every metadata column (schema.ts METADATA_COLUMNS) of the slice. */
+  fields: Record<string, string | number | null>;
+}
+
+/** One slice's stored header and metadata columns, or undefined when the image is not indexed. */
+export function sliceRecord(ws: Workspace, imageId: string): SliceRecord | undefined {
+  const cols = METADATA_COLUMNS.map(([c]) => `"${c}"`).join(', ');
+  const r = ws.db.prepare(`SELECT series_uid, header_json, ${cols} FROM instances WHERE image_id = ?`).get(imageId) as Record<string, unknown> | undefined;
+  if (!r) return undefined;
+  const fields: Record<string, string | number | null> = {};
+  for (const [c] of METADATA_COLUMNS) {
+    const v = r[c];
+    fields[c] = typeof v === 'bigint' ? Number(v) : typeof v === 'number' || typeof v === 'string' ? v : null;
+  }
+  return { seriesUid: str(r.series_uid), header: JSON.parse(str(r.header_json) || '{}') as Record<string, string>, fields };
+}
