@@ -8,7 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { replaceDirSync, writeFileAtomicSync } from '../base/atomic-write.ts';
 import { predictImages } from '../predict/predict-images.ts';
+import { checkpointIndex, compactIndex, resolveTokenFilePaths, tokenizeFilePaths } from '../store/demo-records.ts';
+import { indexCounts, indexedImageIds } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
 import { activeVersion, annotateVersion, dropVersionRecords } from '../store/versions.ts';
@@ -62,20 +65,17 @@ function rleCompress(dir: string, log: (line: string) => void): boolean {
     const tmp = `${file}.rle.tmp`;
     const r = spawnSync('dcmcrle', [file, tmp], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${file}: dcmcrle failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
-    renameSync(tmp, file);
+    writeFileAtomicSync(file, readFileSync(tmp));
+    rmSync(tmp);
   }
   return true;
 }
 
 /** Portable paths: every indexed file path under `dicomRoot` starts with DEMO_ROOT_TOKEN instead. */
 export function tokenizePaths(ws: Workspace, dicomRoot: string): void {
-  ws.transaction(() => {
-    ws.db.prepare('UPDATE files SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?')
-      .run(DEMO_ROOT_TOKEN, dicomRoot.length + 1, dicomRoot.length, dicomRoot);
-  });
-  const left = (ws.db.prepare('SELECT COUNT(*) AS n FROM files WHERE substr(path, 1, ?) <> ?').get(DEMO_ROOT_TOKEN.length, DEMO_ROOT_TOKEN) as { n: number }).n;
+  const left = tokenizeFilePaths(ws, dicomRoot, DEMO_ROOT_TOKEN);
   if (left > 0) throw new Error(`${left} indexed files lie outside ${dicomRoot}`);
-  ws.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  checkpointIndex(ws);
 }
 
 /** Builds the bundle in a staging folder next to `out`, then swaps it in. */
@@ -113,16 +113,16 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
     const trainedOn = `${DEMO_TRAINED_ON}; ${fp.studies ?? '?'} studies, ${fp.images ?? '?'} labelled slices, preset ${source?.preset || '?'}`;
     const moved = copyTrainedModels(from, ws, { skipFiles: /^(oof_|test_)/ });
     log(`models: ${moved.models.length} copied, ensembles ${moved.ensembles.join(', ')}`);
-    const imageIds = (ws.db.prepare('SELECT image_id FROM instances ORDER BY image_id').all() as { image_id: string }[]).map((r) => r.image_id);
+    const imageIds = indexedImageIds(ws);
     const r = await predictImages({ ws, imageIds, log });
     log(`predictions: ${r.stored} rows for ${r.imageIds.length} images`);
-    const studiesN = (ws.db.prepare('SELECT COUNT(*) AS n FROM studies').get() as { n: number }).n;
+    const studiesN = indexCounts(ws).studies;
     tokenizePaths(ws, dicom);
     // One copy of each model file in the bundle: installing adopts them as the active version v1, with the
     // source version's report (out of fold, on its training data) as v1's.
     dropVersionRecords(ws);
     if (source?.report) writeFileSync(path.join(wsDir, 'report.json'), JSON.stringify(source.report, null, 2) + '\n');
-    ws.db.exec('VACUUM');
+    compactIndex(ws);
     manifest = {
       format: DEMO_FORMAT, createdAt: new Date().toISOString(), studies: studiesN, images: imageIds.length, models: moved.models,
       sources: [
@@ -138,10 +138,7 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
   }
   for (const f of readdirSync(wsDir)) if (f !== INDEX_FILE && f !== 'models' && f !== 'report.json') rmSync(path.join(wsDir, f), { recursive: true, force: true });
   writeFileSync(path.join(staging, 'demo.json'), JSON.stringify(manifest, null, 2) + '\n');
-  const old = `${out}.old-${process.pid}`;
-  if (existsSync(out)) renameSync(out, old);
-  renameSync(staging, out);
-  rmSync(old, { recursive: true, force: true });
+  replaceDirSync(staging, out);
   return manifest;
 }
 
@@ -178,21 +175,15 @@ export function installDemo(bundle: string, dest: string): DemoManifest {
     if (v1) annotateVersion(ws, v1.version, { demo: true, trainedOn: manifest.trainedOn ?? DEMO_TRAINED_ON });
     const root = path.join(target, 'dicom');
     const stagingRoot = path.join(staging, 'dicom');
-    ws.transaction(() => {
-      const rows = ws.db.prepare('SELECT file_id, path FROM files WHERE substr(path, 1, ?) = ?').all(DEMO_ROOT_TOKEN.length, DEMO_ROOT_TOKEN) as { file_id: number; path: string }[];
-      const update = ws.db.prepare('UPDATE files SET path = ?, mtime_ms = ?, size = ? WHERE file_id = ?');
-      for (const r of rows) {
-        const rel = r.path.slice(DEMO_ROOT_TOKEN.length);
-        // A git checkout does not keep mtimes: record the copies' own, so a rescan sees them unchanged.
-        const st = statSync(stagingRoot + rel);
-        update.run(root + rel, Math.round(st.mtimeMs), st.size, r.file_id);
-      }
+    resolveTokenFilePaths(ws, DEMO_ROOT_TOKEN, (rel) => {
+      // A git checkout does not keep mtimes: record the copies' own, so a rescan sees them unchanged.
+      const st = statSync(stagingRoot + rel);
+      return { path: root + rel, mtimeMs: Math.round(st.mtimeMs), size: st.size };
     });
-    ws.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    checkpointIndex(ws);
   } finally {
     ws.close();
   }
-  if (existsSync(target)) rmSync(target, { recursive: true });
-  renameSync(staging, target);
+  replaceDirSync(staging, target);
   return manifest;
 }

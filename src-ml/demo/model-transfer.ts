@@ -4,8 +4,10 @@
 // how the demo workspace gets its models without its 9000 training slices. What is copied is the source's
 // active model version (or its working models when it has none); in the receiving workspace it becomes a
 // new version: active when that workspace has none yet, else a candidate to promote.
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { replaceDirSync } from '../base/atomic-write.ts';
+import { readModelRecordRows, writeModelRecordRows } from '../store/model-records.ts';
 import { modelDirOf } from '../store/workspace-paths.ts';
 import { activeVersion, beginVersion, finishVersion, servingModelDir, setVersionEnsemble } from '../store/versions.ts';
 import type { Workspace } from '../store/workspace.ts';
@@ -21,12 +23,8 @@ export interface TransferSummary {
 /** Copies every model (records + folders), their runs and the ensembles; existing ones are replaced. */
 export function copyTrainedModels(from: Workspace, to: Workspace, options: { skipFiles?: RegExp } = {}): TransferSummary {
   const active = activeVersion(from);
-  const wanted = active ? new Set(active.models) : undefined;
-  const models = (from.db.prepare('SELECT * FROM models ORDER BY model_id').all() as Record<string, unknown>[]).filter((m) => !wanted || wanted.has(m['model_id'] as string));
+  const { models, ensembles, runs } = readModelRecordRows(from, active ? new Set(active.models) : undefined);
   if (models.length === 0) throw new Error(`${from.dir}: no trained models to copy (run ich pipeline first)`);
-  const ensembles = from.db.prepare('SELECT * FROM ensembles ORDER BY name').all() as Record<string, unknown>[];
-  const runIds = new Set(models.map((m) => m['run_id']).filter((r): r is string => typeof r === 'string'));
-  const runs = (from.db.prepare('SELECT * FROM runs ORDER BY run_id').all() as Record<string, unknown>[]).filter((r) => runIds.has(r['run_id'] as string));
 
   // Folders first, each through a temporary name, so a record never points at a half-copied folder.
   for (const m of models) {
@@ -39,19 +37,10 @@ export function copyTrainedModels(from: Workspace, to: Workspace, options: { ski
     mkdirSync(path.dirname(dst), { recursive: true });
     const skip = options.skipFiles;
     cpSync(src, tmp, { recursive: true, ...(skip ? { filter: (p: string) => !skip.test(path.basename(p)) } : {}) });
-    rmSync(dst, { recursive: true, force: true });
-    renameSync(tmp, dst);
+    replaceDirSync(tmp, dst);
   }
-  const insert = (table: string, row: Record<string, unknown>): void => {
-    const cols = Object.keys(row);
-    to.db.prepare(`INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`)
-      .run(...cols.map((c) => row[c] as string | number | null));
-  };
-  to.transaction(() => {
-    for (const m of models) insert('models', m);
-    // A copied run is history: it cannot be resumed here (its checkpoints stay behind).
-    for (const r of runs) insert('runs', { ...r, pid: null, status: r['status'] === 'running' ? 'failed' : r['status'] });
-  });
+  // A copied run is history: it cannot be resumed here (its checkpoints stay behind).
+  writeModelRecordRows(to, { models, runs: runs.map((r) => ({ ...r, pid: null, status: r['status'] === 'running' ? 'failed' : r['status'] })) });
   // The fitted ensembles arrive as a model version of their own (the predictions are the receiver's to make).
   let version: TransferSummary['version'];
   const current = ensembles.find((e) => e['name'] === 'current');

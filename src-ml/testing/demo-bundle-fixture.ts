@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEMO_FORMAT, tokenizePaths } from '../demo/demo-bundle.ts';
 import { savePredictions } from '../store/predictions.ts';
+import { indexedImageIds } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
 import { Workspace } from '../store/workspace.ts';
 import { GE_DIR } from './fixtures.ts';
@@ -15,7 +16,7 @@ export async function makeGeDemoBundle(bundle: string, opts: { slices: number; a
   const ws = Workspace.open(path.join(bundle, 'workspace'));
   try {
     await scanFolders(ws, { roots: [path.join(bundle, 'dicom')] });
-    const images = (ws.db.prepare('SELECT image_id FROM instances ORDER BY image_id').all() as { image_id: string }[]).map((r) => r.image_id);
+    const images = indexedImageIds(ws);
     savePredictions(ws, images.map((imageId) => ({ imageId, source: 'safe', kind: 'ensemble' as const, oof: false, probs: [0.1, 0.1, 0.1, 0.1, 0.1, opts.anyProb] })));
     tokenizePaths(ws, path.join(bundle, 'dicom'));
     writeFileSync(path.join(bundle, 'demo.json'), JSON.stringify({ format: DEMO_FORMAT, createdAt: '', studies: 1, images: images.length, models: [], sources: [], compression: 'as-is' }));
