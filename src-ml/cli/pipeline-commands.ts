@@ -9,6 +9,7 @@ import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { runEnsembleStage } from '../train/ensemble-stage.ts';
 import { beginVersion } from '../store/versions.ts';
 import { imagesToPredict } from '../store/predictions.ts';
+import { imageIdsOfFiles } from '../store/image-files.ts';
 import { buildReport, finishRunVersion, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
 import { trainPooledRes } from '../train/pooled-res-train.ts';
 import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
@@ -141,8 +142,7 @@ export async function predictCommand(dirs: string[], flags: { workspace?: string
     let imageIds: string[] = [];
     if (dirs.length > 0) {
       const scan = await scanFolders(ws, { roots: dirs, signal });
-      const byPath = ws.db.prepare('SELECT i.image_id FROM instances i JOIN files f USING (file_id) WHERE f.path = ?');
-      imageIds = scan.files.flatMap((p) => (byPath.all(p) as { image_id: string }[]).map((r) => r.image_id));
+      imageIds = imageIdsOfFiles(ws, scan.files);
       if (imageIds.length === 0) throw new Error(`no CT slices in ${dirs.join(', ')}`);
     }
     if (flags.studies || flags.missing) {

@@ -4,6 +4,7 @@
 // check that the file it opens is still that file (served-dicom.ts).
 import { validateId } from '../api/engine.ts';
 import { parseIdentity, type FileIdentity } from '../store/file-identity.ts';
+import { indexedFileReader } from '../store/image-files.ts';
 import type { Workspace } from '../store/workspace.ts';
 
 /** An indexed file as recorded at index time. */
@@ -21,10 +22,10 @@ export interface IndexedFile {
  * request, so nothing outside the index is served. Throws EngineError('invalid') for a malformed id.
  */
 export function indexedFileRecordLookup(ws: Workspace): (imageId: string) => IndexedFile | null {
-  const fileOf = ws.db.prepare('SELECT f.path, f.size, f.mtime_ms, f.identity FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ?');
+  const fileOf = indexedFileReader(ws);
   return (imageId) => {
-    const row = fileOf.get(validateId(imageId, 'image id')) as { path: string; size: number; mtime_ms: number; identity: string | null } | undefined;
-    return row ? { path: row.path, size: row.size, mtimeMs: row.mtime_ms, identity: parseIdentity(row.identity) } : null;
+    const row = fileOf(validateId(imageId, 'image id'));
+    return row ? { ...row, identity: parseIdentity(row.identity) } : null;
   };
 }
 

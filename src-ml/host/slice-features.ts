@@ -3,6 +3,7 @@
 // patient's instances only (data/metadata-rows with a patient filter), not every instance of a large index per click.
 import { BOOL_COLS, CAT_COLS, computeMetadataFeatures, FLOAT_COLS, N_BOOL, N_CAT, N_CONTINUOUS, N_FLOAT, rowOf } from '../data/metadata-features.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
+import { imagePatientId } from '../store/slice-metadata.ts';
 import type { SliceDetail } from '../api/engine.ts';
 import type { Workspace } from '../store/workspace.ts';
 
@@ -10,10 +11,9 @@ const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : nul
 
 /** The slice's features, or null when the image is not indexed. */
 export function sliceMetadataFeatures(ws: Workspace, imageId: string): SliceDetail['metadataFeatures'] {
-  const owner = ws.db.prepare(`SELECT COALESCE(st.patient_id, i.PatientID, '') AS patient_id
-    FROM instances i LEFT JOIN studies st ON st.study_uid = i.study_uid WHERE i.image_id = ?`).get(imageId) as { patient_id: string } | undefined;
-  if (!owner) return null;
-  const rows = metadataRowsFromWorkspace(ws, [owner.patient_id]);
+  const patientId = imagePatientId(ws, imageId);
+  if (patientId === undefined) return null;
+  const rows = metadataRowsFromWorkspace(ws, [patientId]);
   const i = rows.findIndex((r) => r.imageId === imageId);
   if (i < 0) return null;
   const f = computeMetadataFeatures(rows);

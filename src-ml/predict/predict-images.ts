@@ -14,7 +14,8 @@ import { applyEnsemble, type EnsembleFit, type EnsemblePredictions } from '../en
 import { buildBaseCnn } from '../models/base-cnn.ts';
 import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { loadModel } from '../nn/model-io.ts';
-import { loadEnsembleRecord, savePredictions, type PredictionRow } from '../store/predictions.ts';
+import { imageFileRefs } from '../store/image-files.ts';
+import { loadEnsembleRecord, outOfFoldImageIds, savePredictions, type PredictionRow } from '../store/predictions.ts';
 import { listSeries } from '../store/queries.ts';
 import { getModel } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
@@ -91,8 +92,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   const ids = series.flatMap((s) => s.instances);
   if (ids.length === 0) throw new Error('none of the images to predict is an indexed CT slice');
   const index = new Map(ids.map((id, i) => [id, i]));
-  const refs = ws.db.prepare('SELECT i.image_id imageId, f.path path, i.frame frame FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ?');
-  const sliceRefs = ids.map((id) => refs.get(id) as { imageId: string; path: string; frame: number | null });
+  const sliceRefs = imageFileRefs(ws, ids);
   const sliceRowsOf = series.map((s) => s.instances.map((id) => index.get(id)!));
 
   // Metadata features of the involved patients (per-series statistics and series per patient need them all).
@@ -187,7 +187,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
 
   let stored = 0;
   if (opts.store !== false) {
-    const oofAlready = new Set((ws.db.prepare("SELECT image_id FROM predictions WHERE source = 'safe' AND oof = 1").all() as { image_id: string }[]).map((r) => r.image_id));
+    const oofAlready = outOfFoldImageIds(ws);
     const rows: PredictionRow[] = [];
     ids.forEach((imageId, i) => {
       if (oofAlready.has(imageId)) return;
