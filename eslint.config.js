@@ -11,6 +11,19 @@ export default tseslint.config(
     },
   },
   {
+    // The store owns every SQL statement (src-ml/store): elsewhere no node:sqlite, and no statement run on a
+    // workspace's connection (ws.db.prepare / ws.db.exec); callers call the store's typed functions.
+    // Tests and test fixtures may look into the index directly.
+    files: ['src-ml/**/*.ts', 'src-main/**/*.ts', 'src-shared/**/*.ts'],
+    ignores: ['src-ml/store/**', 'src-ml/testing/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "ImportDeclaration[source.value='node:sqlite'], ImportExpression[source.value='node:sqlite']", message: 'Only src-ml/store opens the index: add a typed function there.' },
+        { selector: "CallExpression[callee.object.property.name='db'][callee.property.name=/^(prepare|exec)$/]", message: 'SQL lives in src-ml/store: add a typed function there and call it.' },
+      ],
+    },
+  },
+  {
     // The renderer: React is its own; from the engine it takes types only, and cornerstone stays in viewer/cornerstone.
     // (Browser globals need no list here: typescript-eslint turns off no-undef, and tsc checks them with the DOM lib.)
     files: ['src-renderer/**/*.{ts,tsx}'],
