@@ -1,6 +1,14 @@
 // Flat config: typescript-eslint's recommended rules on every TypeScript source.
 import tseslint from 'typescript-eslint';
 
+// The layering (VS Code style): src-shared (the engine contract, labels, window presets, stages) is imported by
+// every process and imports none; the renderer takes values from src-shared only, types from src-ml/api.
+const RENDERER_LAYER = [
+  { regex: '(^|/)src-ml/(?!api/)', message: 'The renderer imports nothing from the engine but types from src-ml/api (values: src-shared).' },
+  { regex: '(^|/)src-ml/api/', allowTypeImports: true, message: 'The renderer imports only types from src-ml/api; values come from src-shared.' },
+  { regex: '(^|/)src-main/', allowTypeImports: true, message: 'The renderer imports only types from src-main (the IPC contract); values come from src-shared.' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'dist-renderer/**', 'out/**', 'coverage/**', 'assets/**'] },
   ...tseslint.configs.recommended,
@@ -24,24 +32,31 @@ export default tseslint.config(
     },
   },
   {
-    // The renderer: React is its own; from the engine it takes types only, and cornerstone stays in viewer/cornerstone.
+    // The renderer: React is its own; its values from the other processes come from src-shared only, types from
+    // src-ml/api (and the IPC contract's from src-main); cornerstone stays in viewer/cornerstone.
     // (Browser globals need no list here: typescript-eslint turns off no-undef, and tsc checks them with the DOM lib.)
     files: ['src-renderer/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
-        { group: ['**/src-ml/**'], allowTypeImports: true, message: 'The renderer imports only types from src-ml/api.' },
+        ...RENDERER_LAYER,
         { group: ['cornerstone-core', 'cornerstone-wado-image-loader', 'dicom-parser'], message: 'Cornerstone sits only in src-renderer/viewer/cornerstone.' },
       ] }],
     },
   },
   {
     files: ['src-renderer/viewer/cornerstone/**'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/src-ml/**'], allowTypeImports: true, message: 'The renderer imports only types from src-ml/api.' }] }] },
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: RENDERER_LAYER }] },
   },
   {
-    // Tests may compare the renderer's copies of engine data with the engine's own.
-    files: ['src-renderer/**/*.test.{ts,tsx}'],
-    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+    // src-shared: every process imports it (the renderer in a browser included), so it imports no process
+    // folder, no Node module and no UI or Electron package.
+    files: ['src-shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: '(^|/)src-(ml|main|renderer)/', message: 'src-shared imports nothing from src-ml, src-main or src-renderer: every process imports it.' },
+        { group: ['node:*', 'electron', 'react', 'react-dom'], message: 'src-shared runs in every process, the browser included: no Node, Electron or React.' },
+      ] }],
+    },
   },
 );

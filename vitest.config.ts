@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Renderer tests pick jsdom per file (`// @vitest-environment jsdom`).
-    include: ['src-ml/**/*.test.ts', 'src-main/**/*.test.ts', 'bench/**/*.test.ts', 'src-renderer/**/*.test.{ts,tsx}'],
+    include: ['src-shared/**/*.test.ts', 'src-ml/**/*.test.ts', 'src-main/**/*.test.ts', 'bench/**/*.test.ts', 'src-renderer/**/*.test.{ts,tsx}'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,10 +1,11 @@
 // The IPC contract between the preload and the main process: one channel per method, results as an
 // envelope (so an error reaches the renderer as one clean line, not Electron's "Error invoking remote
 // method ..." wrapping), and the shape of `window.ich`. No Node or Electron imports: the preload bundles
-// it (with the engine contract's method list), and the renderer may import its types.
-import { ENGINE_METHODS, type EngineClient, type EngineErrorCode, type EngineMethod } from '../src-ml/api/engine.ts';
+// it (with the contract's method table), and the renderer may import its types.
+import { ENGINE_METHODS, type EngineClient, type EngineMethod } from '../src-shared/engine-methods.ts';
+import type { EngineErrorCode } from '../src-shared/engine-validate.ts';
 
-/** The EngineClient request methods: exactly the engine contract's (src-ml/api/engine.ts), one channel each. */
+/** The EngineClient request methods: exactly the rows of the contract's table (src-shared/engine-methods.ts), one channel each. */
 export const IPC_ENGINE_METHODS: readonly EngineMethod[] = ENGINE_METHODS;
 
 export const OPEN_FOLDER_METHOD = 'openFolderDialog';

@@ -1,8 +1,9 @@
 // The IPC router of the main process: every request from a renderer is checked before it reaches the
 // engine. Refused with one line: a sender frame that is not the app's own page (app://ich), an unknown
-// method, extra arguments, a body api/engine.ts validateRequest rejects. What passes goes to the engine
-// host as the validated body (never the raw one).
-import { EngineError, isEngineMethod, validateRequest } from '../src-ml/api/engine.ts';
+// method, extra arguments, a body the contract's validator rejects (src-shared/engine-methods.ts
+// validateRequest). What passes goes to the engine host as the validated body (never the raw one).
+import { isEngineMethod, validateRequest } from '../src-shared/engine-methods.ts';
+import { EngineError } from '../src-shared/engine-validate.ts';
 import type { IpcInvokeEventPort, IpcMainPort } from './electron-port.ts';
 import { channelOf, IPC_METHODS, OPEN_FOLDER_METHOD, type IpcResult, type OpenFolderResult } from './ipc-contract.ts';
 import { isAppUrl } from './security.ts';

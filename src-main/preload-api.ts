@@ -1,40 +1,20 @@
-// The object the preload exposes as `window.ich`: exactly the EngineClient methods (the engine contract's
-// list, src-ml/api/engine.ts ENGINE_METHODS), onEvent and openFolderDialog, each one ipcRenderer.invoke on its
-// own channel. Nothing else of Electron or Node reaches the page. Written against the IpcRendererPort so it is
-// tested without Electron.
-import type { EngineEvent } from '../src-ml/api/engine.ts';
+// The object the preload exposes as `window.ich`: exactly the EngineClient methods (the rows of the contract's
+// method table, src-shared/engine-methods.ts), onEvent and openFolderDialog, each one ipcRenderer.invoke on its
+// own channel with the body the table makes from the call's arguments. Nothing else of Electron or Node reaches
+// the page. Written against the IpcRendererPort so it is tested without Electron.
+import type { EngineEvent } from '../src-shared/engine.ts';
+import { ENGINE_METHODS, requestBody } from '../src-shared/engine-methods.ts';
 import type { IpcRendererPort } from './electron-port.ts';
-import {
-  channelOf, EVENT_CHANNEL, IPC_ENGINE_METHODS, OPEN_FOLDER_METHOD, type IchDesktopApi, type IpcMethod, type IpcResult,
-} from './ipc-contract.ts';
-
-const none = () => ({});
-const one = (field: string) => (value: unknown) => ({ [field]: value });
-const spread = (value: unknown) => ({ ...((value ?? {}) as object) });
+import { channelOf, EVENT_CHANNEL, OPEN_FOLDER_METHOD, type IchDesktopApi, type IpcMethod, type IpcResult } from './ipc-contract.ts';
 
 /**
- * The request body of each method from its EngineClient arguments (as the HTTP client sends them). A test
- * checks every method of the engine contract has one; the main process validates whatever arrives anyway.
+ * The request body of each method from its EngineClient arguments (the table's, as the HTTP client sends
+ * them); openFolderDialog takes none. The main process validates whatever arrives anyway.
  */
-export const REQUEST_BODIES: Readonly<Record<string, (...args: unknown[]) => object>> = {
-  info: none,
-  listStudies: spread,
-  getSeriesList: one('studyUid'),
-  getSeries: one('seriesUid'),
-  getPredictions: one('seriesUid'),
-  getSliceDetail: one('imageId'),
-  addFolder: one('path'),
-  listJobs: none,
-  startTraining: spread,
-  cancelTraining: one('jobId'),
-  listTrainingJobs: none,
-  getTrainingHistory: one('jobId'),
-  listRuns: none,
-  listVersions: none,
-  promoteVersion: one('version'),
-  predictStudies: spread,
-  [OPEN_FOLDER_METHOD]: none,
-};
+export const REQUEST_BODIES: Readonly<Record<string, (...args: unknown[]) => object>> = Object.fromEntries([
+  ...ENGINE_METHODS.map((m) => [m, (...args: unknown[]) => requestBody(m, args)] as const),
+  [OPEN_FOLDER_METHOD, () => ({})],
+]);
 
 function isResult(v: unknown): v is IpcResult {
   return typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
@@ -50,7 +30,7 @@ export function createDesktopApi(ipc: IpcRendererPort): IchDesktopApi {
     return r.value;
   };
   const api: Record<string, unknown> = {};
-  for (const method of [...IPC_ENGINE_METHODS, OPEN_FOLDER_METHOD] as IpcMethod[]) {
+  for (const method of Object.keys(REQUEST_BODIES) as IpcMethod[]) {
     api[method] = (...args: unknown[]) => call(method, args);
   }
   api.onEvent = (listener: (e: EngineEvent) => void) => {

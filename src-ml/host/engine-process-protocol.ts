@@ -1,6 +1,9 @@
 // The messages between the Electron main process and the engine host process (engine-process.ts), carried
 // by the utility process's message port as structured clones. Types only: the main process imports them.
-import type { EngineErrorCode, EngineEvent } from '../api/engine.ts';
+// A request carries any method of the contract's table (src-shared/engine-methods.ts) by name: a new method
+// needs nothing here.
+import type { EngineEvent } from '../../src-shared/engine.ts';
+import type { EngineErrorCode } from '../../src-shared/engine-validate.ts';
 
 /** main -> engine */
 export type ToEngine =

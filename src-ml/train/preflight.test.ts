@@ -15,7 +15,7 @@ import {
   checkDataFolder, checkLabelsMatch, checkScanPath, checkTrainable, pipelineFoldCount, preflightTraining, readLabelImageIds,
 } from './preflight.ts';
 import { loadPreset, PRESET_NAMES, type Preset } from './presets.ts';
-import { PRESET_FOLDS } from '../../src-renderer/training/stages.ts';
+import { PRESET_FOLDS } from '../../src-shared/stages.ts';
 
 const oneLine = (fn: () => unknown): string => {
   try {

@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { BASE_ARCHS } from '../models/base-cnn-presets.ts';
 import type { AugmentName, TtaAugmentName } from '../data/augment-presets.ts';
 import type { LossName } from '../nn/losses.ts';
+import { TRAIN_PRESETS } from '../../src-shared/stages.ts';
 
 export const PRESET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'presets');
-export const PRESET_NAMES = ['tiny', 'rsna'] as const;
+/** The built-in presets (files in PRESET_DIR): the contract's list, the names the GUI may launch. */
+export const PRESET_NAMES = TRAIN_PRESETS;
 
 export type { AugmentName, TtaAugmentName };
 

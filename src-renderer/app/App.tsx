@@ -10,7 +10,8 @@ import { ProbabilityStrip } from '../predictions/ProbabilityStrip.tsx';
 import { EnsembleModeControl } from '../predictions/EnsembleModeControl.tsx';
 import { MetadataPanel } from '../metadata/MetadataPanel.tsx';
 import { EnsemblePanel } from '../ensemble/EnsemblePanel.tsx';
-import { PRESETS, type PresetNumber } from '../state/windows.ts';
+import { WINDOW_PRESETS } from '../../src-shared/windows.ts';
+import type { PresetNumber } from '../state/windows.ts';
 import { TrainingPanel } from '../training/TrainingPanel.tsx';
 
 /** Waits this long after the last slice change before fetching its detail, so scrolling stays cheap. */
@@ -126,7 +127,7 @@ function Presets() {
   const setPreset = useApp((s) => s.setPreset);
   return (
     <span className="presets" role="group" aria-label="Window presets">
-      {PRESETS.map((p, i) => {
+      {WINDOW_PRESETS.map((p, i) => {
         const n = (i + 1) as PresetNumber;
         return (
           <button key={p.id} type="button" className={preset === n ? 'selected' : ''} title={`key ${n}`} onClick={() => setPreset(n)}>

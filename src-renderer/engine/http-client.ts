@@ -1,8 +1,8 @@
-// The one EngineClient over HTTP + WebSocket, for the renderer served by `ich serve`. Calls are
-// POST /api/<method> with the token header; failures become one-line errors the UI can show as they are.
-import type {
-  EngineClient, EngineEvent, EngineMethod, EngineRequests, EngineResponses, PredictStudiesRequest, StartTrainingRequest, StudyQuery,
-} from '../../src-ml/api/engine.ts';
+// The one EngineClient over HTTP + WebSocket, for the renderer served by `ich serve`. Every method of the
+// contract's table (src-shared/engine-methods.ts) is POST /api/<method> with the token header and the body the
+// table makes from the call's arguments; failures become one-line errors the UI can show as they are.
+import type { EngineEvent } from '../../src-shared/engine.ts';
+import { EngineProxy, type EngineClient, type EngineMethod, type EngineSend } from '../../src-shared/engine-methods.ts';
 import { EventSocket, type SocketFactory, type SocketState } from './event-socket.ts';
 
 /** The token `ich serve` put in the page URL (`?token=`); empty when absent (every call then gets a 403). */
@@ -28,33 +28,14 @@ export interface HttpClientOptions {
   reconnectMs?: number;
 }
 
-export class HttpEngineClient implements EngineClient {
-  private readonly token: string;
-  private readonly base: URL;
-  private readonly doFetch: typeof fetch;
-  private readonly events: EventSocket;
-
-  constructor(options: HttpClientOptions) {
-    this.token = options.token;
-    this.base = new URL(options.baseUrl);
-    // Bound so a test's fake or window.fetch is called with the right `this`.
-    this.doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    const ws = new URL(`ws?token=${encodeURIComponent(this.token)}`, this.base);
-    ws.protocol = this.base.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.events = new EventSocket(ws.href, options.socketFactory ?? ((url) => new WebSocket(url)), options.reconnectMs ?? 1000);
-  }
-
-  /** Builds the client for the page `ich serve` served: token from the URL, API at the page's origin. */
-  static fromLocation(loc: Pick<Location, 'search' | 'origin'> = window.location): HttpEngineClient {
-    return new HttpEngineClient({ token: tokenFromSearch(loc.search), baseUrl: `${loc.origin}/` });
-  }
-
-  private async call<M extends EngineMethod>(method: M, body: EngineRequests[M]): Promise<EngineResponses[M]> {
+/** Sends one request: POST /api/<method> with the token header; the response's JSON, or an EngineCallError. */
+function httpSend(token: string, base: URL, doFetch: typeof fetch): EngineSend {
+  return async (method: EngineMethod, body: Record<string, unknown>): Promise<unknown> => {
     let res: Response;
     try {
-      res = await this.doFetch(new URL(`api/${method}`, this.base).href, {
+      res = await doFetch(new URL(`api/${method}`, base).href, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'x-ich-token': this.token },
+        headers: { 'Content-Type': 'application/json', 'x-ich-token': token },
         body: JSON.stringify(body),
       });
     } catch (err) {
@@ -63,28 +44,29 @@ export class HttpEngineClient implements EngineClient {
     const text = await res.text();
     if (!res.ok) throw new EngineCallError(method, res.status, errorLine(res.status, text));
     try {
-      return JSON.parse(text) as EngineResponses[M];
+      return JSON.parse(text) as unknown;
     } catch {
       throw new EngineCallError(method, res.status, 'the engine sent a response that is not JSON');
     }
+  };
+}
+
+export class HttpEngineClient extends EngineProxy implements EngineClient {
+  private readonly events: EventSocket;
+
+  constructor(options: HttpClientOptions) {
+    const base = new URL(options.baseUrl);
+    // Bound so a test's fake or window.fetch is called with the right `this`.
+    super(httpSend(options.token, base, options.fetch ?? globalThis.fetch.bind(globalThis)));
+    const ws = new URL(`ws?token=${encodeURIComponent(options.token)}`, base);
+    ws.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.events = new EventSocket(ws.href, options.socketFactory ?? ((url) => new WebSocket(url)), options.reconnectMs ?? 1000);
   }
 
-  info() { return this.call('info', {}); }
-  listStudies(query: StudyQuery = {}) { return this.call('listStudies', query); }
-  getSeriesList(studyUid: string) { return this.call('getSeriesList', { studyUid }); }
-  getSeries(seriesUid: string) { return this.call('getSeries', { seriesUid }); }
-  getPredictions(seriesUid: string) { return this.call('getPredictions', { seriesUid }); }
-  getSliceDetail(imageId: string) { return this.call('getSliceDetail', { imageId }); }
-  addFolder(path: string) { return this.call('addFolder', { path }); }
-  listJobs() { return this.call('listJobs', {}); }
-  startTraining(req: StartTrainingRequest) { return this.call('startTraining', req); }
-  cancelTraining(jobId: string) { return this.call('cancelTraining', { jobId }); }
-  listTrainingJobs() { return this.call('listTrainingJobs', {}); }
-  getTrainingHistory(jobId: string) { return this.call('getTrainingHistory', { jobId }); }
-  listRuns() { return this.call('listRuns', {}); }
-  listVersions() { return this.call('listVersions', {}); }
-  promoteVersion(version: string) { return this.call('promoteVersion', { version }); }
-  predictStudies(req: PredictStudiesRequest = {}) { return this.call('predictStudies', req); }
+  /** Builds the client for the page `ich serve` served: token from the URL, API at the page's origin. */
+  static fromLocation(loc: Pick<Location, 'search' | 'origin'> = window.location): HttpEngineClient {
+    return new HttpEngineClient({ token: tokenFromSearch(loc.search), baseUrl: `${loc.origin}/` });
+  }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {
     return this.events.subscribe(listener);

@@ -4,7 +4,7 @@ import { memo } from 'react';
 import type { SliceDetail } from '../../src-ml/api/engine.ts';
 import { useApp } from '../state/context.tsx';
 import { usePanelState } from '../ui/panel-state.ts';
-import { LABELS, LABEL_SHORT } from '../engine/labels.ts';
+import { LABELS, LABEL_SHORT } from '../../src-shared/labels.ts';
 import { fmtProb } from '../ui/format.ts';
 
 export function EnsemblePanel() {

@@ -1,7 +1,7 @@
 // Six labels x N slices as a heat strip, one column per slice in slice order, synced with the viewport:
 // the current column is marked, a click jumps there. Below: the current slice's numbers and the model version.
 import { useApp } from '../state/context.tsx';
-import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
+import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../../src-shared/labels.ts';
 import { diverging, fmtProb, heat } from '../ui/format.ts';
 import { stripRows, type RowSource } from './strip-rows.ts';
 

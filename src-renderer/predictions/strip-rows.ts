@@ -1,7 +1,7 @@
 // The strip's rows as data: which ensemble (or the difference) and label each row shows, per mode.
 import type { EngineLabel, SeriesPredictions } from '../../src-ml/api/engine.ts';
 import type { EnsembleMode } from '../state/types.ts';
-import { LABELS } from '../engine/labels.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 
 export type RowSource = 'safe' | 'risky' | 'diff';
 

@@ -1,10 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAppStore } from './store.ts';
 import { fakeClient, versionOf } from '../test/fixtures.ts';
-import { PRESETS } from './windows.ts';
-import { WINDOW_PRESETS } from '../../src-ml/api/windows.ts';
-import { ENGINE_LABELS } from '../../src-ml/api/engine.ts';
-import { LABELS } from '../engine/labels.ts';
 import { runKey } from './keymap.ts';
 
 async function storeWithStudy() {
@@ -14,11 +10,6 @@ async function storeWithStudy() {
   await store.getState().selectStudy('1.2.9');
   return { client, store, s: () => store.getState() };
 }
-
-describe('renderer data mirrors the engine contract', () => {
-  it('window presets equal WINDOW_PRESETS', () => expect(PRESETS).toEqual(WINDOW_PRESETS));
-  it('labels equal ENGINE_LABELS', () => expect(LABELS).toEqual(ENGINE_LABELS));
-});
 
 describe('store intents', () => {
   it('selecting a study opens its first series at slice 0', async () => {

@@ -7,7 +7,7 @@
 import type { StartTrainingRequest } from '../../src-ml/api/engine.ts';
 import type { TrainJobState } from '../../src-ml/api/training.ts';
 import type { SliceContext, TrainingSlice } from './types.ts';
-import { isPresetName, STAGES } from '../training/stages.ts';
+import { isPresetName, PIPELINE_STAGES } from '../../src-shared/stages.ts';
 
 /** At most one history fetch per this many ms while a job reports progress. */
 export const HISTORY_INTERVAL_MS = 1000;
@@ -105,7 +105,7 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
       if (!r) return;
       // The engine's first event normally comes before this answer; if not, show the job as started.
       if (!get().trainingJobs.some((j) => j.jobId === r.jobId)) {
-        const stages = Object.fromEntries(STAGES.map((s) => [s, { state: 'pending', units: 0, done: 0 }])) as TrainJobState['stages'];
+        const stages = Object.fromEntries(PIPELINE_STAGES.map((s) => [s, { state: 'pending', units: 0, done: 0 }])) as TrainJobState['stages'];
         get().onTrainingEvent({ jobId: r.jobId, request: req, status: 'running', startedAt: new Date().toISOString(), stages });
       }
       set({ trainingHistory: { jobId: r.jobId, epochs: [], losses: [] } });

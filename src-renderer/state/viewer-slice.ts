@@ -44,7 +44,8 @@ export function createViewerSlice({ set, get, client, guard }: SliceContext): Vi
       if (!detail || n !== seriesRequest) return;
       // Keep the window preset across series (the radiologist chose it), re-resolving `header` per series.
       const preset = get().preset;
-      const voi = preset ? presetWindow(preset, detail.slices[0]) : { wc: get().wc, ww: get().ww };
+      const w = preset ? presetWindow(preset, detail.slices[0]) : null;
+      const voi = w ? { wc: w.center, ww: w.width } : { wc: get().wc, ww: get().ww };
       set({ series: detail, predictions, sliceIndex: 0, loaded: 0, drawn: null, cine: false, zoom: 1, pan: { x: 0, y: 0 }, sliceDetail: null, ...voi });
     },
 
@@ -62,7 +63,8 @@ export function createViewerSlice({ set, get, client, guard }: SliceContext): Vi
 
     setPreset(n) {
       const s = get();
-      set({ preset: n, ...presetWindow(n, s.series?.slices[s.sliceIndex]) });
+      const w = presetWindow(n, s.series?.slices[s.sliceIndex]);
+      set({ preset: n, wc: w.center, ww: w.width });
     },
     setWindow(wc, ww) {
       // PS3.3 C.11.2.1.2: width at least 1.

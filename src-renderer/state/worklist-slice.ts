@@ -1,6 +1,6 @@
 // Studies, the selected study's series, and the engine's background jobs (folder scans, predictions).
 import type { SliceContext, WorklistSlice } from './types.ts';
-import { DEFAULT_THRESHOLD } from '../engine/labels.ts';
+import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
 
 export function createWorklistSlice({ set, get, client, guard }: SliceContext): WorklistSlice {
   // Only the latest listStudies answer is applied: typing in the filter fires several.
@@ -9,7 +9,7 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
   return {
     studies: [],
     filter: '',
-    threshold: DEFAULT_THRESHOLD,
+    threshold: DEFAULT_FLAG_THRESHOLD,
     studiesLoading: false,
     selectedStudyUid: null,
     seriesList: [],

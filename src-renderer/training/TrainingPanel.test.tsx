@@ -4,12 +4,10 @@
 // worklist refreshed when a job ends done. uPlot is replaced by a recorder (jsdom has no canvas).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { PIPELINE_STAGES, TRAIN_PRESETS } from '../../src-ml/api/training.ts';
 import { App } from '../app/App.tsx';
 import { renderWithStore } from '../test/render.tsx';
 import { trainState } from '../test/fixtures.ts';
-import { MAX_FOLDS as ENGINE_MAX_FOLDS, MIN_FOLDS as ENGINE_MIN_FOLDS } from '../../src-ml/api/engine.ts';
-import { MAX_FOLDS, MIN_FOLDS, PRESET_NAMES, STAGES } from './stages.ts';
+import { PIPELINE_STAGES } from '../../src-shared/stages.ts';
 import { fmtEta, validationSeries } from './TrainingPanel.tsx';
 
 const plots = vi.hoisted(() => ({ made: [] as { data: unknown[][]; destroyed: boolean }[] }));
@@ -44,13 +42,6 @@ const batch = { type: 'batch', runId: 'r1', stage: 'base', model: 'tiny-se-resne
   loss: 0.4321, lr: 1e-3, imagesPerSec: 37.25, etaSec: 125, backend: 'wasm' } as const;
 
 describe('training panel', () => {
-  it('the renderer\'s stage and preset lists are the engine\'s', () => {
-    expect([...STAGES]).toEqual([...PIPELINE_STAGES]);
-    expect([...PRESET_NAMES]).toEqual([...TRAIN_PRESETS]);
-    expect([MIN_FOLDS, MAX_FOLDS]).toEqual([ENGINE_MIN_FOLDS, ENGINE_MAX_FOLDS]);
-    // PRESET_FOLDS against the preset files: src-ml/train/preflight.test.ts (this side cannot read files)
-  });
-
   it('opens from the toolbar and by key T, closes with Escape', async () => {
     const { store } = renderWithStore((client) => <App client={client} />);
     await waitFor(() => expect(screen.getAllByTestId('study-row')).toHaveLength(2));
@@ -69,7 +60,7 @@ describe('training panel', () => {
   it('launches with this workspace\'s data, the preset and the checked stages', async () => {
     const { client } = await openPanel();
     const checks = screen.getAllByTestId('train-stage-check') as HTMLInputElement[];
-    expect(checks.map((c) => [c.dataset.stage, c.checked])).toEqual(STAGES.map((s) => [s, true]));
+    expect(checks.map((c) => [c.dataset.stage, c.checked])).toEqual(PIPELINE_STAGES.map((s) => [s, true]));
     fireEvent.click(checks.find((c) => c.dataset.stage === 'ensembles')!);
     fireEvent.click(checks.find((c) => c.dataset.stage === 'features')!);
     fireEvent.change(screen.getByTestId('train-preset'), { target: { value: 'rsna' } });
@@ -253,7 +244,7 @@ describe('training panel', () => {
     fireEvent.change(folds, { target: { value: '4' } });
     expect(launch.disabled).toBe(false);
     fireEvent.click(launch);
-    await waitFor(() => expect(client.calls.find((c) => c.method === 'startTraining')?.arg).toEqual({ preset: 'tiny', stages: [...STAGES], folds: 4 }));
+    await waitFor(() => expect(client.calls.find((c) => c.method === 'startTraining')?.arg).toEqual({ preset: 'tiny', stages: [...PIPELINE_STAGES], folds: 4 }));
     await waitFor(() => expect(screen.getByTestId('train-status').textContent).toBe('running'));
     expect(screen.getByText(/4 folds/)).toBeTruthy();
   });
@@ -270,7 +261,7 @@ describe('training panel', () => {
     expect(screen.queryByTestId('training-folds-suggest')).toBeNull();
     client.training.startError = null;
     fireEvent.click(screen.getByTestId('train-launch'));
-    await waitFor(() => expect(client.calls.filter((c) => c.method === 'startTraining').at(-1)?.arg).toEqual({ preset: 'tiny', stages: [...STAGES], folds: 2 }));
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'startTraining').at(-1)?.arg).toEqual({ preset: 'tiny', stages: [...PIPELINE_STAGES], folds: 2 }));
     await waitFor(() => expect(screen.queryByTestId('train-error')).toBeNull());
   });
 

@@ -8,7 +8,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPresetName } from '../../src-ml/api/training.ts';
 import { useApp } from '../state/context.tsx';
 import { Chart, type ChartSeries } from './Chart.tsx';
-import { MAX_FOLDS, MIN_FOLDS, PRESET_FOLDS, PRESET_HINT, PRESET_NAMES, STAGE_LABEL, STAGES } from './stages.ts';
+import { MAX_FOLDS, MIN_FOLDS, PIPELINE_STAGES, PRESET_FOLDS, PRESET_HINT, STAGE_LABEL, TRAIN_PRESETS } from '../../src-shared/stages.ts';
 import { VersionCompare, VersionsList } from './Versions.tsx';
 
 export function TrainingPanel() {
@@ -43,7 +43,7 @@ function LaunchForm({ running }: { running: boolean }) {
   const [data, setData] = useState('');
   const [labels, setLabels] = useState('');
   const [preset, setPreset] = useState<TrainPresetName>('tiny');
-  const [stages, setStages] = useState<ReadonlySet<PipelineStage>>(new Set(STAGES));
+  const [stages, setStages] = useState<ReadonlySet<PipelineStage>>(new Set(PIPELINE_STAGES));
   // null: the preset's own folds (not sent, so a preset whose models have their own folds keeps them).
   const [foldsText, setFoldsText] = useState<string | null>(null);
   const folds = foldsText === null ? null : Number(foldsText);
@@ -64,7 +64,7 @@ function LaunchForm({ running }: { running: boolean }) {
       if (disabled) return;
       void start({
         preset,
-        stages: STAGES.filter((s) => stages.has(s)),
+        stages: PIPELINE_STAGES.filter((s) => stages.has(s)),
         ...(source === 'folder' ? { data: data.trim(), labels: labels.trim() } : {}),
         ...(folds !== null ? { folds } : {}),
       });
@@ -83,7 +83,7 @@ function LaunchForm({ running }: { running: boolean }) {
       <fieldset>
         <legend>Preset</legend>
         <select aria-label="Preset" data-testid="train-preset" value={preset} onChange={(e) => setPreset(e.target.value as TrainPresetName)}>
-          {PRESET_NAMES.map((p) => <option key={p} value={p}>{p}</option>)}
+          {TRAIN_PRESETS.map((p) => <option key={p} value={p}>{p}</option>)}
         </select>
         <span className="muted"> {PRESET_HINT[preset]}</span>
         <span className="train-folds">
@@ -100,7 +100,7 @@ function LaunchForm({ running }: { running: boolean }) {
       </fieldset>
       <fieldset>
         <legend>Stages</legend>
-        {STAGES.map((s) => (
+        {PIPELINE_STAGES.map((s) => (
           <label key={s} className="train-check">
             <input type="checkbox" data-testid="train-stage-check" data-stage={s} checked={stages.has(s)} onChange={() => toggle(s)} /> {STAGE_LABEL[s]}
           </label>
@@ -130,7 +130,7 @@ function JobView({ job }: { job: TrainJobState }) {
   const resume = useApp((s) => s.resumeTraining);
   const history = useApp((s) => s.trainingHistory);
   const b = job.batch;
-  const stagesAsked = job.request.stages ?? STAGES;
+  const stagesAsked = job.request.stages ?? PIPELINE_STAGES;
   return (
     <div className="train-job" data-job-id={job.jobId}>
       <div className="train-job-head">
@@ -148,7 +148,7 @@ function JobView({ job }: { job: TrainJobState }) {
       </div>
       {job.error && <div className="train-job-error" data-testid="train-job-error" title={job.error}>{job.error}</div>}
       <ul className="train-stages">
-        {STAGES.map((s) => {
+        {PIPELINE_STAGES.map((s) => {
           const st = job.stages[s];
           return (
             <li key={s} data-testid="train-stage" data-stage={s} data-state={st.state} className={`stage-${st.state}`}>

@@ -5,11 +5,12 @@
 // worse than the baseline or than the active version on an ensemble, it asks a second time, with the reasons.
 import { useEffect, useRef } from 'react';
 import type { TrainJobState, VersionReport, VersionSummary } from '../../src-ml/api/training.ts';
-import { LABELS } from '../engine/labels.ts';
+import { LABELS } from '../../src-shared/labels.ts';
+import { ENSEMBLE_STAGES, REPORT_STAGE_LABEL } from '../../src-shared/stages.ts';
 import { useApp } from '../state/context.tsx';
 import type { PromoteAsk } from '../state/types.ts';
 import {
-  activateVerb, compareRows, ENSEMBLE_STAGES, imagesOf, PER_CLASS_TOLERANCE, REPORT_STAGE_LABEL, stageOf, versionOfJob, worseThan, type CompareRow,
+  activateVerb, compareRows, imagesOf, PER_CLASS_TOLERANCE, stageOf, versionOfJob, worseThan, type CompareRow,
 } from './versions.ts';
 
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));

@@ -2,7 +2,8 @@
 // stage list against the pipeline's: src-ml/train/report-stages.test.ts (this side imports only engine types).
 import { describe, expect, it } from 'vitest';
 import { trainState, versionOf } from '../test/fixtures.ts';
-import { activateVerb, compareRows, promoteWarnings, REPORT_STAGES, versionOfJob, worseThan } from './versions.ts';
+import { REPORT_STAGES } from '../../src-shared/stages.ts';
+import { activateVerb, compareRows, promoteWarnings, versionOfJob, worseThan } from './versions.ts';
 
 describe('model versions in the panel', () => {
   it('compare rows: per stage, the candidate against its baseline and the reference', () => {

@@ -3,20 +3,7 @@
 // and the promote warning rule. Pure functions over the engine's VersionSummary; the metric is a loss, so
 // higher is worse.
 import type { TrainJobState, VersionReport, VersionSummary } from '../../src-ml/api/training.ts';
-
-/** The stages a pipeline report lists, in order (src-ml/train/pipeline.ts REPORT_STAGES). */
-export const REPORT_STAGES = ['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky'] as const;
-/** The stages that serve predictions: the promote warning looks at these. */
-export const ENSEMBLE_STAGES = ['ensemble-safe', 'ensemble-risky'] as const;
-
-export const REPORT_STAGE_LABEL: Record<string, string> = {
-  base: 'Base CNNs',
-  'pooled-res': 'Pooled-Res',
-  shallow: 'Shallow NN',
-  'shallow-weighted': 'Weighted fine-tune',
-  'ensemble-safe': 'Ensemble safe',
-  'ensemble-risky': 'Ensemble risky',
-};
+import { ENSEMBLE_STAGES, REPORT_STAGES } from '../../src-shared/stages.ts';
 
 type Stage = VersionReport['stages'][number];
 

@@ -1,8 +1,8 @@
 // Text on the image: where we are, the window, loading progress, and the current slice's labels above threshold.
 import { useApp } from '../state/context.tsx';
-import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../engine/labels.ts';
+import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../../src-shared/labels.ts';
 import { fmtMm, fmtProb } from '../ui/format.ts';
-import { PRESETS } from '../state/windows.ts';
+import { WINDOW_PRESETS } from '../../src-shared/windows.ts';
 
 export function Overlay() {
   const series = useApp((s) => s.series);
@@ -38,7 +38,7 @@ export function Overlay() {
       </div>
       <div className="overlay-bl">
         W {ww} / L {wc}
-        {preset ? ` (${PRESETS[preset - 1]!.label})` : ''}
+        {preset ? ` (${WINDOW_PRESETS[preset - 1]!.label})` : ''}
       </div>
       <ul className="overlay-tr" data-testid="overlay-findings">
         {findings.map((f) => (
