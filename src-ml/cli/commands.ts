@@ -72,9 +72,9 @@ export async function renderCommand(file: string, opts: { out: string; window: s
 export async function labelsImportCommand(csv: string, opts: { workspace?: string }): Promise<void> {
   const ws = openWorkspace(opts.workspace);
   try {
+    // All or nothing: a rejected row, an empty file or invalid UTF-8 throws one line (LabelImportError: the file,
+    // the first bad row and the count), which main prints as `ich: ...` with exit status 1; nothing is imported.
     const r = await importLabels(ws, csv);
-    for (const e of r.errors.slice(0, 20)) process.stderr.write(`ich: ${e}\n`);
-    if (r.errors.length > 20) process.stderr.write(`ich: ... and ${r.errors.length - 20} more\n`);
     process.stdout.write(`${r.images} images labelled (${r.rows} rows, ${r.duplicateRows} duplicate rows dropped, `
       + `${r.excluded} excluded from training, ${r.errors.length} errors) -> ${ws.dir}\n`);
   } finally {

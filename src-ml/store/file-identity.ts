@@ -1,10 +1,12 @@
-// The identity of an indexed file: device, inode, size and mtime (ns) of the bytes the scanner actually read
-// and parsed, taken with fstat on the descriptor it read from, plus whether the indexed path was a symbolic
-// link then. The DICOM routes (web host /dicom/<id>, the desktop app:// route) compare the file they open
-// with it, so a file swapped under the index (a symlink to a secret, a device, another file) is never served
-// as the indexed image. Stored as one JSON text column (files.identity, schema migration 5); NULL for rows
-// indexed before it existed, and cleared by a trigger whenever a row's path, size or mtime is rewritten
-// without a new identity (the demo bundle's path rewrite, for one).
+// The identity of an indexed file: device, inode, size and mtime (ns), plus whether the indexed path was a
+// symbolic link. Best taken by the scanner with fstat on the descriptor it read the bytes from (openForIndex,
+// identityOfFd, readFileWithIdentity); a reader that reports none gets identityAtWrite's (the path's own lstat
+// at index-write time, matching the scan's size and mtime; never for a symlink). The DICOM routes (web host
+// /dicom/<id>, the desktop app:// route: host/served-dicom.ts) compare the file they open with it, so a file
+// swapped under the index (a symlink to a secret, a device, another file) is never served as the indexed
+// image. Stored as one JSON text column (files.identity, schema migration 5); NULL for rows indexed before it
+// existed, and cleared by a trigger whenever a row's path, size or mtime is rewritten without a new identity
+// (the demo bundle's path rewrite, for one).
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
@@ -33,13 +35,25 @@ export function sameIdentity(st: BigIntStats, id: FileIdentity): boolean {
 }
 
 /**
+ * Opens a file to read it for the index: O_NONBLOCK (a FIFO never blocks the open), and O_NOFOLLOW unless the
+ * path is a symbolic link when looked at (so it cannot become one between the look and the open).
+ */
+export function openForIndex(filePath: string): { fd: number; link: boolean } {
+  const link = lstatSync(filePath).isSymbolicLink();
+  return { fd: openSync(filePath, constants.O_RDONLY | OPEN_NONBLOCK | (link ? 0 : OPEN_NOFOLLOW)), link };
+}
+
+/** The identity of the file open on `fd` (`link`: from openForIndex). */
+export function identityOfFd(fd: number, link: boolean): FileIdentity {
+  return identityOf(fstatSync(fd, { bigint: true }), link);
+}
+
+/**
  * The whole file and the identity of exactly those bytes (fstat of the descriptor read). Throws for anything
  * but a regular file (a device or FIFO swapped in after the folder walk), without blocking on a FIFO.
  */
 export function readFileWithIdentity(filePath: string): { bytes: Buffer; identity: FileIdentity } {
-  const link = lstatSync(filePath).isSymbolicLink();
-  // Not a link when looked at: then it must not become one before the open (O_NOFOLLOW).
-  const fd = openSync(filePath, constants.O_RDONLY | OPEN_NONBLOCK | (link ? 0 : OPEN_NOFOLLOW));
+  const { fd, link } = openForIndex(filePath);
   try {
     const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) throw new Error('not a regular file (a device, FIFO or folder)');
@@ -47,6 +61,22 @@ export function readFileWithIdentity(filePath: string): { bytes: Buffer; identit
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The identity to record for a file the scanner read without reporting one: the path's own (lstat), if it is
+ * a regular file, not a symlink, and has the size and mtime the scan saw. A symlink gets none here: what it
+ * pointed to when read is known only to the reader, so such a row is served only with a read-time identity.
+ */
+export function identityAtWrite(file: { path: string; size: number; mtimeMs: number }): FileIdentity | undefined {
+  let st: BigIntStats;
+  try {
+    st = lstatSync(file.path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile() || Number(st.size) !== file.size || Math.abs(Number(st.mtimeNs) / 1e6 - file.mtimeMs) >= 1) return undefined;
+  return identityOf(st, false);
 }
 
 const DIGITS = /^[0-9]{1,20}$/;
@@ -71,14 +101,16 @@ export function parseIdentity(text: string | null | undefined): FileIdentity | n
 const statements = new WeakMap<DatabaseSync, StatementSync>();
 
 /**
- * Records (or clears, for undefined) a files row's identity. Call after the row's upsert: the upsert's update of
- * path/size/mtime has already cleared the old identity (schema trigger), so a file read without one keeps none.
+ * Records the identity of a files row just written: the one the reader took from its descriptor, else
+ * identityAtWrite's; none (NULL) for a file that is not indexed as an image (null). Call after the row's upsert: its update
+ * of path/size/mtime has already cleared the old identity (schema trigger).
  */
-export function recordFileIdentity(db: DatabaseSync, fileId: number, identity: FileIdentity | undefined): void {
+export function recordFileIdentity(db: DatabaseSync, fileId: number, file: { path: string; size: number; mtimeMs: number; identity?: FileIdentity } | null): void {
   let stmt = statements.get(db);
   if (!stmt) {
     stmt = db.prepare('UPDATE files SET identity = ? WHERE file_id = ?');
     statements.set(db, stmt);
   }
+  const identity = file ? file.identity ?? identityAtWrite(file) : undefined;
   stmt.run(identity ? JSON.stringify(identity) : null, fileId);
 }

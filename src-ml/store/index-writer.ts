@@ -69,7 +69,7 @@ export class IndexWriter {
     const ok = 'image' in file.result;
     const ts = ok ? (file.result as { image: CtImageFile }).image.transferSyntaxUid : null;
     const { file_id: fileId } = this.upsertFile.get(file.path, file.size, Math.round(file.mtimeMs), ok ? 'ok' : 'problem', ts, now) as { file_id: number };
-    recordFileIdentity(this.ws.db, fileId, file.identity);
+    recordFileIdentity(this.ws.db, fileId, ok ? file : null);
     this.forget(fileId);
     this.clearProblem.run(fileId);
     if (!ok) {
