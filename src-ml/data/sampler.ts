@@ -66,14 +66,23 @@ export function sampleEpochPerClass(labels: Uint8Array, negativeFraction: number
   const out: number[] = [];
   addRepeats(out, negatives, negativeFraction, rng);
   perClassRepeats.forEach((ratio, c) => addRepeats(out, positives[c]!, ratio, rng));
-  const idx = Int32Array.from(out);
-  for (let i = idx.length - 1; i > 0; i--) {
+  return shuffleInPlace(Int32Array.from(out), rng);
+}
+
+/** Fisher-Yates from the end: position i swaps with rng.int(0, i). Returns `a`. */
+export function shuffleInPlace(a: Int32Array, rng: Rng): Int32Array {
+  for (let i = a.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
-    const t = idx[i]!;
-    idx[i] = idx[j]!;
-    idx[j] = t;
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
   }
-  return idx;
+  return a;
+}
+
+/** 0..n-1 shuffled (shuffleInPlace). */
+export function shuffledIndices(n: number, rng: Rng): Int32Array {
+  return shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), rng);
 }
 
 /**

@@ -20,61 +20,39 @@
  * windows merged); when the training set has fewer samples than one batch, one batch of all of them is used
  * per epoch (drop_last would leave nothing to train on).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { TrainingEvent } from '../api/training.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { computeMetadataFeatures, N_CAT, N_CONTINUOUS, type MetaFeatures } from '../data/metadata-features.ts';
+import { shuffledIndices } from '../data/sampler.ts';
 import { randomOffset, shallowSample } from '../data/series-layout.ts';
 import { slidingWindows } from '../data/sliding-windows.ts';
-import { CancelledError } from '../jobs/progress.ts';
 import { METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
 import { shallowNnLoss } from '../models/fullhead-losses.ts';
 import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
-import { CLASS_WEIGHTS } from '../nn/losses.ts';
 import { saveModel } from '../nn/model-io.ts';
 import { TorchAdam } from '../nn/torch-adam.ts';
 import { featureDirOf } from './feature-stage.ts';
 import { loadShallow, predictShallowMany, saveShallowStats, stackShallow, type ShallowInputs, type ShallowItem } from '../predict/shallow-predict.ts';
-import { createRun, getModel, loadSampleWeights, updateRun, upsertModel } from '../store/training-store.ts';
-import type { Workspace } from '../store/workspace.ts';
+import { getModel, loadSampleWeights, upsertModel } from '../store/training-store.ts';
 import { createRng, type Rng } from '../base/random.ts';
-import { baseModelId, modelDirOf, prevalenceBaselineFor, runDirOf } from './base-train.ts';
+import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
-import { epochRepeats, labelPrior, passBoundaries, repeatedOrder, setOutputPrior } from './prior-init.ts';
-import { restoreWeights, snapshotWeights } from './weight-snapshots.ts';
-import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
+import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
+import type { BaseModelPreset } from './presets.ts';
+import { restoreWeights } from './weight-snapshots.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
+import { epochSeedKey, runStage, scoreValidation, stepFloor, type StageOptions } from './stage-runner.ts';
 
 export const SHALLOW_STAGE = 'shallow';
 export const SHALLOW_WEIGHTED_STAGE = 'shallow-weighted';
 
-export interface ShallowStageOptions {
-  ws: Workspace;
-  preset: Preset;
+export interface ShallowStageOptions extends StageOptions {
   base: BaseModelPreset;
-  fold: number;
-  folds: FoldSpec;
-  backend: string;
   weighted?: boolean;
   /** Overrides the preset's lrSteps (of the stage: preset.shallow or preset.shallow.weighted). */
   lrSteps?: [number, number][];
   /** Overrides preset.shallow.passes (OOF and test passes). */
   passes?: number;
-  signal?: AbortSignal;
-  onEvent?: (e: TrainingEvent) => void;
-}
-
-export interface ShallowEpochRecord {
-  epoch: number;
-  lr: number;
-  trainLoss: number;
-  valLoss: number;
-  valMetric: number;
-  perClass: Record<string, number>;
-  seconds: number;
 }
 
 /** `count` indices drawn with replacement, P(i) = w_i / sum(w) (torch WeightedRandomSampler, replacement=True). */
@@ -102,17 +80,6 @@ export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng
     out[k] = lo;
   }
   return out;
-}
-
-function shuffled(n: number, rng: Rng): Int32Array {
-  const a = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
 }
 
 /**
@@ -159,17 +126,6 @@ function metadataOf(meta: MetaFeatures, rowOf: ReadonlyMap<string, number>, ids:
   return { continuous, categorical };
 }
 
-/** The seed's my_loss: mean over N x 6 of w_k·BCE (any x2), probabilities clipped to [1e-7, 1 - 1e-7]. */
-function myLoss(probs: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < probs.length; i++) {
-    const p = Math.min(1 - 1e-7, Math.max(1e-7, probs[i]!));
-    const y = labels[i]!;
-    s += CLASS_WEIGHTS[i % 6]! * -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
-  }
-  return s / Math.max(probs.length, 1);
-}
-
 /** Per-image probabilities of `series` concatenated in series order, their ids and (train split) labels. */
 function collect(series: readonly SeriesRecord[], probs: readonly Float32Array[], labels?: Uint8Array): { ids: string[]; probs: Float32Array; labels: Uint8Array } {
   const ids = series.flatMap((s) => s.imageIds);
@@ -182,11 +138,6 @@ function collect(series: readonly SeriesRecord[], probs: readonly Float32Array[]
     at += s.imageIds.length;
   });
   return { ids, probs: out, labels: y };
-}
-
-function newRunId(stage: string, name: string, fold: number): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${t}-${stage}-${name}-f${fold}-${randomBytes(2).toString('hex')}`;
 }
 
 interface TrainSample {
@@ -206,28 +157,14 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
   const epochs = epochLrs.length;
   if (epochs === 0) throw new Error(`${stage}: lrSteps give no epochs`);
   const modelId = fullheadModelId(stage, base.name, folds, fold);
-  const emit = opts.onEvent ?? (() => {});
+  const config = { preset: preset.name, presetVersion: preset.version, base: base.name, fold, folds, weighted, lrSteps, passes, batchSize: sh.batchSize, betas: sh.betas, weightDecay: sh.weightDecay };
 
-  const runId = newRunId(stage, base.name, fold);
-  createRun(ws, {
-    id: runId, stage, preset: preset.name, modelName: base.name, fold, nFolds: folds.k,
-    config: { preset: preset.name, presetVersion: preset.version, base: base.name, fold, folds, weighted, lrSteps, passes, batchSize: sh.batchSize, betas: sh.betas, weightDecay: sh.weightDecay },
-  });
-  const runDir = runDirOf(ws, runId);
-  await mkdir(runDir, { recursive: true });
-  const logFile = path.join(runDir, 'log.jsonl');
-  const record = (e: TrainingEvent): void => {
-    emit(e);
-    if (e.type !== 'batch' || e.batch === e.batches || e.batch % 20 === 0) void appendFile(logFile, JSON.stringify({ t: Date.now(), ...e }) + '\n');
-  };
-
-  let model: tf.LayersModel | undefined;
-  let optimizer: TorchAdam | undefined;
-  try {
+  return runStage(opts, { stage, idName: `${stage}-${base.name}`, modelName: base.name, config }, async (run) => {
+    const { runId } = run;
     // ---- data ----
     const fs = await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold));
     const F = fs.featureSize;
-    const series = seriesWithFeatures(ws, fs, folds, (line) => record({ type: 'message', runId, level: 'warn', text: line }));
+    const series = seriesWithFeatures(ws, fs, folds, (line) => run.message('warn', line));
     const trainSeries = series.filter((s) => s.split === 'train' && s.fold !== fold);
     const valSeries = series.filter((s) => s.split === 'train' && s.fold === fold);
     const testSeries = series.filter((s) => s.split === 'test');
@@ -242,16 +179,17 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
 
     // ---- model and statistics ----
     const shallowId = fullheadModelId(SHALLOW_STAGE, base.name, folds, fold);
+    let model: tf.LayersModel;
     let mean: Float32Array;
     let std: Float32Array;
     if (weighted) {
       if (!getModel(ws, shallowId)) throw new Error(`${stage} starts from ${shallowId}, which is not trained yet`);
       const loaded = await loadShallow(modelDirOf(ws, shallowId));
-      model = loaded.model;
+      model = run.own(loaded.model);
       if (loaded.meta.mean.length !== F) throw new Error(`${shallowId} was trained on ${loaded.meta.mean.length} features, ${fs.dir} has ${F}`);
       ({ mean, std } = loaded.meta);
     } else {
-      model = buildShallowNN(seedShallowNnConfig(F), { seed: 7919 * (fold + 1) + folds.k });
+      model = run.own(buildShallowNN(seedShallowNnConfig(F), { seed: 7919 * (fold + 1) + folds.k }));
       // Untrained, the model predicts the training series' prevalence (prior-init.ts).
       setOutputPrior(model, 'logits', labelPrior(labels, trainSeries.flatMap((s) => s.imageRows)), true);
       ({ mean, std } = trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)));
@@ -286,87 +224,51 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
 
     // ---- optimizer on a twin of the model (the saved model carries no optimizer config) ----
     const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
-    optimizer = new TorchAdam({ lr: epochLrs[0]!, beta1: sh.betas[0], beta2: sh.betas[1], weightDecay: sh.weightDecay });
+    const optimizer = run.own(new TorchAdam({ lr: epochLrs[0]!, beta1: sh.betas[0], beta2: sh.betas[1], weightDecay: sh.weightDecay }));
     compiled.compile({ optimizer, loss: shallowNnLoss });
 
     const seedKey = `${stage}:${base.name}:k${folds.k}:f${fold}`;
     const bs = Math.min(sh.batchSize, samples.length);
     // The step floor: with few series, each epoch goes through them several times (prior-init.ts).
     const minSteps = weighted ? sh.weighted.minSteps : sh.minSteps;
-    const repeats = epochRepeats(Math.floor(samples.length / bs), epochs, minSteps);
-    const batches = Math.floor((samples.length * repeats) / bs);
-    if (repeats > 1) record({ type: 'message', runId, level: 'info', text: `${stage} fold ${fold}: ${samples.length} training windows, ${repeats} passes per epoch (step floor ${minSteps})` });
-    const total = epochs * batches;
+    const { repeats, batches } = stepFloor(samples.length, bs, epochs, minSteps, true);
+    if (repeats > 1) run.message('info', `${stage} fold ${fold}: ${samples.length} training windows, ${repeats} passes per epoch (step floor ${minSteps})`);
     const valLabels = collect(valSeries, valSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels;
     const baselineMetric = prevalenceBaselineFor(collect(trainSeries, trainSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels, valLabels);
-    const history: ShallowEpochRecord[] = [];
-    const validate = (): { probs: Float32Array; metric: ReturnType<typeof weightedLogLoss> } => {
-      const probs = collect(valSeries, predictShallowMany(model!, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs;
-      return { probs, metric: weightedLogLoss(probs, valLabels) };
-    };
     // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
     // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
-    let best = { epoch: 0, valMetric: validate().metric.loss, snap: snapshotWeights(model) };
-    // Under the step floor an epoch is several passes; the best parameters are looked for after every pass.
-    const passEnds = passBoundaries(batches, repeats);
-    const started = performance.now();
-    let step = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const t0 = performance.now();
-      const lr = epochLrs[epoch]!;
-      optimizer.reset(lr); // a new Adam every epoch
-      const order = weighted
-        ? repeatedOrder(repeats, (r) => weightedDraw(samples.map((s) => s.weight), samples.length, createRng(`${seedKey}:sampler:${epoch}${r ? `:${r}` : ''}`)))
-        : repeatedOrder(repeats, (r) => shuffled(samples.length, createRng(`${seedKey}:shuffle:${epoch}${r ? `:${r}` : ''}`)));
-      let lossSum = 0;
-      for (let b = 0; b < batches; b++) {
-        if (opts.signal?.aborted) throw new CancelledError('training');
-        const items: ShallowItem[] = [];
-        for (let k = b * bs; k < (b + 1) * bs; k++) {
-          const idx = order[k]!;
-          const s = samples[idx]!;
-          const rng = createRng(1234 + idx + 10000 * epoch);
-          const offset = randomOffset(s.rows.length, rng);
-          const copies = s.rows.map(() => rng.int(0, fs.train.copies - 1));
-          items.push(shallowSample({
-            features: trainInputs.features, featureSize: F, copiesPerImage: trainInputs.copiesPerImage, mean, std, black: fs.black,
-            continuous: trainInputs.continuous, categorical: trainInputs.categorical, sliceRows: s.rows, copyOf: (slot) => copies[slot]!, offset, labels,
-          }));
-        }
-        const { xs, y } = stackShallow(items, F, N_CONTINUOUS, N_CAT);
-        let loss: number;
-        try {
-          loss = (await compiled.trainOnBatch(xs, y)) as number;
-        } finally {
-          tf.dispose([...xs, y]);
-        }
-        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
-        lossSum += loss;
-        step++;
-        const elapsed = (performance.now() - started) / 1000;
-        record({
-          type: 'batch', runId, stage, model: base.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
-          imagesPerSec: (step * bs) / Math.max(elapsed, 1e-9), etaSec: (elapsed / step) * (total - step), backend: opts.backend,
-        });
-        if (passEnds.has(b + 1)) {
-          const loss = validate().metric.loss;
-          if (loss < best.valMetric) best = { epoch: Number((epoch + (b + 1) / batches).toFixed(3)), valMetric: loss, snap: snapshotWeights(model) };
-        }
-      }
-      if (opts.signal?.aborted) throw new CancelledError('training');
-      const { probs: valProbs, metric } = validate();
-      if (metric.loss < best.valMetric) best = { epoch: epoch + 1, valMetric: metric.loss, snap: snapshotWeights(model) };
-      const rec: ShallowEpochRecord = {
-        epoch: epoch + 1, lr, trainLoss: lossSum / Math.max(batches, 1), valLoss: myLoss(valProbs, valLabels), valMetric: metric.loss,
-        perClass: metric.perClass, seconds: (performance.now() - t0) / 1000,
-      };
-      history.push(rec);
-      record({ type: 'epoch', runId, stage, model: base.name, fold, epochs, epoch: rec.epoch, trainLoss: rec.trainLoss, valLoss: rec.valLoss, valMetric: rec.valMetric, perClass: rec.perClass, seconds: rec.seconds });
-      updateRun(ws, runId, { metrics: { valMetric: rec.valMetric, epochsDone: epoch + 1, baselineMetric } });
-    }
+    const { history, kept } = await run.fit({
+      model, compiled, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
+      validate: (m) => scoreValidation(collect(valSeries, predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, valLabels),
+      beginEpoch: (epoch) => {
+        optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
+        const order = weighted
+          ? repeatedOrder(repeats, (r) => weightedDraw(samples.map((s) => s.weight), samples.length, createRng(epochSeedKey(seedKey, 'sampler', epoch, r))))
+          : repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(seedKey, 'shuffle', epoch, r))));
+        return (b) => {
+          const items: ShallowItem[] = [];
+          for (let k = b * bs; k < (b + 1) * bs; k++) {
+            const idx = order[k]!;
+            const s = samples[idx]!;
+            const rng = createRng(1234 + idx + 10000 * epoch);
+            const offset = randomOffset(s.rows.length, rng);
+            const copies = s.rows.map(() => rng.int(0, fs.train.copies - 1));
+            items.push(shallowSample({
+              features: trainInputs.features, featureSize: F, copiesPerImage: trainInputs.copiesPerImage, mean, std, black: fs.black,
+              continuous: trainInputs.continuous, categorical: trainInputs.categorical, sliceRows: s.rows, copyOf: (slot) => copies[slot]!, offset, labels,
+            }));
+          }
+          const { xs, y } = stackShallow(items, F, N_CONTINUOUS, N_CAT);
+          return { xs, y, n: bs };
+        };
+      },
+      learningRate: (_step, epoch) => epochLrs[epoch]!,
+      progress: (h) => ({ valMetric: h[h.length - 1]!.valMetric, epochsDone: h.length, baselineMetric }),
+    });
 
     // ---- outputs of the best epoch ----
-    if (opts.signal?.aborted) throw new CancelledError('training');
+    run.checkCancel();
+    const best = kept[0]!;
     restoreWeights(model, best.snap);
     const oof = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
     const test = collect(testSeries, predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
@@ -387,14 +289,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     await saveShallowStats(dir, mean, std);
     await writeMemberOutputs(dir, { oofIds: oof.ids, oofProbs: oof.probs, testIds: test.ids, testProbs: test.probs });
     upsertModel(ws, { id: modelId, stage, modelName: base.name, fold, nFolds: folds.k, runId, featureSize: F, metrics });
-    updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
+    run.done(metrics, modelId);
     return { modelId, runId, metrics };
-  } catch (err) {
-    const cancelled = err instanceof CancelledError;
-    updateRun(ws, runId, { status: cancelled ? 'cancelled' : 'failed', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? null });
-    throw err;
-  } finally {
-    optimizer?.dispose();
-    model?.dispose();
-  }
+  });
 }
