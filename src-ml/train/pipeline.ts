@@ -27,8 +27,7 @@ import { ensureFolds } from './ensure-folds.ts';
 import { checkDataFolder, checkLabelsMatch, checkTrainable, pipelineFoldCount } from './preflight.ts';
 import { trainShallow } from './shallow-train.ts';
 import { existsSync, readFileSync } from 'node:fs';
-
-export const REPORT_STAGES = ['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky'] as const;
+import { REPORT_STAGES } from '../../src-shared/stages.ts';
 
 export interface StageReport {
   name: (typeof REPORT_STAGES)[number];
