@@ -3,9 +3,10 @@
 // an empty workspace under user data. The demo (assets/demo) is a read-only bundle (src-ml/demo/demo-bundle.ts):
 // it is installed once into <user data>/demo-workspace, a writable copy, and that copy is opened. Shared by the Electron main process and the browser
 // fallback of `npm start`, so both open the same one. Plain Node, no Electron.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomicSync } from '../src-ml/base/atomic-write.ts';
 
 export const APP_NAME = 'ICH Viewer';
 export const SETTINGS_FILE = 'settings.json';
@@ -47,13 +48,11 @@ export function readSettings(userDataDir: string): Settings {
   }
 }
 
-/** Writes settings.json atomically: a temporary file in the same folder, then a rename over the old one. */
+/** Writes settings.json atomically (src-ml/base/atomic-write.ts: a flushed temporary file in the same folder, renamed over the old one). */
 export function writeSettings(userDataDir: string, settings: Settings): void {
   mkdirSync(userDataDir, { recursive: true });
   const file = path.join(userDataDir, SETTINGS_FILE);
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(settings, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, JSON.stringify(settings, null, 2) + '\n');
 }
 
 /** `--workspace DIR` or `--workspace=DIR`; null when absent. Throws when the flag has no value. */

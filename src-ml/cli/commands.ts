@@ -4,7 +4,7 @@ import { parseWindowArg, resolveWindow } from '../api/windows.ts';
 import { errorMessage } from '../base/errors.ts';
 import { readHuSlice } from '../dicom/read-hu.ts';
 import { encodeGrayPng, renderWindowedGray } from '../dicom/render-png.ts';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { exportMetadataCsv } from '../store/export-metadata.ts';
 import { importLabels } from '../store/labels.ts';
 import { writeNpyAtomic } from '../store/npy.ts';
@@ -62,7 +62,7 @@ export async function renderCommand(file: string, opts: { out: string; window: s
     const window = resolveWindow(choice, header);
     if (!window) throw new Error(`--window header but the file has no usable WindowCenter/WindowWidth ("${header.windowCenterRaw}"/"${header.windowWidthRaw}")`);
     const gray = renderWindowedGray(hu, pixels.rows, pixels.columns, window.center, window.width, { invert: pixels.photometricInterpretation === 'MONOCHROME1' });
-    writeFileAtomic(opts.out, encodeGrayPng(gray, pixels.rows, pixels.columns));
+    writeFileAtomicSync(opts.out, encodeGrayPng(gray, pixels.rows, pixels.columns));
     process.stdout.write(`${pixels.columns}x${pixels.rows}, window center ${window.center} width ${window.width} -> ${path.resolve(opts.out)}\n`);
   } catch (err) {
     throw new Error(`${file}: ${errorMessage(err)}`, { cause: err });

@@ -1,14 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { hasCommand, hasPythonModules, tempDir } from '../testing/fixtures.ts';
 import { readSliceHeaders } from './header.ts';
 import { parseDicomBytes } from './parse.ts';
 import { decodeFrameStored, initCodecsFor, readPixelModule } from './pixels.ts';
 import {
   CT_IMAGE_STORAGE, DicomWriteError, EXPLICIT_VR_LITTLE_ENDIAN, formatDs, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME,
-  writeCtSlice, writeDicomPart10, writeFileAtomic,
+  writeCtSlice, writeDicomPart10,
 } from './write.ts';
 import type { CtSliceSpec, DicomElement } from './write.ts';
 
@@ -346,26 +347,12 @@ describe('validation: clear errors, nothing written', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
-  const t = tempDir();
-  afterAll(() => t.cleanup());
-
-  it('replaces the target in one step and leaves no temp file, even when the write fails', () => {
-    const file = path.join(t.dir, 'x.dcm');
-    writeFileAtomic(file, new Uint8Array([1, 2, 3]));
-    writeFileAtomic(file, new Uint8Array([4, 5]));
-    expect([...readFileSync(file)]).toEqual([4, 5]);
-    expect(() => writeFileAtomic(path.join(t.dir, 'missing', 'y.dcm'), new Uint8Array(1))).toThrow(/^cannot write .*missing.y\.dcm \(ENOENT/);
-    expect(readdirSync(t.dir)).toEqual(['x.dcm']);
-  });
-});
-
 describe('independent readers', () => {
   const t = tempDir();
   afterAll(() => t.cleanup());
   const files = CASES.map(([name, make]) => {
     const file = path.join(t.dir, `${name.replace(/\W+/g, '-')}.dcm`);
-    writeFileAtomic(file, writeCtSlice(make()));
+    writeFileAtomicSync(file, writeCtSlice(make()));
     return { name, file, spec: make() };
   });
 

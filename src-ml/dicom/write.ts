@@ -2,10 +2,6 @@
 // generator: a general element writer plus a CT-slice builder that validates what it writes.
 // Built for thousands of slices: values are encoded once into a single buffer, and native pixels are
 // copied with one memcpy on little-endian hosts.
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import path from 'node:path';
-
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 /** This project's implementation class UID: a UUID-derived UID (PS3.5 B.2), so no registered root is needed. */
@@ -641,33 +637,5 @@ export function writeCtSlice(spec: CtSliceSpec): Uint8Array {
   } catch (err) {
     if (err instanceof DicomWriteError && !err.message.startsWith('CT slice ')) throw specError(spec, err.message);
     throw err;
-  }
-}
-
-/**
- * Writes a file atomically: a temp file in the same folder, flushed to disk, then renamed over the target,
- * so readers never see a partial file (the pattern of writeNpyAtomic, synchronous for batch writers).
- */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx');
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // The temp file was never created, or is already gone.
-    }
-    // Name the target, not only the temp file Node's message mentions; keep the errno code.
-    const code = (err as NodeJS.ErrnoException).code;
-    throw Object.assign(new Error(`cannot write ${file} (${err instanceof Error ? err.message : String(err)})`, { cause: err }), code ? { code } : {});
   }
 }

@@ -3,9 +3,8 @@
 // image's six values are in the project's order (metrics/log-loss.ts, any last); on disk the rows of an
 // image are written in the seed's submission order, any first (docs/seed-pipeline.md section 7, cell 107).
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { writeFileAtomicWith } from '../base/atomic-write.ts';
 import { METRIC_LABELS } from './log-loss.ts';
 
 /** The seed's row order within an image: any, then the subtypes. */
@@ -117,11 +116,7 @@ export async function readSubmissionCsv(file: string, options: ReadCsvOptions = 
  * submission order, any first. Atomic: a temp file beside the target, flushed, then renamed.
  */
 export async function writeSubmissionCsv(file: string, rows: Iterable<[string, ArrayLike<number>]>): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  const fh = await open(tmp, 'wx');
-  let done = false;
-  try {
+  await writeFileAtomicWith(file, async (write) => {
     let chunk = 'ID,Label\n';
     const seen = new Set<string>();
     for (const [imageId, values] of rows) {
@@ -135,19 +130,10 @@ export async function writeSubmissionCsv(file: string, rows: Iterable<[string, A
         chunk += `${imageId}_${SUBMISSION_ORDER[r]},${v}\n`;
       }
       if (chunk.length > 1 << 20) {
-        await fh.write(chunk);
+        await write(chunk);
         chunk = '';
       }
     }
-    await fh.write(chunk);
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, file);
-    done = true;
-  } finally {
-    if (!done) {
-      await fh.close().catch(() => undefined);
-      await rm(tmp, { force: true });
-    }
-  }
+    await write(chunk);
+  });
 }

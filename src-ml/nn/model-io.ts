@@ -9,10 +9,12 @@
  * reader never sees a half-written model. The optimizer's state (Adam moments) is not saved; its
  * config is, so a loaded model can train again without compile(). `loadModel` checks every file and fails with one line naming it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { replaceDir, siblingTempPath, writeFileSynced } from '../base/atomic-write.ts';
+import { errorMessage } from '../base/errors.ts';
 import './layers/register.ts';
 
 export const MODEL_JSON = 'model.json';
@@ -26,11 +28,6 @@ export interface LoadedModel<M> {
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2 };
 
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
-}
-
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -39,30 +36,6 @@ function toBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   if (Array.isArray(data)) return new Uint8Array(tf.io.concatenateArrayBuffers(data));
   return new Uint8Array(data);
-}
-
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(file, 'wx');
-  try {
-    let done = 0;
-    while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename is still atomic.
-  }
 }
 
 function trainingConfigOf(model: tf.LayersModel): tf.io.TrainingConfig | undefined {
@@ -79,9 +52,7 @@ function trainingConfigOf(model: tf.LayersModel): tf.io.TrainingConfig | undefin
 export async function saveModel(model: tf.LayersModel, dir: string, meta: object): Promise<void> {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
-  const tag = `${process.pid}.${randomBytes(6).toString('hex')}`;
-  const tmp = path.join(parent, `.${path.basename(target)}.${tag}.tmp`);
-  const old = path.join(parent, `.${path.basename(target)}.${tag}.old`);
+  const tmp = siblingTempPath(target);
   let artifacts: tf.io.ModelArtifacts | undefined;
   try {
     // Serialise everything before touching the disk, so a bad model or meta writes nothing.
@@ -113,28 +84,13 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: object
 
     await mkdir(parent, { recursive: true });
     await mkdir(tmp);
-    await writeSynced(path.join(tmp, WEIGHTS_BIN), weights);
-    await writeSynced(path.join(tmp, META_JSON), metaBytes);
-    await writeSynced(path.join(tmp, MODEL_JSON), modelBytes);
-    await fsyncDir(tmp);
-    let movedOld = false;
-    try {
-      await rename(target, old);
-      movedOld = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    try {
-      await rename(tmp, target);
-    } catch (err) {
-      if (movedOld) await rename(old, target).catch(() => undefined);
-      throw err;
-    }
-    await fsyncDir(parent);
-    if (movedOld) await rm(old, { recursive: true, force: true });
+    await writeFileSynced(path.join(tmp, WEIGHTS_BIN), weights);
+    await writeFileSynced(path.join(tmp, META_JSON), metaBytes);
+    await writeFileSynced(path.join(tmp, MODEL_JSON), modelBytes);
+    await replaceDir(tmp, target);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new Error(`cannot save model to ${target}: ${oneLine(err)}`, { cause: err });
+    throw new Error(`cannot save model to ${target}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -143,7 +99,7 @@ async function readOrFail(file: string): Promise<Buffer> {
     return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${file} is missing` : `cannot read ${file}: ${oneLine(err)}`, { cause: err });
+    throw new Error(code === 'ENOENT' ? `${file} is missing` : `cannot read ${file}: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -151,7 +107,7 @@ function parseJson(file: string, bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${oneLine(err)}`, { cause: err });
+    throw new Error(`${file} is not valid JSON: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -203,7 +159,7 @@ export async function loadModel<M = Record<string, unknown>>(dir: string): Promi
       }),
     );
   } catch (err) {
-    throw new Error(`cannot build the model of ${modelFile} with ${weightsFile}: ${oneLine(err)}`, { cause: err });
+    throw new Error(`cannot build the model of ${modelFile} with ${weightsFile}: ${errorMessage(err)}`, { cause: err });
   }
   return { model, meta };
 }

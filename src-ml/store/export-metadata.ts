@@ -1,7 +1,6 @@
 // Exports the index as the seed's metadata CSV: one row per image, the seed's column names
 // (docs/seed-pipeline.md section 6), then a few columns of ours. Written to a temp file and renamed (atomic).
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomicSyncWith } from '../base/atomic-write.ts';
 import { METADATA_COLUMNS } from './schema.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -21,27 +20,19 @@ export function exportMetadataCsv(ws: Workspace, outPath: string): number {
   ].join(', ');
   const stmt = ws.db.prepare(`SELECT ${select} FROM instances i JOIN files f USING (file_id)
     ORDER BY i.SeriesInstanceUID, i.ImagePositionPatient_2, i.image_id`);
-  const tmp = path.join(path.dirname(path.resolve(outPath)), `.${path.basename(outPath)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
   let rows = 0;
-  try {
-    writeSync(fd, columns.join(',') + '\n');
+  writeFileAtomicSyncWith(outPath, (write) => {
+    write(columns.join(',') + '\n');
     let chunk: string[] = [];
     for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
       chunk.push(columns.map((c) => csvCell(row[c])).join(','));
       rows++;
       if (chunk.length >= 2000) {
-        writeSync(fd, chunk.join('\n') + '\n');
+        write(chunk.join('\n') + '\n');
         chunk = [];
       }
     }
-    if (chunk.length) writeSync(fd, chunk.join('\n') + '\n');
-    closeSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true }); // never leave a half-written export behind
-    throw err;
-  }
-  renameSync(tmp, outPath);
+    if (chunk.length) write(chunk.join('\n') + '\n');
+  });
   return rows;
 }

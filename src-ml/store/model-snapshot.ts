@@ -1,8 +1,9 @@
 // A version's copy of the trained models: versions/<v>/models/<id>, hard links of the working models/
 // files (a model save always writes a new folder and renames it into place, so a linked file is never
 // rewritten under a version), copies where links cannot be made. Plain file work: no index here.
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { replaceDirSync } from '../base/atomic-write.ts';
 
 export const VERSIONS_DIR = 'versions';
 const MODELS_DIR = 'models';
@@ -35,7 +36,6 @@ export function snapshotModels(wsDir: string, ids: readonly string[], modelsDir:
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   for (const id of present) linkTree(path.join(wsDir, MODELS_DIR, id), path.join(tmp, id));
-  rmSync(modelsDir, { recursive: true, force: true });
-  renameSync(tmp, modelsDir);
+  replaceDirSync(tmp, modelsDir);
   return present;
 }

@@ -1,8 +1,7 @@
 // NumPy .npy files (format 1.0 written; 1.0-3.0 read) for C-order float32, int32 and uint8 arrays,
 // so cached slices and features can be opened directly with numpy.load.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic, writeFileAtomicWith } from '../base/atomic-write.ts';
 
 export type NpyArray = Float32Array | Int32Array | Uint8Array;
 export type NpyDtype = '<f4' | '<i4' | '|u1';
@@ -149,21 +148,7 @@ export function decodeNpy(bytes: Uint8Array): NpyDecoded {
  * over the target, so readers never see a partial file.
  */
 export async function writeNpyAtomic(file: string, data: NpyArray, shape: readonly number[]): Promise<void> {
-  const bytes = encodeNpy(data, shape);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(file, encodeNpy(data, shape));
 }
 
 /** Reads and decodes an .npy file. */
@@ -177,27 +162,16 @@ export async function readNpy(file: string): Promise<NpyDecoded> {
  */
 export async function writeNpyPartsAtomic(file: string, shape: readonly number[], parts: AsyncIterable<Float32Array> | Iterable<Float32Array>): Promise<void> {
   const n = shapeSize(shape);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.write(npyHeader('<f4', shape));
-      let written = 0;
-      for await (const part of parts) {
-        written += part.length;
-        if (written > n) throw new RangeError(`npy: parts exceed the shape [${shape.join(', ')}]`);
-        const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-        if (!HOST_LITTLE_ENDIAN) swapBytes(bytes, 4);
-        await handle.write(bytes);
-      }
-      if (written !== n) throw new RangeError(`npy: parts hold ${written} values, the shape [${shape.join(', ')}] needs ${n}`);
-      await handle.sync();
-    } finally {
-      await handle.close();
+  await writeFileAtomicWith(file, async (write) => {
+    await write(npyHeader('<f4', shape));
+    let written = 0;
+    for await (const part of parts) {
+      written += part.length;
+      if (written > n) throw new RangeError(`npy: parts exceed the shape [${shape.join(', ')}]`);
+      const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+      if (!HOST_LITTLE_ENDIAN) swapBytes(bytes, 4);
+      await write(bytes);
     }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+    if (written !== n) throw new RangeError(`npy: parts hold ${written} values, the shape [${shape.join(', ')}] needs ${n}`);
+  });
 }

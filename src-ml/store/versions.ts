@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { snapshotModels, VERSIONS_DIR } from './model-snapshot.ts';
 import { LABELS } from './schema.ts';
 import { labeledImages, listModels, loadFolds, unlabeledImages } from './training-store.ts';
@@ -122,9 +122,8 @@ export function finishVersion(ws: Workspace, version: string, opts: FinishVersio
   if (!v || v.status !== 'building') throw new Error(`version ${version} is not being built`);
   const models = snapshotModels(ws.dir, listModels(ws).map((m) => m.id), v.modelsDir);
   const dir = versionDirOf(ws, version);
-  const enc = new TextEncoder();
-  writeFileAtomic(path.join(dir, 'report.json'), enc.encode(JSON.stringify(opts.report, null, 2) + '\n'));
-  writeFileAtomic(path.join(dir, 'version.json'), enc.encode(JSON.stringify({ version, preset: opts.preset, createdAt: v.createdAt, fingerprint: opts.fingerprint, models }, null, 2) + '\n'));
+  writeFileAtomicSync(path.join(dir, 'report.json'), JSON.stringify(opts.report, null, 2) + '\n');
+  writeFileAtomicSync(path.join(dir, 'version.json'), JSON.stringify({ version, preset: opts.preset, createdAt: v.createdAt, fingerprint: opts.fingerprint, models }, null, 2) + '\n');
   ws.db.prepare("UPDATE versions SET status = 'candidate', preset = ?, report_json = ?, fingerprint_json = ?, models_json = ? WHERE version = ?")
     .run(opts.preset, JSON.stringify(opts.report ?? null), JSON.stringify(opts.fingerprint), JSON.stringify(models), version);
   if (opts.promote || !activeVersion(ws)) promoteVersion(ws, version);

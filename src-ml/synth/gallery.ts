@@ -5,7 +5,7 @@ import path from 'node:path';
 import { WINDOW_PRESETS } from '../api/windows.ts';
 import { readHuSlice } from '../dicom/read-hu.ts';
 import { encodeGrayPng, encodeOverlayPng, renderWindowedGray } from '../dicom/render-png.ts';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { createRng } from '../base/random.ts';
 import { renderSliceWithMasks } from './render-slice.ts';
 import { planDataset, type PlanOptions } from './study-plan.ts';
@@ -53,7 +53,7 @@ export async function writeGallery(dir: string, out: string): Promise<{ name: st
     const slice = await readHuSlice(path.join(dir, `${id}.dcm`));
     const gray = renderWindowedGray(slice.hu, slice.rows, slice.columns, brain.center!, brain.width!);
     const files = [path.join(out, `${name}.png`)];
-    writeFileAtomic(files[0]!, encodeGrayPng(gray, slice.rows, slice.columns));
+    writeFileAtomicSync(files[0]!, encodeGrayPng(gray, slice.rows, slice.columns));
     if (name !== 'normal') {
       // The blood mask is geometry only, so any noise stream gives the same outline.
       const s = plans.find((p) => p.sopInstanceUids.includes(id))!;
@@ -61,7 +61,7 @@ export async function writeGallery(dir: string, out: string): Promise<{ name: st
       const { masks } = renderSliceWithMasks(s.head, s.lesions, s.zMm[i]!, s.thicknessMm, s.grid, createRng(0), true);
       const mask = masks!.blood[SUBTYPES.indexOf(name)]!;
       files.push(path.join(out, `${name}-outlined.png`));
-      writeFileAtomic(files[1]!, encodeOverlayPng(gray, mask, slice.rows, slice.columns, [255, 40, 40]));
+      writeFileAtomicSync(files[1]!, encodeOverlayPng(gray, mask, slice.rows, slice.columns, [255, 40, 40]));
     }
     written.push({ name, id, files });
   }

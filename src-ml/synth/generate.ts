@@ -3,7 +3,7 @@
 // stage_2_train.csv format and truth.json. Deterministic for a seed, whatever the worker count.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { createPool, workerCount } from '../jobs/worker-pool.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
 import { LABEL_MIN_AREA_MM2, renderSeriesJob, type SeriesJob, type SeriesResult } from './series-job.ts';
@@ -92,9 +92,8 @@ export async function generateDataset(options: SynthOptions): Promise<SynthSumma
     series: truthSeries,
     slices: truthSlices,
   };
-  const enc = new TextEncoder();
-  writeFileAtomic(path.join(out, 'labels.csv'), enc.encode(labelRows.join('\n') + '\n'));
-  writeFileAtomic(path.join(out, 'truth.json'), enc.encode(JSON.stringify(truth, null, 1) + '\n'));
+  writeFileAtomicSync(path.join(out, 'labels.csv'), labelRows.join('\n') + '\n');
+  writeFileAtomicSync(path.join(out, 'truth.json'), JSON.stringify(truth, null, 1) + '\n');
   const prevalence = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, total ? v / total : 0])) as Record<Subtype | 'any', number>;
   return { studies: series.length, patients: new Set(series.map((s) => s.patientId)).size, slices: total, prevalence };
 }

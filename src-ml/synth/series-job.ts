@@ -1,7 +1,8 @@
 // Renders and writes one planned series (the unit of work of `ich synth`, run on worker threads):
 // per slice, HU from the phantom, stored values as the series' scanner writes them, a DICOM file.
 import path from 'node:path';
-import { writeCtSlice, writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync } from '../base/atomic-write.ts';
+import { writeCtSlice } from '../dicom/write.ts';
 import { serveJobs } from '../jobs/worker-serve.ts';
 import { createRng } from '../base/random.ts';
 import { renderSlice } from './render-slice.ts';
@@ -77,7 +78,7 @@ export async function renderSeriesJob(job: SeriesJob): Promise<SeriesResult> {
       rescaleSlope: 1,
       pixels,
     });
-    writeFileAtomic(path.join(job.out, `${id}.dcm`), bytes);
+    writeFileAtomicSync(path.join(job.out, `${id}.dcm`), bytes);
     const areaMm2: Partial<LesionAreas> = {};
     const types: Subtype[] = [];
     for (const t of SUBTYPES) {

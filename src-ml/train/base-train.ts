@@ -26,7 +26,7 @@ import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { loadModel, saveModel } from '../nn/model-io.ts';
 import { createRng } from '../base/random.ts';
 import { encodeNpy } from '../store/npy.ts';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomicSync as writeFileAtomic } from '../base/atomic-write.ts';
 import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';

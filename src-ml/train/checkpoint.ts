@@ -5,10 +5,11 @@
  * temporary name and renamed into place, so a folder that exists is complete: a run killed mid-write
  * resumes from the previous one.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { replaceDir, siblingTempPath, writeFileSynced } from '../base/atomic-write.ts';
+import { errorMessage } from '../base/errors.ts';
 import { loadModel, saveModel } from '../nn/model-io.ts';
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -44,23 +45,12 @@ function epochDirName(epoch: number): string {
   return `epoch-${String(epoch).padStart(3, '0')}`;
 }
 
-async function writeSynced(file: string, bytes: Uint8Array): Promise<void> {
-  const h = await open(file, 'wx');
-  try {
-    let done = 0;
-    while (done < bytes.length) done += (await h.write(bytes, done, bytes.length - done)).bytesWritten;
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /** `extras`: more files for the checkpoint folder (the epoch's validation predictions). */
 export async function writeCheckpoint(runDir: string, model: tf.LayersModel, moments: Float32Array[], state: CheckpointState, meta: object, extras: Record<string, Uint8Array> = {}): Promise<string> {
   const root = path.join(runDir, CHECKPOINT_DIR);
   await mkdir(root, { recursive: true });
   const final = path.join(root, epochDirName(state.epoch));
-  const tmp = path.join(root, `.${epochDirName(state.epoch)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = siblingTempPath(final);
   try {
     await mkdir(tmp);
     await saveModel(model, path.join(tmp, 'model'), meta);
@@ -71,14 +61,13 @@ export async function writeCheckpoint(runDir: string, model: tf.LayersModel, mom
       buf.set(m, at);
       at += m.length;
     }
-    await writeSynced(path.join(tmp, 'optimizer.bin'), new Uint8Array(buf.buffer));
-    await writeSynced(path.join(tmp, 'state.json'), new TextEncoder().encode(JSON.stringify({ ...state, momentSizes: moments.map((m) => m.length) }, null, 1)));
-    for (const [name, bytes] of Object.entries(extras)) await writeSynced(path.join(tmp, name), bytes);
-    await rm(final, { recursive: true, force: true });
-    await rename(tmp, final);
+    await writeFileSynced(path.join(tmp, 'optimizer.bin'), new Uint8Array(buf.buffer));
+    await writeFileSynced(path.join(tmp, 'state.json'), JSON.stringify({ ...state, momentSizes: moments.map((m) => m.length) }, null, 1));
+    for (const [name, bytes] of Object.entries(extras)) await writeFileSynced(path.join(tmp, name), bytes);
+    await replaceDir(tmp, final);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new Error(`cannot write checkpoint ${final}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
+    throw new Error(`cannot write checkpoint ${final}: ${errorMessage(err)}`, { cause: err });
   }
   return final;
 }
@@ -101,7 +90,7 @@ export async function readCheckpoint(runDir: string, epoch: number): Promise<Loa
   try {
     state = JSON.parse(await readFile(stateFile, 'utf8')) as CheckpointState & { momentSizes: number[] };
   } catch (err) {
-    throw new Error(`${stateFile}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`, { cause: err });
+    throw new Error(`${stateFile}: ${errorMessage(err)}`, { cause: err });
   }
   const bytes = await readFile(path.join(dir, 'optimizer.bin'));
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));

@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../base/atomic-write.ts';
 import type { FeatureProgressEvent } from '../api/training.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
@@ -132,8 +133,7 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
       test: { copies: testCopies, ids: splits[1]!.refs.map((r) => r.imageId) },
     };
     const idsFile = path.join(dir, 'ids.json');
-    await writeFile(`${idsFile}.tmp`, JSON.stringify(ids));
-    await rename(`${idsFile}.tmp`, idsFile);
+    await writeFileAtomic(idsFile, JSON.stringify(ids));
     await rm(partsDir, { recursive: true, force: true });
     upsertFeatureSet(ws, { modelId, dir, trainImages: splits[0]!.refs.length, testImages: splits[1]!.refs.length, trainCopies, testCopies, featureSize });
     return { modelId, dir, featureSize, train: { images: splits[0]!.refs.length, copies: trainCopies }, test: { images: splits[1]!.refs.length, copies: testCopies } };

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../dicom/write.ts';
+import { writeFileAtomic } from '../base/atomic-write.ts';
 import { decodeNpy, writeNpyAtomic } from '../store/npy.ts';
 import type { FoldSpec } from './presets.ts';
 
@@ -27,16 +27,15 @@ export function fullheadModelId(stage: FullheadStage, baseName: string, folds: F
 }
 
 export async function writeMemberOutputs(modelDir: string, out: Partial<MemberOutputs>): Promise<void> {
-  const enc = new TextEncoder();
   if (out.oofProbs && out.oofIds) {
     if (out.oofProbs.length !== out.oofIds.length * 6) throw new Error(`${modelDir}: ${out.oofProbs.length / 6} OOF rows for ${out.oofIds.length} ids`);
     await writeNpyAtomic(path.join(modelDir, 'oof_probs.npy'), out.oofProbs, [out.oofIds.length, 6]);
-    writeFileAtomic(path.join(modelDir, 'oof_ids.json'), enc.encode(JSON.stringify(out.oofIds)));
+    await writeFileAtomic(path.join(modelDir, 'oof_ids.json'), JSON.stringify(out.oofIds));
   }
   if (out.testProbs && out.testIds) {
     if (out.testProbs.length !== out.testIds.length * 6) throw new Error(`${modelDir}: ${out.testProbs.length / 6} test rows for ${out.testIds.length} ids`);
     await writeNpyAtomic(path.join(modelDir, 'test_probs.npy'), out.testProbs, [out.testIds.length, 6]);
-    writeFileAtomic(path.join(modelDir, 'test_ids.json'), enc.encode(JSON.stringify(out.testIds)));
+    await writeFileAtomic(path.join(modelDir, 'test_ids.json'), JSON.stringify(out.testIds));
   }
 }
 

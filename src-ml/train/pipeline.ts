@@ -6,8 +6,8 @@
  * base-CNN run continues from its last epoch checkpoint, a killed feature extraction from its last chunk;
  * the short full-head runs restart.
  */
-import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../base/atomic-write.ts';
 import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
@@ -174,8 +174,7 @@ export function finishRunVersion(ws: Workspace, version: string, preset: Preset,
 
 export async function writeReport(ws: Workspace, report: PipelineReport): Promise<string> {
   const file = path.join(ws.dir, 'report.json');
-  await writeFile(`${file}.tmp`, JSON.stringify(report, null, 2) + '\n');
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
   return file;
 }
 
