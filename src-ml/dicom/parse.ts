@@ -1,5 +1,6 @@
 // Parses DICOM bytes with dicom-parser: Part 10 files, deflated files, and bare data sets with no
-// preamble or meta header (read when their first element is a plausible DICOM tag).
+// preamble or meta header (read when their first element is a plausible DICOM tag). A deflated data
+// set is inflated to a bounded size, so a small file cannot expand to gigabytes.
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import { errorMessage } from '../base/errors.ts';
@@ -27,9 +28,23 @@ export interface ParseOptions {
   untilTag?: string;
 }
 
+/** The most a deflated data set may inflate to: 64 times its size, from 64 MiB up to 512 MiB. */
+export function maxInflatedBytes(deflatedBytes: number): number {
+  return Math.min(512 * 2 ** 20, Math.max(64 * 2 ** 20, 64 * deflatedBytes));
+}
+
 function inflater(byteArray: Uint8Array, position: number): Uint8Array {
   const deflated = byteArray.subarray(position);
-  const inflated = inflateRawSync(deflated);
+  const limit = maxInflatedBytes(deflated.length);
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(deflated, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DicomError('unreadable', `deflated data set inflates to more than ${limit} bytes (from ${deflated.length})`);
+    }
+    throw new DicomError('unreadable', `cannot inflate the deflated data set: ${errorMessage(err)}`);
+  }
   const full = new Uint8Array(position + inflated.length);
   full.set(byteArray.subarray(0, position), 0);
   full.set(inflated, position);
@@ -61,6 +76,18 @@ export function detectBareTransferSyntax(bytes: Uint8Array): string | undefined 
   return undefined;
 }
 
+/** Bytes a file must start with (up to 132) for looksLikeDicom to answer. */
+export const DICOM_PREFIX_BYTES = 132;
+
+/**
+ * Whether a file's first bytes can begin DICOM (a Part 10 preamble and DICM, or a plausible bare data
+ * set): lets a scan turn away other files without reading them whole. Give it the first
+ * DICOM_PREFIX_BYTES bytes (fewer only when the file is shorter).
+ */
+export function looksLikeDicom(prefix: Uint8Array): boolean {
+  return hasPart10Prefix(prefix) || detectBareTransferSyntax(prefix) !== undefined;
+}
+
 /** Parses DICOM bytes; throws DicomError('not_dicom' | 'unreadable') with a one-line reason. */
 export function parseDicomBytes(bytes: Uint8Array, options: ParseOptions = {}): ParsedDicom {
   const part10 = hasPart10Prefix(bytes);
@@ -83,6 +110,7 @@ export function parseDicomBytes(bytes: Uint8Array, options: ParseOptions = {}): 
   try {
     dataSet = dicomParser.parseDicom(bytes, parseOptions);
   } catch (err) {
+    if (err instanceof DicomError) throw err;
     const message = errorMessage(err);
     if (/missing required meta header attribute 0002,0010/.test(message)) {
       // Preamble and DICM but no transfer syntax: retry as a bare data set after the meta group.

@@ -1,6 +1,7 @@
 // Pixel data -> stored values -> HU. Validates the Image Pixel module, picks the codec for the
 // transfer syntax (transfer-syntax.ts) and turns every codec's output into stored values.
 import { DicomError } from './errors.ts';
+import { checkFrameCount, MAX_FRAMES } from './frame-count.ts';
 import type { DataSet, ParsedDicom } from './parse.ts';
 import { transferSyntaxInfo } from './transfer-syntax.ts';
 import type { CodecId } from './transfer-syntax.ts';
@@ -31,7 +32,7 @@ export interface PixelModule {
 
 /** Larger than any CT; a bigger header is taken to be lying rather than allocated for. */
 export const MAX_DIMENSION = 16384;
-export const MAX_FRAMES = 65536;
+export { MAX_FRAMES };
 
 function requiredUint16(ds: DataSet, tag: string, name: string): number {
   const value = ds.uint16(tag);
@@ -76,12 +77,8 @@ export function readPixelModule(ds: DataSet): PixelModule {
   if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
     throw new DicomError('unreadable', `Pixel Representation ${pixelRepresentation} is neither 0 nor 1`);
   }
-  // Like pydicom, an absent or zero Number of Frames means one frame.
-  const framesText = ds.string('x00280008')?.trim();
-  const numberOfFrames = framesText ? Number(framesText) : 1;
-  if (!Number.isInteger(numberOfFrames) || numberOfFrames < 0 || numberOfFrames > MAX_FRAMES) {
-    throw new DicomError('unreadable', `Number of Frames "${framesText}" is not an integer in 0..${MAX_FRAMES}`);
-  }
+  // Like pydicom, an absent or zero Number of Frames means one frame; the count must fit the pixel data.
+  const numberOfFrames = checkFrameCount(ds);
   return {
     rows,
     columns,
@@ -91,7 +88,7 @@ export function readPixelModule(ds: DataSet): PixelModule {
     pixelRepresentation,
     samplesPerPixel,
     photometricInterpretation: photometric,
-    numberOfFrames: Math.max(1, numberOfFrames),
+    numberOfFrames,
   };
 }
 

@@ -1,7 +1,7 @@
 // One slice of a DICOM file in HU: the shared path of `ich hu`, `ich render`, the synth baseline and
 // gallery. Loads the codec the file needs; problems are DicomErrors.
 import { readFileSync } from 'node:fs';
-import { readSliceHeaders, type SliceHeader } from './header.ts';
+import { readSliceHeader, type SliceHeader } from './header.ts';
 import { parseDicomBytes } from './parse.ts';
 import { decodeFrameStored, initCodecsFor, readPixelModule, type PixelModule } from './pixels.ts';
 import { storedToHu } from './pixels.ts';
@@ -23,7 +23,7 @@ export async function readHuSlice(file: string, frame = 1): Promise<HuSlice> {
     throw new RangeError(`--frame ${frame} but the file has ${pixels.numberOfFrames} frame(s)`);
   }
   await initCodecsFor(parsed.transferSyntaxUid);
-  const header = readSliceHeaders(parsed.dataSet)[frame - 1]!;
+  const header = readSliceHeader(parsed.dataSet, frame - 1);
   const hu = storedToHu(decodeFrameStored(parsed, frame - 1), header.rescaleSlope, header.rescaleIntercept);
   return { hu, rows: pixels.rows, columns: pixels.columns, header, pixels };
 }

@@ -1,5 +1,8 @@
 // Writes scanned files into the index. Callers wrap a batch in Workspace.transaction, so a file's
 // rows (files, problems, studies, series, instances) land together or not at all.
+// An image id held by several files is kept from the file written last; every copy it displaced is
+// named in a warning on the kept slice ("kept A, ignored B"), carried over as further copies arrive
+// and when the kept file is read again, so a third copy does not make the first one vanish.
 import type { StatementSync } from 'node:sqlite';
 import type { ProblemKind } from '../dicom/errors.ts';
 import { imageIdOf } from '../dicom/header.ts';
@@ -34,6 +37,8 @@ export class IndexWriter {
   private readonly upsertSeries: StatementSync;
   private readonly insertInstance: StatementSync;
   private readonly ownerOf: StatementSync;
+  private readonly warningsOfFile: StatementSync;
+  private readonly indexedPath: StatementSync;
   private readonly seriesOfFile: StatementSync;
   /** Series that lost slices since the last pruneOrphans(): only these can have become empty. */
   private readonly touched = new Set<string>();
@@ -60,7 +65,9 @@ export class IndexWriter {
     this.insertInstance = db.prepare(`INSERT INTO instances (${cols}) VALUES (${INSTANCE_COLUMNS.map(() => '?').join(', ')})
       ON CONFLICT(image_id) DO UPDATE SET ${updates}`);
     this.seriesOfFile = db.prepare('SELECT DISTINCT series_uid FROM instances WHERE file_id = ?');
-    this.ownerOf = db.prepare('SELECT f.path FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ? AND i.file_id <> ?');
+    this.ownerOf = db.prepare('SELECT f.path, i.warnings FROM instances i JOIN files f USING (file_id) WHERE i.image_id = ? AND i.file_id <> ?');
+    this.warningsOfFile = db.prepare('SELECT image_id, warnings FROM instances WHERE file_id = ?');
+    this.indexedPath = db.prepare('SELECT 1 FROM files WHERE path = ?');
   }
 
   /** Replaces everything the index holds for this file. */
@@ -70,6 +77,12 @@ export class IndexWriter {
     const ts = ok ? (file.result as { image: CtImageFile }).image.transferSyntaxUid : null;
     const { file_id: fileId } = this.upsertFile.get(file.path, file.size, Math.round(file.mtimeMs), ok ? 'ok' : 'problem', ts, now) as { file_id: number };
     recordFileIdentity(this.ws.db, fileId, ok ? file : null);
+    // The copies this file's slices had displaced, read before its rows go.
+    const displaced = new Map<string, string[]>();
+    for (const r of this.warningsOfFile.all(fileId) as { image_id: string; warnings: string }[]) {
+      const ignored = ignoredCopies(r.warnings, r.image_id, file.path);
+      if (ignored.length) displaced.set(r.image_id, ignored);
+    }
     this.forget(fileId);
     this.clearProblem.run(fileId);
     if (!ok) {
@@ -84,8 +97,15 @@ export class IndexWriter {
       this.upsertSeries.run(h.seriesInstanceUid, h.studyInstanceUid, h.modality, h.seriesNumber, h.seriesDescription, h.manufacturer);
       const imageId = imageIdOf(h);
       const warnings = [...image.warnings];
-      const other = this.ownerOf.get(imageId, fileId) as { path: string } | undefined;
-      if (other) warnings.push(`image ${imageId} is in two files: kept ${file.path}, ignored ${other.path}`);
+      const other = this.ownerOf.get(imageId, fileId) as { path: string; warnings: string } | undefined;
+      const ignored = new Set(displaced.get(imageId));
+      if (other) {
+        ignored.add(other.path);
+        for (const p of ignoredCopies(other.warnings, imageId, other.path)) ignored.add(p);
+      }
+      ignored.delete(file.path);
+      // A copy that has left the index since (deleted, or out of the scanned folders) is not named.
+      for (const p of [...ignored].sort()) if (this.indexedPath.get(p)) warnings.push(duplicateWarning(imageId, file.path, p));
       const values: Record<string, SqlValue> = {
         image_id: imageId, file_id: fileId, frame: h.frame, series_uid: h.seriesInstanceUid, study_uid: h.studyInstanceUid,
         InstanceNumber: h.instanceNumber, SliceThickness: h.sliceThickness, SOPClassUID: h.sopClassUid,
@@ -123,6 +143,21 @@ export class IndexWriter {
     this.ws.db.prepare('DELETE FROM files WHERE file_id = ?').run(row.file_id);
   }
 
+  /** Forgets the ignored copies among `paths` (files that left the index) in the kept slices' warnings. */
+  dropIgnoredCopies(paths: ReadonlySet<string>): void {
+    if (!paths.size) return;
+    const db = this.ws.db;
+    const rows = db.prepare(`SELECT i.image_id, i.warnings, f.path FROM instances i JOIN files f USING (file_id) WHERE i.warnings LIKE '%${DUPLICATE}%'`)
+      .all() as { image_id: string; warnings: string; path: string }[];
+    const update = db.prepare('UPDATE instances SET warnings = ? WHERE image_id = ?');
+    for (const r of rows) {
+      const prefix = duplicatePrefix(r.image_id, r.path);
+      const list = warningList(r.warnings);
+      const keep = list.filter((w) => !(w.startsWith(prefix) && paths.has(w.slice(prefix.length))));
+      if (keep.length !== list.length) update.run(JSON.stringify(keep), r.image_id);
+    }
+  }
+
   /** Drops the touched series (and then studies) that were left without slices; call inside the batch's transaction. */
   pruneOrphans(): void {
     const db = this.ws.db;
@@ -137,6 +172,32 @@ export class IndexWriter {
     }
     this.touched.clear();
   }
+}
+
+const DUPLICATE = ' is in more than one file: kept ';
+
+function duplicatePrefix(imageId: string, kept: string): string {
+  return `image ${imageId}${DUPLICATE}${kept}, ignored `;
+}
+
+function duplicateWarning(imageId: string, kept: string, ignored: string): string {
+  return duplicatePrefix(imageId, kept) + ignored;
+}
+
+/** A slice's warnings column (JSON text) as a list; anything malformed reads as none. */
+function warningList(json: string): string[] {
+  try {
+    const list: unknown = JSON.parse(json);
+    return Array.isArray(list) ? list.filter((w): w is string => typeof w === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The ignored copies named in a slice's warnings (JSON text), for image `imageId` kept from `kept`. */
+function ignoredCopies(warningsJson: string, imageId: string, kept: string): string[] {
+  const prefix = duplicatePrefix(imageId, kept);
+  return warningList(warningsJson).filter((w) => w.startsWith(prefix)).map((w) => w.slice(prefix.length));
 }
 
 function splitInto(values: Record<string, SqlValue>, name: string, list: readonly number[] | null, n: number): void {

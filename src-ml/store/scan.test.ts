@@ -1,6 +1,7 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setNumberOfFrames } from '../dicom/testing/mutate-dicom.ts';
 import { GE_DIR, hasCommand, hasPythonModules, PHILIPS_DIR, SYNTAX_DIR, tempDir, writeEnhancedCt } from '../testing/fixtures.ts';
 import { scanReport } from './queries.ts';
 import { scanFolders } from './scan.ts';
@@ -201,6 +202,151 @@ print(json.dumps(out))`;
         expect(row.PxlMean).toBeCloseTo(mean!, 6);
         expect(row.PxlStd).toBeCloseTo(std!, 6);
       });
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('scan: hostile folders (issue 14)', () => {
+  it('follows folder links once: two loops, a self link and repeats end at once, each file read once, each loop reported', async () => {
+    const t = tempDir();
+    try {
+      const data = path.join(t.dir, 'data');
+      const outside = path.join(t.dir, 'outside');
+      mkdirSync(path.join(data, 'sub'), { recursive: true });
+      mkdirSync(outside);
+      for (const n of geFiles.slice(0, 3)) copyFileSync(path.join(GE_DIR, n), path.join(data, n));
+      copyFileSync(path.join(GE_DIR, geFiles[3]!), path.join(data, 'sub', 'x.dcm'));
+      copyFileSync(path.join(GE_DIR, geFiles[4]!), path.join(outside, 'y.dcm'));
+      symlinkSync('.', path.join(data, 'a')); // ln -s . a
+      symlinkSync('.', path.join(data, 'b')); // ln -s . b
+      symlinkSync('..', path.join(data, 'sub', 'up'));
+      symlinkSync(outside, path.join(data, 'ext'));
+      symlinkSync(outside, path.join(data, 'ext2'));
+      symlinkSync(geFiles[0]!, path.join(data, 'same.dcm'));
+      symlinkSync('nowhere', path.join(data, 'dangling'));
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      const read: string[] = [];
+      const t0 = Date.now();
+      const summary = await scanFolders(ws, { roots: [data], onProgress: (p) => { if (p.item) read.push(p.item); } });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      // Each file once: three copies, sub/x.dcm, and the outside folder's file through its first link.
+      const report = scanReport(ws, summary.files);
+      expect(report.series).toHaveLength(1);
+      expect(report.series[0]!.instances).toHaveLength(5);
+      const withSlices = (ws.db.prepare('SELECT DISTINCT f.path FROM instances i JOIN files f USING (file_id)').all() as { path: string }[]).map((r) => r.path).sort();
+      expect(withSlices).toEqual([...geFiles.slice(0, 3).map((n) => path.join(data, n)), path.join(data, 'ext', 'y.dcm'), path.join(data, 'sub', 'x.dcm')].sort());
+      expect(new Set(read).size).toBe(read.length);
+      const problems = Object.fromEntries(report.problems.map((p) => [path.relative(data, p.path), p.message]));
+      expect(problems).toEqual({
+        a: `folder link loop: leads back to ${data}, which holds it; not followed`,
+        b: `folder link loop: leads back to ${data}, which holds it; not followed`,
+        'sub/up': `folder link loop: leads back to ${data}, which holds it; not followed`,
+        ext2: `link to a folder scanned as ${path.join(data, 'ext')}; not followed`,
+        'same.dcm': `same file as ${path.join(data, geFiles[0]!)} (reached through a link); read once`,
+        dangling: expect.stringContaining('ENOENT'),
+      });
+      expect(summary).toMatchObject({ indexed: 11, problems: 6 });
+      expect(summary.files).toHaveLength(11);
+      // A rescan keeps the walk's problems (they are in the scan's scope) and rereads nothing.
+      const again = await scanFolders(ws, { roots: [data] });
+      expect(again).toMatchObject({ unchanged: 5, removed: 0, problems: 6 });
+      expect(scanReport(ws, again.files).problems).toHaveLength(6);
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a root given twice, or inside another root, is walked once and is no problem', async () => {
+    const t = tempDir();
+    try {
+      const data = path.join(t.dir, 'data');
+      mkdirSync(path.join(data, 'sub'), { recursive: true });
+      copyFileSync(path.join(GE_DIR, geFiles[0]!), path.join(data, 'sub', 'x.dcm'));
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      const summary = await scanFolders(ws, { roots: [path.join(data, 'sub'), data, data, path.join(data, 'sub', 'x.dcm')] });
+      expect(summary).toMatchObject({ files: [path.join(data, 'sub', 'x.dcm')], indexed: 1, problems: 0 });
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a root that does not exist fails the scan with one line naming it, and nothing indexed is forgotten', async () => {
+    const t = tempDir();
+    try {
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      await expect(scanFolders(ws, { roots: ['/nonexistent/dicom'] })).rejects.toThrow(/^\/nonexistent\/dicom does not exist$/);
+      await expect(scanFolders(ws, { roots: [GE_DIR, '/dev/null'] })).rejects.toThrow(/^\/dev\/null is neither a folder nor a file$/);
+      expect((ws.db.prepare('SELECT count(*) n FROM files').get() as { n: number }).n).toBe(0);
+      const data = path.join(t.dir, 'data');
+      mkdirSync(data);
+      for (const n of geFiles.slice(0, 2)) copyFileSync(path.join(GE_DIR, n), path.join(data, n));
+      await scanFolders(ws, { roots: [data] });
+      rmSync(data, { recursive: true, force: true }); // an unplugged drive, say
+      await expect(scanFolders(ws, { roots: [data] })).rejects.toThrow(`${data} does not exist`);
+      expect((ws.db.prepare('SELECT count(*) n FROM instances').get() as { n: number }).n).toBe(2);
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('reports a file claiming 99,999,999 frames as one problem, quickly, and indexes the rest', async () => {
+    const t = tempDir();
+    try {
+      const data = path.join(t.dir, 'data');
+      mkdirSync(data);
+      const multi = new Uint8Array(readFileSync(path.join(SYNTAX_DIR, 'dicomparser/encapsulated/multi-frame/CT0012.explicit_little_endian.dcm')));
+      writeFileSync(path.join(data, 'huge-frames.dcm'), setNumberOfFrames(multi, '99999999')!);
+      for (const n of geFiles.slice(0, 2)) copyFileSync(path.join(GE_DIR, n), path.join(data, n));
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      const t0 = Date.now();
+      const summary = await scanFolders(ws, { roots: [data] });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const report = scanReport(ws, summary.files);
+      expect(report.problems).toEqual([{ path: path.join(data, 'huge-frames.dcm'), kind: 'unreadable', message: 'Number of Frames "99999999" is not an integer in 0..65536' }]);
+      expect(report.series[0]!.instances).toHaveLength(2);
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('scan: every ignored duplicate copy is reported (issue 14)', () => {
+  const duplicates = (ws: Workspace) => scanReport(ws).series.flatMap((s) => s.warnings).filter((w) => / is in more than one file: /.test(w)).sort();
+
+  it('names each ignored copy with the kept path, through rescans and removals', async () => {
+    const t = tempDir();
+    try {
+      const data = path.join(t.dir, 'data');
+      mkdirSync(data);
+      const copies = ['a.dcm', 'b.dcm', 'c.dcm', 'd.dcm'].map((n) => path.join(data, n));
+      for (const c of copies) copyFileSync(path.join(GE_DIR, geFiles[0]!), c);
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      await scanFolders(ws, { roots: [data] });
+      const uid = scanReport(ws).series[0]!.instances[0]!;
+      const kept = (ws.db.prepare('SELECT f.path FROM instances i JOIN files f USING (file_id) WHERE image_id = ?').get(uid) as { path: string }).path;
+      const named = (keptPath: string, others: string[]) => others.map((p) => `image ${uid} is in more than one file: kept ${keptPath}, ignored ${p}`).sort();
+      expect(duplicates(ws)).toEqual(named(kept, copies.filter((c) => c !== kept)));
+      // Read again (changed mtime), the kept copy still names every other one.
+      utimesSync(kept, new Date(), new Date(Date.now() + 5000));
+      await scanFolders(ws, { roots: [data] });
+      expect(duplicates(ws)).toEqual(named(kept, copies.filter((c) => c !== kept)));
+      // An ignored copy read again takes over and names the rest, the old kept copy included.
+      const other = copies.find((c) => c !== kept)!;
+      utimesSync(other, new Date(), new Date(Date.now() + 9000));
+      await scanFolders(ws, { roots: [data] });
+      expect(duplicates(ws)).toEqual(named(other, copies.filter((c) => c !== other)));
+      // A copy deleted from disk is no longer named.
+      const deleted = copies.find((c) => c !== other)!;
+      rmSync(deleted);
+      await scanFolders(ws, { roots: [data] });
+      expect(duplicates(ws)).toEqual(named(other, copies.filter((c) => c !== other && c !== deleted)));
       ws.close();
     } finally {
       t.cleanup();

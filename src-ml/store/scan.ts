@@ -1,14 +1,20 @@
 // Indexes DICOM folders into the workspace. Incremental: files whose size and mtime are unchanged are
 // skipped. Crash-safe: files are written in batches, each batch one transaction, so a scan killed at any
 // point leaves a consistent index and a rerun picks up the files it had not committed.
-import { readdirSync, statSync } from 'node:fs';
+// A root that does not exist or cannot be read fails the scan with one line before anything is
+// written (`ich scan` exits non-zero, the app's scan job fails), rather than scanning nothing, or
+// forgetting every indexed file under it. The walk (scan-walk.ts) lists each file once; what it
+// could not read or did not follow (link loops) is reported as a problem of this scan.
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage } from '../base/errors.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
 import { IndexWriter, type ScannedFile } from './index-writer.ts';
 import { createPool, workerCount } from '../jobs/worker-pool.ts';
 import { scanJob, type FileToScan } from './scan-worker.ts';
+import { checkScanRoot, listFiles } from './scan-walk.ts';
 import type { Workspace } from './workspace.ts';
+
+export { listFiles };
 
 export interface ScanOptions {
   /** Folders (walked recursively) or single files. */
@@ -20,7 +26,7 @@ export interface ScanOptions {
 }
 
 export interface ScanSummary {
-  /** Absolute paths of every file under the roots (the scan's scope). */
+  /** Absolute paths of every file under the roots, and of what the walk reported (the scan's scope). */
   files: string[];
   indexed: number;
   unchanged: number;
@@ -28,46 +34,22 @@ export interface ScanSummary {
   problems: number;
 }
 
-/** Every regular file under the roots, absolute and sorted; unreadable folders are reported, not fatal. */
-export function listFiles(roots: string[], onError: (p: string, message: string) => void): string[] {
-  const out = new Set<string>();
-  const visit = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch (err) {
-      onError(p, errorMessage(err));
-      return;
-    }
-    if (st.isFile()) {
-      out.add(p);
-      return;
-    }
-    if (!st.isDirectory()) return;
-    let entries: string[];
-    try {
-      entries = readdirSync(p);
-    } catch (err) {
-      onError(p, errorMessage(err));
-      return;
-    }
-    for (const name of entries) visit(path.join(p, name));
-  };
-  for (const root of roots) visit(path.resolve(root));
-  return [...out].sort();
-}
-
 export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<ScanSummary> {
   const batchSize = Math.max(1, options.batchSize ?? 64);
+  // One line naming the root, thrown before the index is touched.
+  for (const root of options.roots) checkScanRoot(root);
   const walkErrors: ScannedFile[] = [];
-  const files = listFiles(options.roots, (p, message) =>
+  const listed = listFiles(options.roots, (p, message) =>
     walkErrors.push({ path: p, size: 0, mtimeMs: 0, result: { problem: { kind: 'unreadable', message } } }));
+  // Walk problems are part of the scope: reported with this scan's files, and kept by the next scan.
+  const files = [...listed, ...walkErrors.map((w) => w.path)].sort();
   const known = new Map<string, { size: number; mtime_ms: number }>();
   for (const row of ws.db.prepare('SELECT path, size, mtime_ms FROM files').all() as { path: string; size: number; mtime_ms: number }[]) {
     known.set(row.path, row);
   }
   const writer = new IndexWriter(ws);
-  const summary: ScanSummary = { files, indexed: 0, unchanged: 0, removed: 0, problems: 0 };
+  // Walk problems count as written (indexed) problems, so files = indexed + unchanged (+ any that vanished).
+  const summary: ScanSummary = { files, indexed: walkErrors.length, unchanged: 0, removed: 0, problems: walkErrors.length };
   let pending: ScannedFile[] = [...walkErrors];
   const flush = () => {
     if (!pending.length) return;
@@ -82,7 +64,8 @@ export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<
   const toScan: FileToScan[] = [];
   let done = 0;
   const progress = (item: string) => options.onProgress?.({ stage: 'scan', done: ++done, total: files.length, item });
-  for (const filePath of files) {
+  for (const w of walkErrors) progress(w.path);
+  for (const filePath of listed) {
     let st;
     try {
       st = statSync(filePath);
@@ -128,6 +111,7 @@ export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<
   if (gone.length) {
     ws.transaction(() => {
       for (const p of gone) writer.removeFile(p);
+      writer.dropIgnoredCopies(new Set(gone));
       writer.pruneOrphans();
     });
     summary.removed = gone.length;
