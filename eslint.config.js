@@ -59,4 +59,17 @@ export default tseslint.config(
       ] }],
     },
   },
+  {
+    // The main process and the preload: the contract from src-shared; of the engine only its host side (the engine
+    // process protocol, file serving) and the base floor; nothing of the renderer. Tests may reach further.
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'react', 'react-dom'], message: 'The main process takes Electron as a port (electron-port.ts, required once in main.ts and preload.ts); it never imports React.' },
+        { regex: '(^|/)src-ml/(?!host/|base/)', message: 'src-main takes the contract from src-shared, and of the engine only src-ml/host (and src-ml/base).' },
+        { regex: '(^|/)src-renderer/', message: 'src-main imports nothing of the renderer.' },
+      ] }],
+    },
+  },
 );

@@ -6,7 +6,7 @@
 // never names a path). An indexed file is streamed, never read whole into the main process, and only while it
 // is still the file that was indexed (a regular file, same identity, size capped: src-ml/host/served-dicom.ts).
 import { readFile } from 'node:fs/promises';
-import { validateId, EngineError } from '../src-ml/api/engine.ts';
+import { validateId, EngineError } from '../src-shared/engine-validate.ts';
 import type { IndexedFile } from '../src-ml/host/indexed-files.ts';
 import { dicomWebStream, openIndexedDicom } from '../src-ml/host/served-dicom.ts';
 import { PLACEHOLDER_PAGE, resolveStatic } from '../src-ml/host/static-files.ts';

@@ -4,7 +4,7 @@
 // folder dialog, and the one window.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { validateRequest } from '../src-ml/api/engine.ts';
+import { validateRequest } from '../src-shared/engine-methods.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowPort, ElectronPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';

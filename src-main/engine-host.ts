@@ -4,7 +4,8 @@
 // queued or running (a scan's `job` event, a training run's `training` event) is reported to the renderer
 // as failed (status 'failed', a one-line `error`). Too many crashes in a row and it stops restarting, and
 // says why.
-import { EngineError, type EngineEvent } from '../src-ml/api/engine.ts';
+import type { EngineEvent } from '../src-shared/engine.ts';
+import { EngineError } from '../src-shared/engine-validate.ts';
 import type { FromEngine, ToEngine } from '../src-ml/host/engine-process-protocol.ts';
 import { asIndexedFile, type IndexedFile } from '../src-ml/host/indexed-files.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
