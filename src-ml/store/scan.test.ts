@@ -158,6 +158,30 @@ describe('scan: incremental rescans', () => {
     }
   });
 
+  it('rereads once an indexed image that has no recorded identity (a row from before migration 5), also through a folder link', async () => {
+    const t = tempDir();
+    try {
+      const real = path.join(t.dir, 'real');
+      mkdirSync(real);
+      for (const n of geFiles.slice(0, 2)) copyFileSync(path.join(GE_DIR, n), path.join(real, n));
+      const data = path.join(t.dir, 'data');
+      mkdirSync(data);
+      symlinkSync(real, path.join(data, 'linked'));
+      const ws = Workspace.open(path.join(t.dir, 'ws'));
+      expect(await scanFolders(ws, { roots: [data] })).toMatchObject({ indexed: 2, unchanged: 0, problems: 0 });
+      const identities = () => ws.db.prepare('SELECT identity FROM files ORDER BY path').all().map((r) => (r as { identity: string | null }).identity);
+      const recorded = identities();
+      expect(recorded.every((i) => typeof i === 'string')).toBe(true);
+      ws.db.exec('UPDATE files SET identity = NULL');
+      expect(await scanFolders(ws, { roots: [data] })).toMatchObject({ indexed: 2, unchanged: 0, problems: 0 });
+      expect(identities()).toEqual(recorded);
+      expect(await scanFolders(ws, { roots: [data] })).toMatchObject({ indexed: 0, unchanged: 2 });
+      ws.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('cancels between files, keeping what was committed', async () => {
     const t = tempDir();
     try {

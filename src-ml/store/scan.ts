@@ -43,8 +43,11 @@ export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<
     walkErrors.push({ path: p, size: 0, mtimeMs: 0, result: { problem: { kind: 'unreadable', message } } }));
   // Walk problems are part of the scope: reported with this scan's files, and kept by the next scan.
   const files = [...listed, ...walkErrors.map((w) => w.path)].sort();
-  const known = new Map<string, { size: number; mtime_ms: number }>();
-  for (const row of ws.db.prepare('SELECT path, size, mtime_ms FROM files').all() as { path: string; size: number; mtime_ms: number }[]) {
+  // An indexed image without a recorded identity (indexed before migration 5) is re-read once, so the
+  // DICOM routes can serve it again: they refuse such a row when it was reached through a link.
+  const known = new Map<string, { size: number; mtime_ms: number; needs_identity: number }>();
+  const knownRows = ws.db.prepare("SELECT path, size, mtime_ms, (status = 'ok' AND identity IS NULL) AS needs_identity FROM files").all();
+  for (const row of knownRows as { path: string; size: number; mtime_ms: number; needs_identity: number }[]) {
     known.set(row.path, row);
   }
   const writer = new IndexWriter(ws);
@@ -74,7 +77,7 @@ export async function scanFolders(ws: Workspace, options: ScanOptions): Promise<
       continue;
     }
     const prev = known.get(filePath);
-    if (prev && prev.size === st.size && prev.mtime_ms === Math.round(st.mtimeMs)) {
+    if (prev && !prev.needs_identity && prev.size === st.size && prev.mtime_ms === Math.round(st.mtimeMs)) {
       summary.unchanged++;
       progress(filePath);
     } else {
