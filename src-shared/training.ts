@@ -47,7 +47,7 @@ export interface TrainEpochEvent extends TrainPosition {
   trainLoss: number;
   /** The seed's my_loss on the validation fold (mean over N x 6 of w_k BCE, any x2). */
   valLoss: number;
-  /** The competition metric on the validation fold (seed spec section 8). */
+  /** The competition metric on the validation fold (docs/seed-pipeline.md section 8). */
   valMetric: number;
   perClass: Record<string, number>;
   seconds: number;

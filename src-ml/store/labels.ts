@@ -12,7 +12,7 @@ import { ID_PATTERN } from '../api/engine.ts';
 import { LABELS, type Label } from './schema.ts';
 import type { Workspace } from './workspace.ts';
 
-/** The seed's hard-coded bad images (seed spec section 1), removed from training. */
+/** The seed's hard-coded bad images (docs/seed-pipeline.md section 1), removed from training. */
 export const SEED_BAD_IMAGES = ['e20bf3f8a', '8da38f2e4', '6431af929', '470e639ae', '0e21abf7a', 'd91d52bdc'].map((id) => `ID_${id}`);
 
 /** A label row is ~30 bytes; an image id is at most 128 characters (the API's limit). */

@@ -1,4 +1,4 @@
-// The per-slice DICOM metadata the seed's metadata features need (seed spec section 6), read out of the
+// The per-slice DICOM metadata the seed's metadata features need (docs/seed-pipeline.md section 6), read out of the
 // index: one row per CT instance (the scan only indexes CT images; everything else is a `not_ct` problem),
 // labelled or not, ordered by series then ascending z like the seed's
 // sort_values(['SeriesInstanceUID', 'ImagePositionPatient_2']). A missing z sorts last within its series (pandas'
