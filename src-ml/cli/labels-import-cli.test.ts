@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../store/schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 
 const ICH = path.join(REPO_ROOT, 'bin/ich.js');

@@ -1,7 +1,8 @@
 // `ich metric --pred <csv> --labels <csv>`: the competition metric (docs/seed-pipeline.md section 8) of a Kaggle-format
 // submission against labels in the same format. Prints {"loss","perClass":{...},"n"} as one JSON line.
 import type { Command } from 'commander';
-import { KAGGLE_EPS, METRIC_LABELS, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
+import { KAGGLE_EPS, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { readSubmissionCsv } from '../metrics/submission-csv.ts';
 
 const SHOW = 5;
@@ -22,7 +23,7 @@ export async function computeMetric(predFile: string, labelsFile: string): Promi
   if (extra.length) problems.push(`${predFile} has ${extra.length} image${extra.length > 1 ? 's' : ''} that ${labelsFile} does not label (${listSome(extra)})`);
   if (problems.length) throw new Error(problems.join('; '));
   if (labels.size === 0) throw new Error(`${labelsFile}: no images`);
-  const c = METRIC_LABELS.length;
+  const c = LABELS.length;
   const p = new Float64Array(labels.size * c);
   const y = new Float64Array(labels.size * c);
   let i = 0;

@@ -1,11 +1,11 @@
 // The seed's per-epoch training sample (docs/seed-pipeline.md section 3, "Training regime and sampling"; `sampler` in
 // Serialized/helper/mydata.py): each epoch re-draws a random part of the all-negative images and repeats the
-// positives of chosen classes, then the epoch is shuffled. Label rows are the six RSNA targets in LABEL order.
+// positives of chosen classes, then the epoch is shuffled. Label rows are the six RSNA targets in the project's
+// order (src-shared/labels.ts LABELS).
+import { LABELS } from '../../src-shared/labels.ts';
 import type { Rng } from '../base/random.ts';
 
-/** Column order of the label rows. */
-export const LABEL_ORDER = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
-const NUM_LABELS = LABEL_ORDER.length;
+const NUM_LABELS = LABELS.length;
 
 /** The 5-fold SE-net sampler: all `any`-positives once (`sampler(arr, 0.5, [0,0,0,0,0,1])`). */
 export const ANY_ONCE: readonly number[] = [0, 0, 0, 0, 0, 1];

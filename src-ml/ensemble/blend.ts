@@ -8,7 +8,8 @@
 // edges (a 1-D convex problem each, solved by safeguarded Newton on the derivative). The best of these
 // candidates is the answer. Each class is fitted once per fold on the other folds; the reported
 // per-class weights are the fold mean, and a prediction is the mean over fold fits of x.X (= mean x . X).
-import { KAGGLE_EPS, METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { KAGGLE_EPS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { imageWeightedLogLoss, N_CLASSES } from './image-weighted-loss.ts';
 
 export const BLEND_CLIP_LO = 1e-15;
@@ -252,7 +253,7 @@ export function fitBlendWithOof(
   for (let i = 0; i < n; i++) if (!(folds[i]! >= 0)) throw new Error(`blend: image ${i} has fold ${folds[i]} (need >= 0)`);
   const foldValues = [...new Set(folds)].sort((p, q) => p - q);
   if (foldValues.length < 2) throw new Error(`blend: need at least 2 folds to fit on the others, got ${foldValues.length}`);
-  const classes: ClassBlend[] = METRIC_LABELS.map((label) => ({ label, perFold: [], mean: [0, 0] }));
+  const classes: ClassBlend[] = LABELS.map((label) => ({ label, perFold: [], mean: [0, 0] }));
   const oof = new Float32Array(n * N_CLASSES);
   for (const held of foldValues) {
     const train: number[] = [];

@@ -3,9 +3,10 @@
 // then any x2, subtypes x1, divided by 7. Without weights it is exactly metrics/log-loss.ts. The seed's
 // "image-weighted" numbers (e.g. 0.054343) are this with the section 5 sample weights (sklearn's
 // log_loss(sample_weight=...) normalises by the weight sum the same way).
-import { KAGGLE_EPS, METRIC_LABELS, METRIC_WEIGHTS, weightedLogLoss, type MetricLabel, type MetricResult } from '../metrics/log-loss.ts';
+import { KAGGLE_EPS, METRIC_WEIGHTS, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
+import { LABELS, type Label } from '../../src-shared/labels.ts';
 
-export const N_CLASSES = METRIC_LABELS.length;
+export const N_CLASSES = LABELS.length;
 /** Column of `any` in the project's order (last). */
 export const ANY = N_CLASSES - 1;
 
@@ -36,10 +37,10 @@ export function imageWeightedLogLoss(
     }
   }
   if (!(wsum > 0)) throw new Error('metric: the image weights sum to 0');
-  const perClass = {} as Record<MetricLabel, number>;
+  const perClass = {} as Record<Label, number>;
   let loss = 0;
   let csum = 0;
-  METRIC_LABELS.forEach((label, k) => {
+  LABELS.forEach((label, k) => {
     const ll = sums[k]! / wsum;
     perClass[label] = ll;
     loss += METRIC_WEIGHTS[k]! * ll;

@@ -9,7 +9,8 @@
 // on the group means of its kept, bounded members. `applyEnsemble` then predicts new images, and
 // `explainImage` says for one image what every member said, what bounding changed and how the blend
 // weighed the two groups.
-import { KAGGLE_EPS, METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { KAGGLE_EPS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { applyBlend, fitBlendWithOof, meanOf, type BlendFit } from './blend.ts';
 import { boundPredictions, countBounding, type BoundingCounts } from './bounding.ts';
 import { backwardElimination, type EliminationResult } from './elimination.ts';
@@ -227,7 +228,7 @@ export function chooseClassSources(blendOof: Float32Array, candidates: readonly 
   const sources: [string, Float32Array][] = [['blend', blendOof], ...candidates.map((m): [string, Float32Array] => [m.name, m.probs]), ['prior', priorProbs]];
   const sourceMetrics: Record<string, Record<string, number>> = {};
   for (const [name, probs] of sources) sourceMetrics[name] = weightedLogLoss(probs, labels, KAGGLE_EPS).perClass;
-  const classSources = METRIC_LABELS.map((label) => {
+  const classSources = LABELS.map((label) => {
     let best = 'blend';
     for (const [name] of sources) if (sourceMetrics[name]![label]! < sourceMetrics[best]![label]!) best = name;
     return best;
@@ -283,7 +284,7 @@ export function buildEnsemble(input: EnsembleInput): EnsembleResult {
     };
   });
   const result: EnsembleResult = {
-    labels: METRIC_LABELS,
+    labels: LABELS,
     members: reports,
     safe: safe.fit,
     risky: risky?.fit ?? null,

@@ -2,22 +2,23 @@
  * The competition metric (docs/seed-pipeline.md section 8): weighted multi-label log loss, `any` x2, each subtype x1,
  *   L = sum_k w_k * LL_k / sum_k w_k,  LL_k = -mean_i [y log p + (1 - y) log(1 - p)],
  * with probabilities clipped to [eps, 1 - eps] (Kaggle: 1e-15). Rows are images, columns the six labels
- * in the project's order (epidural, intraparenchymal, intraventricular, subarachnoid, subdural, any).
+ * in the project's order (src-shared/labels.ts: epidural, intraparenchymal, intraventricular, subarachnoid,
+ * subdural, any).
  */
-export const METRIC_LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
-export type MetricLabel = (typeof METRIC_LABELS)[number];
+import { LABELS, type Label } from '../../src-shared/labels.ts';
+
 export const METRIC_WEIGHTS: readonly number[] = [1, 1, 1, 1, 1, 2];
 export const KAGGLE_EPS = 1e-15;
 
 export interface MetricResult {
   loss: number;
-  perClass: Record<MetricLabel, number>;
+  perClass: Record<Label, number>;
   n: number;
 }
 
 /** probs and labels are N x 6, row-major. */
 export function weightedLogLoss(probs: ArrayLike<number>, labels: ArrayLike<number>, eps = KAGGLE_EPS): MetricResult {
-  const c = METRIC_LABELS.length;
+  const c = LABELS.length;
   if (probs.length !== labels.length || probs.length % c !== 0) {
     throw new Error(`metric: ${probs.length} probabilities for ${labels.length} labels (need equal multiples of ${c})`);
   }
@@ -31,10 +32,10 @@ export function weightedLogLoss(probs: ArrayLike<number>, labels: ArrayLike<numb
       sums[k]! += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
     }
   }
-  const perClass = {} as Record<MetricLabel, number>;
+  const perClass = {} as Record<Label, number>;
   let loss = 0;
   let wsum = 0;
-  METRIC_LABELS.forEach((label, k) => {
+  LABELS.forEach((label, k) => {
     const ll = sums[k]! / n;
     perClass[label] = ll;
     loss += METRIC_WEIGHTS[k]! * ll;
@@ -45,7 +46,7 @@ export function weightedLogLoss(probs: ArrayLike<number>, labels: ArrayLike<numb
 
 /** The metric of predicting each label's prevalence for every image: the bar a model has to beat. */
 export function prevalenceBaseline(labels: ArrayLike<number>): MetricResult {
-  const c = METRIC_LABELS.length;
+  const c = LABELS.length;
   const n = labels.length / c;
   const prev = new Float64Array(c);
   for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) prev[k]! += labels[i * c + k]! / n;

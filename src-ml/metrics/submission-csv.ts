@@ -1,16 +1,16 @@
 // Kaggle RSNA 2019 submission / label CSVs: header `ID,Label`, one row per image and subtype with
 // ID = <imageId>_<subtype> (the image id itself begins with `ID_`), six rows per image. In memory an
-// image's six values are in the project's order (metrics/log-loss.ts, any last); on disk the rows of an
+// image's six values are in the project's order (src-shared/labels.ts, any last); on disk the rows of an
 // image are written in the seed's submission order, any first (docs/seed-pipeline.md section 7, cell 107).
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { writeFileAtomicWith } from '../base/atomic-write.ts';
-import { METRIC_LABELS } from './log-loss.ts';
+import { LABELS, type Label } from '../../src-shared/labels.ts';
 
-/** The seed's row order within an image: any, then the subtypes. */
-export const SUBMISSION_ORDER = ['any', 'epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural'] as const;
-const N = METRIC_LABELS.length;
-const COLUMN = new Map<string, number>(METRIC_LABELS.map((l, k) => [l, k]));
+/** The seed's row order within an image: any, then the subtypes (in the project's order). */
+export const SUBMISSION_ORDER: readonly Label[] = ['any', ...LABELS.filter((l) => l !== 'any')];
+const N = LABELS.length;
+const COLUMN = new Map<string, number>(LABELS.map((l, k) => [l, k]));
 /** Project column of each submission-order row. */
 const ORDER_COLUMN = SUBMISSION_ORDER.map((l) => COLUMN.get(l)!);
 
@@ -69,7 +69,7 @@ export async function readSubmissionCsv(file: string, options: ReadCsvOptions = 
       const id = fields[0]!.trim();
       const text = fields[1]!.trim();
       const parsed = parseSubmissionId(id);
-      if (!parsed) throw new Error(`${file}:${lineNo}: bad ID "${clip(id)}" (need <image>_<subtype>, subtype one of ${METRIC_LABELS.join(', ')})`);
+      if (!parsed) throw new Error(`${file}:${lineNo}: bad ID "${clip(id)}" (need <image>_<subtype>, subtype one of ${LABELS.join(', ')})`);
       const value = text === '' ? NaN : Number(text);
       if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${file}:${lineNo}: bad value "${clip(text, 30)}" for ${id} (need a number in [0, 1])`);
       if (options.binary && value !== 0 && value !== 1) throw new Error(`${file}:${lineNo}: label ${text} for ${id} is not 0 or 1`);
@@ -99,7 +99,7 @@ export async function readSubmissionCsv(file: string, options: ReadCsvOptions = 
   for (const [imageId, entry] of images) {
     if (entry.seen !== all) {
       if (!first) {
-        const missing = METRIC_LABELS.filter((_, k) => !(entry.seen & (1 << k)));
+        const missing = LABELS.filter((_, k) => !(entry.seen & (1 << k)));
         first = `${file}:${entry.line}: image ${imageId} has no ${missing.join(', ')} row${missing.length > 1 ? 's' : ''}`;
       }
       incomplete++;

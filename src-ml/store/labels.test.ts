@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/fixtures.ts';
 import { importLabels, isLabelImageId, LabelImportError, MAX_LABEL_LINE_BYTES, parseLabelId } from './labels.ts';
-import { LABELS } from './schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { Workspace } from './workspace.ts';
 
 const rowsFor = (image: string, positives: string[]) => LABELS.map((l) => `${image}_${l},${positives.includes(l) || (l === 'any' && positives.length) ? 1 : 0}`);

@@ -9,7 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ID_PATTERN } from '../api/engine.ts';
-import { LABELS, type Label } from './schema.ts';
+import { LABELS, type Label } from '../../src-shared/labels.ts';
 import type { Workspace } from './workspace.ts';
 
 /** The seed's hard-coded bad images (docs/seed-pipeline.md section 1), removed from training. */

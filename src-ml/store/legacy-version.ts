@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { snapshotModels, VERSIONS_DIR } from './model-snapshot.ts';
-import { LABELS } from './schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 
 const PRED_COLS = ['image_id', 'source', 'kind', 'oof', ...LABELS.map((l) => `p_${l}`), 'bounded'].join(', ');
 

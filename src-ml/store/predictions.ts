@@ -1,6 +1,6 @@
 // Per-slice predictions in the index: the safe and risky ensembles and each member model's bounded
 // probabilities (with the consistency-bounding flags), so the viewer can explain every number it shows.
-import { LABELS } from './schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { activeVersion } from './versions.ts';
 import type { Workspace } from './workspace.ts';
 

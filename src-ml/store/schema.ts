@@ -44,10 +44,6 @@ export const METADATA_COLUMNS = [
 
 export type MetadataColumn = (typeof METADATA_COLUMNS)[number][0];
 
-/** The six labels in the seed's (Yuval's) order; `any` is last. */
-export const LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
-export type Label = (typeof LABELS)[number];
-
 const metadataDdl = METADATA_COLUMNS.map(([name, type]) => `  "${name}" ${type}`).join(',\n');
 
 export const MIGRATIONS: readonly string[] = [

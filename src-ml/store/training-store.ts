@@ -1,7 +1,7 @@
 // Training records in the index: folds by patient, runs (one per stage x model x fold), trained models
 // and their feature sets. Image lists for training come from here, in a stable order (image_id).
 import type { RunSummary } from '../api/training.ts';
-import { LABELS } from './schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import type { Workspace } from './workspace.ts';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';

@@ -15,7 +15,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { snapshotModels, VERSIONS_DIR } from './model-snapshot.ts';
-import { LABELS } from './schema.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { labeledImages, listModels, loadFolds, unlabeledImages } from './training-store.ts';
 import type { VersionSummary } from '../api/training.ts';
 import type { Workspace } from './workspace.ts';

@@ -3,6 +3,7 @@
 // stage_2_train.csv format and truth.json. Deterministic for a seed, whatever the worker count.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { LABELS } from '../../src-shared/labels.ts';
 import { writeFileAtomicSync } from '../base/atomic-write.ts';
 import { createPool, workerCount } from '../jobs/worker-pool.ts';
 import { CancelledError, type ProgressListener } from '../jobs/progress.ts';
@@ -25,8 +26,6 @@ export interface SynthSummary {
   /** Slice-level prevalence of each label. */
   prevalence: Record<Subtype | 'any', number>;
 }
-
-const LABEL_ORDER = [...SUBTYPES, 'any'] as const;
 
 export async function generateDataset(options: SynthOptions): Promise<SynthSummary> {
   const plan: PlanOptions = { studies: options.studies, seed: options.seed, size: options.size, patients: options.patients, prevalence: options.prevalence };
@@ -66,7 +65,7 @@ export async function generateDataset(options: SynthOptions): Promise<SynthSumma
   const truthSeries = series.map((s) => {
     const r = results[s.index]!;
     for (const sl of r.slices) {
-      for (const t of LABEL_ORDER) {
+      for (const t of LABELS) {
         const positive = t === 'any' ? sl.types.length > 0 : sl.types.includes(t);
         if (positive) counts[t]++;
         labelRows.push(`${sl.id}_${t},${positive ? 1 : 0}`);

@@ -1,9 +1,10 @@
 // Types shared by the synthetic head-CT generator's parts: anatomy and lesions (what is in the head),
 // the renderer (HU slices), and the study writer (DICOM, labels, truth).
+import { LABELS, type Label } from '../../src-shared/labels.ts';
 
-/** The five hemorrhage subtypes, in the RSNA label order (`any` is derived). */
-export const SUBTYPES = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural'] as const;
-export type Subtype = (typeof SUBTYPES)[number];
+export type Subtype = Exclude<Label, 'any'>;
+/** The five hemorrhage subtypes, in the project's label order (`any` is derived). */
+export const SUBTYPES: readonly Subtype[] = LABELS.filter((l): l is Subtype => l !== 'any');
 
 /** The in-plane sampling of a slice in patient coordinates (mm): axial, rows along +y, columns along +x. */
 export interface SliceGrid {

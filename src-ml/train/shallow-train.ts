@@ -26,7 +26,8 @@ import { computeMetadataFeatures, N_CAT, N_CONTINUOUS, type MetaFeatures } from 
 import { shuffledIndices } from '../data/sampler.ts';
 import { randomOffset, shallowSample } from '../data/series-layout.ts';
 import { slidingWindows } from '../data/sliding-windows.ts';
-import { METRIC_LABELS, weightedLogLoss } from '../metrics/log-loss.ts';
+import { weightedLogLoss } from '../metrics/log-loss.ts';
+import { LABELS as METRIC_LABELS } from '../../src-shared/labels.ts';
 import { shallowNnLoss } from '../models/fullhead-losses.ts';
 import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
 import { saveModel } from '../nn/model-io.ts';
