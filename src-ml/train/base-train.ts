@@ -6,18 +6,18 @@
  * Everything random is seeded per (model, fold, epoch), so a resumed run redoes an interrupted epoch
  * with the same batches and augmentations.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RunStatus, TrainingEvent } from '../api/training.ts';
+import type { RunStatus } from '../api/training.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import { applyAugment, sampleAugment } from '../data/augment.ts';
 import { sampleEpoch, sampleEpochPerClass } from '../data/sampler.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { myLoss, sigmoid, weightedLogLoss } from '../metrics/log-loss.ts';
+import { sigmoid, weightedLogLoss } from '../metrics/log-loss.ts';
 import { LABELS as METRIC_LABELS } from '../../src-shared/labels.ts';
 import { BASE_ARCHS, type BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn, isNoDecay, paramGroupOf } from '../models/base-cnn.ts';
@@ -28,14 +28,18 @@ import { loadModel, saveModel } from '../nn/model-io.ts';
 import { createRng } from '../base/random.ts';
 import { encodeNpy } from '../store/npy.ts';
 import { writeFileAtomicSync as writeFileAtomic } from '../base/atomic-write.ts';
-import { createRun, getModel, getRun, labeledImages, updateRun, upsertModel, type LabeledImage } from '../store/training-store.ts';
+import { modelId } from '../base/model-id.ts';
+import { getModel, labeledImages, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
-import { checkpointFile, listCheckpoints, pruneCheckpoints, readCheckpoint, writeCheckpoint, type EpochRecord } from './checkpoint.ts';
+import { checkpointFile } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
-import { epochRepeats, labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
-import { averageSnapshots, restoreWeights, snapshotWeights } from './weight-snapshots.ts';
-import type { BaseModelPreset, FoldSpec, Preset } from './presets.ts';
+import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import type { BaseModelPreset, FoldSpec } from './presets.ts';
+import {
+  bestEpochs, bestOf, curveOf, epochSeedKey, keepBestOrAverage, loadCheckpointed, runStage, scoreValidation, stepFloor,
+  type CheckpointSpec, type EpochRecord, type StageOptions, type Validation,
+} from './stage-runner.ts';
 
 export const BASE_STAGE = 'base';
 export const VAL_PROBS_FILE = 'val_probs.npy';
@@ -51,17 +55,10 @@ export interface BaseRunConfig {
   epochs: number;
 }
 
-export interface TrainBaseOptions {
-  ws: Workspace;
-  preset: Preset;
+export interface TrainBaseOptions extends StageOptions {
   model: BaseModelPreset;
-  fold: number;
-  folds: FoldSpec;
   /** Overrides the preset's epochs. */
   epochs?: number;
-  backend: string;
-  signal?: AbortSignal;
-  onEvent?: (e: TrainingEvent) => void;
 }
 
 export interface TrainBaseResult {
@@ -72,15 +69,10 @@ export interface TrainBaseResult {
 }
 
 export function baseModelId(modelName: string, folds: FoldSpec, fold: number): string {
-  return `${modelName}.k${folds.k}.f${fold}`;
+  return modelId(modelName, folds.k, fold);
 }
 
 export { modelDirOf, runDirOf };
-
-function newRunId(name: string, fold: number): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  return `${t}-${name}-f${fold}-${randomBytes(2).toString('hex')}`;
-}
 
 /** Sha-256 of the training data (image ids and labels), recorded with the model. */
 function fingerprint(images: readonly LabeledImage[]): string {
@@ -120,7 +112,7 @@ function sampledOnce(model: BaseModelPreset, labels: Uint8Array, key: string): I
 
 /** The epoch's samples: `repeats` independent draws of the sampler (more than one only under the step floor). */
 function epochOrder(model: BaseModelPreset, labels: Uint8Array, seedKey: string, epoch: number, repeats = 1): Int32Array {
-  return repeatedOrder(repeats, (r) => sampledOnce(model, labels, `${seedKey}:sample:${epoch}${r ? `:${r}` : ''}`));
+  return repeatedOrder(repeats, (r) => sampledOnce(model, labels, epochSeedKey(seedKey, 'sample', epoch, r)));
 }
 
 function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelPreset): { compiled: tf.LayersModel; optimizer: BertAdam; varNames: string[] } {
@@ -159,159 +151,94 @@ async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage
 /** Starts a new run, or continues `resumeRunId` from its last checkpoint. */
 export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): Promise<TrainBaseResult> {
   const { ws, preset, model: m, fold, folds } = opts;
-  const emit = opts.onEvent ?? (() => {});
   const arch = BASE_ARCHS[m.arch];
   if (!arch) throw new Error(`unknown arch ${m.arch}`);
   const epochs = opts.epochs ?? m.epochs;
   const config: BaseRunConfig = { preset: preset.name, presetVersion: preset.version, model: m, fold, folds, epochs };
 
-  let runId: string;
-  if (resumeRunId) {
-    const run = getRun(ws, resumeRunId);
-    if (!run) throw new Error(`no run ${resumeRunId} in ${ws.dir}`);
-    if (run.status === 'done') throw new Error(`run ${resumeRunId} is already done`);
-    if (run.status === 'running') throw new Error(`run ${resumeRunId} is running in process ${run.pid}`);
-    runId = resumeRunId;
-    updateRun(ws, runId, { status: 'running', error: null, claim: true });
-  } else {
-    runId = newRunId(m.name, fold);
-    createRun(ws, { id: runId, stage: BASE_STAGE, preset: preset.name, modelName: m.name, fold, nFolds: folds.k, config });
-  }
-  const runDir = runDirOf(ws, runId);
-  await mkdir(runDir, { recursive: true });
-  const logFile = path.join(runDir, 'log.jsonl');
-  const record = (e: TrainingEvent): void => {
-    emit(e);
-    if (e.type !== 'batch' || e.batch === e.batches || e.batch % 20 === 0) void appendFile(logFile, JSON.stringify({ t: Date.now(), ...e }) + '\n');
-  };
-
-  const built = buildBaseCnn(arch, m.imageSize);
-  const { compiled, optimizer, varNames } = compileFor(built.trainModel, arch, m);
-  try {
+  return runStage<TrainBaseResult>(opts, { stage: BASE_STAGE, idName: m.name, modelName: m.name, config, resumeRunId }, async (run) => {
+    const { runId, runDir } = run;
+    const built = buildBaseCnn(arch, m.imageSize);
+    const trainModel = run.own(built.trainModel);
+    const { compiled, optimizer, varNames } = compileFor(trainModel, arch, m);
+    run.own(optimizer);
     const data = splitFold(ws, folds, fold);
     const seedKey = `${m.name}:k${folds.k}:f${fold}`;
-    const images = new SliceImages(m.imageSize, 1 << 30, (line) => record({ type: 'message', runId, level: 'warn', text: line }));
+    const images = new SliceImages(m.imageSize, 1 << 30, (line) => run.message('warn', line));
     const firstDraw = epochOrder(m, data.trainLabels, seedKey, 0);
     // The step floor: small data go through each epoch's sampler several times (prior-init.ts).
-    const repeats = epochRepeats(Math.ceil(firstDraw.length / m.batchSize), epochs, m.minSteps);
-    const perEpoch = firstDraw.length * repeats;
-    const batchesPerEpoch = Math.ceil(perEpoch / m.batchSize);
-    const tTotal = epochs * batchesPerEpoch;
+    const { repeats, batches } = stepFloor(firstDraw.length, m.batchSize, epochs, m.minSteps);
+    const tTotal = epochs * batches;
     const cycles = m.cycles ?? epochs;
 
-    let startEpoch = 0;
-    let step = 0;
-    let history: EpochRecord[] = [];
-    const done = await listCheckpoints(runDir);
-    if (resumeRunId && done.length > 0) {
-      const last = done[done.length - 1]!;
-      const ck = await readCheckpoint(runDir, last);
-      built.trainModel.setWeights(ck.model.getWeights());
-      ck.model.dispose();
-      if (ck.state.varNames.length !== varNames.length) throw new Error(`checkpoint ${ck.dir} has ${ck.state.varNames.length} variables, the model ${varNames.length}`);
-      optimizer.importMoments(varNames, ck.moments, ck.state.iterations);
-      startEpoch = ck.state.epoch;
-      step = ck.state.step;
-      history = ck.state.history;
-      record({ type: 'message', runId, level: 'info', text: `resuming ${runId} after epoch ${startEpoch} of ${epochs}` });
-    } else if (m.initFrom) {
+    // A checkpoint per epoch: the last (to resume) and the best `bestAverage` (to keep or average) stay on disk.
+    const checkpoints: CheckpointSpec = {
+      optimizer, varNames, keepBest: m.bestAverage ?? 1,
+      extras: (v) => ({ [VAL_PROBS_FILE]: encodeNpy(v.probs, [data.val.length, 6]) }),
+    };
+    const from = await run.resume(trainModel, checkpoints, epochs);
+    if (!from && m.initFrom) {
       const fromId = baseModelId(m.initFrom, folds, fold);
       if (!getModel(ws, fromId)) throw new Error(`model ${m.name} starts from ${fromId}, which is not trained yet`);
       const { model: init } = await loadModel(modelDirOf(ws, fromId));
-      built.trainModel.setWeights(init.getWeights());
+      trainModel.setWeights(init.getWeights());
       init.dispose();
-    } else {
+    } else if (!from) {
       // The classifier starts at the log-prior of what it is trained on (the sampled epoch's labels).
-      setOutputPrior(built.trainModel, 'classifier', labelPrior(data.trainLabels, firstDraw), false);
+      setOutputPrior(trainModel, 'classifier', labelPrior(data.trainLabels, firstDraw), false);
     }
-    if (repeats > 1) record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: ${repeats} draws of the sampler per epoch (step floor ${m.minSteps})` });
+    if (repeats > 1) run.message('info', `${m.name} fold ${fold}: ${repeats} draws of the sampler per epoch (step floor ${m.minSteps})`);
     // The sampler enriches positives (negative subsampling): the trained logits are shifted by the odds
     // ratio of the sampled to the true prevalence. Validation undoes the shift, and the saved model has it
     // folded into its classifier bias, so its probabilities are calibrated to the real prevalence.
     const correction = samplingCorrection(data.trainLabels, firstDraw);
+    const validate = async (model: tf.LayersModel): Promise<Validation> =>
+      scoreValidation(await predictProbs(model, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal), data.valLabels);
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
     const x = new Float32Array(m.batchSize * size * size);
     const y = new Float32Array(m.batchSize * 6);
-    const started = performance.now();
-    let stepsThisProcess = 0;
-    for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      const t0 = performance.now();
-      const order = epochOrder(m, data.trainLabels, seedKey, epoch, repeats);
-      const augRng = createRng(`${seedKey}:augment:${epoch}`);
-      let lossSum = 0;
-      let lossN = 0;
-      let lr = 0;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        if (opts.signal?.aborted) throw new CancelledError('training');
-        const idx = order.subarray(b * m.batchSize, Math.min(order.length, (b + 1) * m.batchSize));
-        const n = idx.length;
-        for (let i = 0; i < n; i++) {
-          const im = data.train[idx[i]!]!;
-          const src = await images.get(im);
-          const dst = x.subarray(i * size * size, (i + 1) * size * size);
-          if (augCfg) applyAugment(src, size, sampleAugment(augCfg, augRng), dst);
-          else dst.set(src);
-          y.set(im.labels, i * 6);
-        }
-        const mult = lrMultiplier(step, tTotal, { cycles, tau: m.schedule.tau, warmup: m.schedule.warmup });
-        optimizer.multiplier = mult;
-        lr = mult * Math.max(...Object.values(m.optimizer.lr));
-        const xt = tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1]);
-        const yt = tf.tensor2d(y.subarray(0, n * 6), [n, 6]);
-        const loss = (await compiled.trainOnBatch(xt, yt)) as number;
-        tf.dispose([xt, yt]);
-        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
-        lossSum += loss * n;
-        lossN += n;
-        step++;
-        stepsThisProcess++;
-        const elapsed = (performance.now() - started) / 1000;
-        const perStep = elapsed / stepsThisProcess;
-        record({
-          type: 'batch', runId, stage: BASE_STAGE, model: m.name, fold, epoch: epoch + 1, epochs, batch: b + 1, batches: batchesPerEpoch,
-          loss, lr, imagesPerSec: (stepsThisProcess * m.batchSize) / Math.max(elapsed, 1e-9), etaSec: perStep * (tTotal - step), backend: opts.backend,
-        });
-      }
-      const probs = await predictProbs(built.trainModel, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal);
-      const metric = weightedLogLoss(probs, data.valLabels);
-      const rec: EpochRecord = {
-        epoch: epoch + 1, trainLoss: lossSum / Math.max(lossN, 1), valLoss: myLoss(probs, data.valLabels), valMetric: metric.loss,
-        perClass: metric.perClass, seconds: (performance.now() - t0) / 1000, lr,
-      };
-      history.push(rec);
-      record({ type: 'epoch', runId, stage: BASE_STAGE, model: m.name, fold, epochs, ...rec });
-      await writeCheckpoint(runDir, built.trainModel, optimizer.exportMoments(varNames), { epoch: epoch + 1, step, iterations: optimizer.iterations, history, varNames },
-        { runId, epoch: epoch + 1 }, { [VAL_PROBS_FILE]: encodeNpy(probs, [data.val.length, 6]) });
-      // The last epoch (to resume) and the best `bestAverage` (to keep or average) stay on disk.
-      await pruneCheckpoints(runDir, new Set([epoch + 1, ...bestEpochs(history, m.bestAverage ?? 1)]));
-      updateRun(ws, runId, { metrics: { ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) } });
-    }
+    const maxLr = Math.max(...Object.values(m.optimizer.lr));
+    const { history } = await run.fit({
+      model: trainModel, compiled, epochs, batches, repeats, batchSize: m.batchSize, validate, trainLoss: 'per-sample', checkpoints, from,
+      beginEpoch: (epoch) => {
+        const order = epochOrder(m, data.trainLabels, seedKey, epoch, repeats);
+        const augRng = createRng(`${seedKey}:augment:${epoch}`);
+        return async (b) => {
+          const idx = order.subarray(b * m.batchSize, Math.min(order.length, (b + 1) * m.batchSize));
+          const n = idx.length;
+          for (let i = 0; i < n; i++) {
+            const im = data.train[idx[i]!]!;
+            const src = await images.get(im);
+            const dst = x.subarray(i * size * size, (i + 1) * size * size);
+            if (augCfg) applyAugment(src, size, sampleAugment(augCfg, augRng), dst);
+            else dst.set(src);
+            y.set(im.labels, i * 6);
+          }
+          return { xs: tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1]), y: tf.tensor2d(y.subarray(0, n * 6), [n, 6]), n };
+        };
+      },
+      learningRate: (step) => {
+        optimizer.multiplier = lrMultiplier(step, tTotal, { cycles, tau: m.schedule.tau, warmup: m.schedule.warmup });
+        return optimizer.multiplier * maxLr;
+      },
+      progress: (h) => ({ ...summarize(h, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels) }),
+    });
 
-    // Keep the best or the last epoch as the model, as the preset says.
-    const chosen = m.keep === 'best' ? history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a)) : history[history.length - 1]!;
-    const ck = await readCheckpoint(runDir, chosen.epoch);
-    // With bestAverage > 1 the weights of the best epochs are averaged (the seed's mean_model over
-    // snapshots of the restart schedule), kept when that validates no worse than the best epoch alone.
+    // Keep the best or the last epoch as the model, as the preset says. With bestAverage > 1 the weights of
+    // the best epochs are averaged (the seed's mean_model over snapshots of the restart schedule), kept
+    // when that validates no worse than the best epoch alone.
+    const chosen = m.keep === 'best' ? bestOf(history) : history[history.length - 1]!;
+    const top = m.keep === 'best' ? bestEpochs(history, m.bestAverage ?? 1) : [chosen.epoch];
+    const { model: keptModel, kept } = await loadCheckpointed(runDir, top, history);
     let averaged: { epochs: number[]; valMetric: number; probs: Float32Array } | null = null;
-    const top = m.keep === 'best' ? bestEpochs(history, m.bestAverage ?? 1) : [];
-    if (top.length > 1) {
-      const bestSnap = snapshotWeights(ck.model);
-      const snaps = [bestSnap];
-      for (const e of top.slice(1)) {
-        const other = await readCheckpoint(runDir, e);
-        snaps.push(snapshotWeights(other.model));
-        other.model.dispose();
-      }
-      restoreWeights(ck.model, averageSnapshots(ck.model, snaps, bestSnap, { everyWeight: true }));
-      const probs = await predictProbs(ck.model, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal);
-      const metric = weightedLogLoss(probs, data.valLabels).loss;
-      if (metric <= chosen.valMetric) averaged = { epochs: top, valMetric: metric, probs };
-      else restoreWeights(ck.model, bestSnap);
-      record({ type: 'message', runId, level: 'info', text: `${m.name} fold ${fold}: mean of epochs ${top.join(', ')} validates ${metric.toFixed(4)} vs best epoch ${chosen.valMetric.toFixed(4)}: ${averaged ? 'averaged' : 'best epoch'} kept` });
+    if (kept.length > 1) {
+      const outcome = await keepBestOrAverage(keptModel, kept, validate, { everyWeight: true });
+      if (outcome.validation) averaged = { epochs: outcome.epochs, valMetric: outcome.validation.valMetric, probs: outcome.validation.probs };
+      run.message('info', `${m.name} fold ${fold}: mean of epochs ${top.join(', ')} validates ${outcome.averageMetric!.toFixed(4)} vs best epoch ${chosen.valMetric.toFixed(4)}: ${averaged ? 'averaged' : 'best epoch'} kept`);
     }
-    shiftClassifierBias(ck.model, correction);
+    shiftClassifierBias(keptModel, correction);
     const modelId = baseModelId(m.name, folds, fold);
     const metrics = {
       ...summarize(history, m.keep), baselineMetric: prevalenceBaselineFor(data.trainLabels, data.valLabels),
@@ -324,23 +251,16 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       trainedAt: new Date().toISOString(), trainImages: data.train.length, valImages: data.val.length,
       dataFingerprint: fingerprint([...data.train, ...data.val]), features: m.features ?? null,
     };
-    await saveModel(ck.model, modelDirOf(ws, modelId), meta);
-    ck.model.dispose();
+    await saveModel(keptModel, modelDirOf(ws, modelId), meta);
+    keptModel.dispose();
     // Out-of-fold predictions of the kept epoch, for the OOF metric over all folds.
     if (averaged) writeFileAtomic(path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE), encodeNpy(averaged.probs, [data.val.length, 6]));
     else await copyFile(checkpointFile(runDir, chosen.epoch, VAL_PROBS_FILE), path.join(modelDirOf(ws, modelId), OOF_PROBS_FILE));
     writeFileAtomic(path.join(modelDirOf(ws, modelId), OOF_IDS_FILE), new TextEncoder().encode(JSON.stringify(data.val.map((im) => im.imageId))));
     upsertModel(ws, { id: modelId, stage: BASE_STAGE, modelName: m.name, fold, nFolds: folds.k, runId, featureSize: built.featureSize, metrics });
-    updateRun(ws, runId, { status: 'done', metrics: { ...metrics, modelId } });
+    run.done(metrics, modelId);
     return { runId, modelId, status: 'done', metrics };
-  } catch (err) {
-    const cancelled = err instanceof CancelledError;
-    updateRun(ws, runId, { status: cancelled ? 'cancelled' : 'failed', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? null });
-    throw err;
-  } finally {
-    optimizer.dispose();
-    built.trainModel.dispose();
-  }
+  });
 }
 
 /**
@@ -357,11 +277,6 @@ export function trainedOnCurrentData(ws: Workspace, modelId: string, folds: Fold
   }
 }
 
-/** The epochs of the `n` lowest validation metrics, best first. */
-function bestEpochs(history: readonly EpochRecord[], n: number): number[] {
-  return [...history].sort((a, b) => a.valMetric - b.valMetric).slice(0, Math.max(1, n)).map((r) => r.epoch);
-}
-
 /** The metric of predicting the training folds' prevalence for every validation image. */
 export function prevalenceBaselineFor(trainLabels: Uint8Array, valLabels: Uint8Array): number {
   const prev = new Float64Array(6);
@@ -374,11 +289,7 @@ export function prevalenceBaselineFor(trainLabels: Uint8Array, valLabels: Uint8A
 
 function summarize(history: readonly EpochRecord[], keep: 'best' | 'last'): Record<string, unknown> {
   if (history.length === 0) return {};
-  const best = history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
-  const last = history[history.length - 1]!;
-  const chosen = keep === 'best' ? best : last;
-  return {
-    valMetric: chosen.valMetric, valLoss: chosen.valLoss, epoch: chosen.epoch, bestEpoch: best.epoch,
-    epochsDone: history.length, curve: history.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
-  };
+  const best = bestOf(history);
+  const chosen = keep === 'best' ? best : history[history.length - 1]!;
+  return { valMetric: chosen.valMetric, valLoss: chosen.valLoss, epoch: chosen.epoch, bestEpoch: best.epoch, epochsDone: history.length, curve: curveOf(history) };
 }
