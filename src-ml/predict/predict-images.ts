@@ -7,6 +7,7 @@
  * returned result.
  */
 import * as tf from '@tensorflow/tfjs';
+import { familyId, modelId, parseFamilyId } from '../base/model-id.ts';
 import { computeMetadataFeatures } from '../data/metadata-features.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { SliceImages } from '../data/slice-images.ts';
@@ -56,9 +57,10 @@ interface FamilyRef {
 }
 
 function parseFamily(name: string): FamilyRef {
-  const m = /^(pooled-res|shallow-weighted|shallow)\.(.+)\.k(\d+)$/.exec(name);
-  if (!m) throw new Error(`ensemble member "${name}" is not a full-head model family`);
-  return { name, stage: m[1]!, base: m[2]!, k: Number(m[3]) };
+  const family = parseFamilyId(name);
+  const m = family && /^(pooled-res|shallow-weighted|shallow)\.(.+)$/.exec(family.name);
+  if (!family || !m) throw new Error(`ensemble member "${name}" is not a full-head model family`);
+  return { name, stage: m[1]!, base: m[2]!, k: family.k };
 }
 
 interface BaseMeta {
@@ -111,15 +113,13 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   });
 
   const memberSums = new Map<string, { sum: Float64Array; n: number }>();
-  const baseNames = [...new Set(families.map((f) => `${f.base}.k${f.k}`))];
-  const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseNames.reduce((n, b) => n + Number(b.slice(b.lastIndexOf('.k') + 2)), 0);
+  const baseFamilies = [...new Set(families.map((f) => familyId(f.base, f.k)))].map((id) => parseFamilyId(id)!);
+  const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseFamilies.reduce((n, b) => n + b.k, 0);
   let unitsDone = 0;
   const progress = (what: string): void => opts.onProgress?.(++unitsDone, totalUnits, what);
-  for (const baseKey of baseNames) {
-    const [base, kText] = [baseKey.slice(0, baseKey.lastIndexOf('.k')), baseKey.slice(baseKey.lastIndexOf('.k') + 2)];
-    const k = Number(kText);
+  for (const { name: base, k } of baseFamilies) {
     for (let fold = 0; fold < k; fold++) {
-      const baseId = `${base}.k${k}.f${fold}`;
+      const baseId = modelId(base, k, fold);
       if (!getModel(ws, baseId)) throw new Error(`base model ${baseId} is missing from ${ws.dir}`);
       // Base features of every slice, K TTA copies, for this fold's model.
       const { features, copies, featureSize, black } = await timed('base features', async () => {
@@ -142,7 +142,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
       });
       progress(`features ${baseId}`);
       for (const fam of families.filter((f) => f.base === base && f.k === k)) {
-        const memberId = `${fam.name}.f${fold}`;
+        const memberId = modelId(`${fam.stage}.${fam.base}`, fam.k, fold);
         if (!getModel(ws, memberId)) throw new Error(`model ${memberId} is missing from ${ws.dir}`);
         const dir = servingModelDir(ws, memberId);
         const rng = createRng(`predict:${memberId}`);

@@ -4,6 +4,7 @@
  * probabilities for the unlabelled ones; the safe and risky ensembles are fitted on the former and
  * applied to both, and everything (ensembles, bounded members, flags) is stored per slice.
  */
+import { familyId, parseModelId } from '../base/model-id.ts';
 import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
@@ -31,7 +32,8 @@ export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec, stages:
   const testSums = new Map<string, Map<string, { sum: Float64Array; n: number }>>();
   for (const m of listModels(ws)) {
     if (!(stages as readonly string[]).includes(m.stage) || m.nFolds !== folds.k || m.fold === null) continue;
-    const name = m.id.replace(/\.f\d+$/, '');
+    const id = parseModelId(m.id);
+    const name = id ? familyId(id.name, id.k) : m.id;
     let fam = families.get(name);
     if (!fam) {
       fam = { name, stage: m.stage as FullheadStage, oof: new Map(), test: new Map(), folds: [] };

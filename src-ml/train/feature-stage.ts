@@ -13,6 +13,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../base/atomic-write.ts';
+import { familyId } from '../base/model-id.ts';
 import type { FeatureProgressEvent } from '../api/training.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
@@ -59,7 +60,7 @@ interface BaseModelMeta {
 }
 
 export function featureDirOf(ws: Workspace, modelName: string, nFolds: number, fold: number): string {
-  return path.join(ws.dir, 'features', `${modelName}.k${nFolds}`, String(fold));
+  return path.join(ws.dir, 'features', familyId(modelName, nFolds), String(fold));
 }
 
 async function* readParts(files: readonly string[]): AsyncGenerator<Float32Array> {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.ts';
+import { modelId } from '../base/model-id.ts';
 import { decodeNpy, writeNpyAtomic } from '../store/npy.ts';
 import type { FoldSpec } from './presets.ts';
 
@@ -23,7 +24,7 @@ export interface MemberOutputs {
 
 /** e.g. pooled-res.tiny-se-resnext.k3.f0 */
 export function fullheadModelId(stage: FullheadStage, baseName: string, folds: FoldSpec, fold: number): string {
-  return `${stage}.${baseName}.k${folds.k}.f${fold}`;
+  return modelId(`${stage}.${baseName}`, folds.k, fold);
 }
 
 export async function writeMemberOutputs(modelDir: string, out: Partial<MemberOutputs>): Promise<void> {

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.ts';
+import { familyId } from '../base/model-id.ts';
 import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
@@ -118,7 +119,7 @@ async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec):
       const o = await readMemberOutputs(modelDirOf(ws, id));
       o.oofIds.forEach((imageId, i) => oof.set(imageId, o.oofProbs.slice(i * 6, i * 6 + 6)));
     }
-    out.push({ name: `base.${m.name}.k${folds.k}`, oof });
+    out.push({ name: familyId(`base.${m.name}`, folds.k), oof });
   }
   return out;
 }
