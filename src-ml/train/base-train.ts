@@ -29,7 +29,6 @@ import { createRng } from '../base/random.ts';
 import { encodeNpy } from '../store/npy.ts';
 import { writeFileAtomicSync as writeFileAtomic } from '../base/atomic-write.ts';
 import { modelId } from '../base/model-id.ts';
-import { modelId } from '../base/model-id.ts';
 import { getModel, labeledImages, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
