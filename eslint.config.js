@@ -72,4 +72,15 @@ export default tseslint.config(
       ] }],
     },
   },
+  {
+    // The base floor (src-ml/base: seeded RNG, atomic writes, error formatting, model ids) sits under every
+    // engine folder, so it imports nothing from them: only its own files, Node and the contract (src-shared).
+    files: ['src-ml/base/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'react', 'react-dom'], message: 'The engine never imports Electron or React.' },
+        { regex: '^\\.\\./(?!\\.\\./src-shared/)', message: 'src-ml/base imports nothing from the rest of the project (only src-shared): everything else builds on it.' },
+      ] }],
+    },
+  },
 );
