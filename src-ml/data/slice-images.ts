@@ -5,6 +5,7 @@
  * naming it (the seed's fallback), so one bad file never stops a run.
  */
 import { readFile } from 'node:fs/promises';
+import { errorMessage } from '../base/errors.ts';
 import { readSliceHeaders } from '../dicom/header.ts';
 import { parseDicomBytes } from '../dicom/parse.ts';
 import { decodeFrameStored, initCodecsFor, readPixelModule } from '../dicom/pixels.ts';
@@ -44,7 +45,7 @@ export class SliceImages {
     try {
       img = await loadPreparedSlice(ref, this.size);
     } catch (err) {
-      const line = `${ref.path}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]} (using a zero image)`;
+      const line = `${ref.path}: ${errorMessage(err)} (using a zero image)`;
       this.warnings.push(line);
       this.warn(line);
       img = new Float32Array(this.size * this.size);

@@ -8,6 +8,7 @@
  * ICH_BACKEND=cpu|wasm|tensorflow forces one backend (error if it is unavailable).
  */
 import * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../base/errors.ts';
 import { registerWasmTrainingKernels } from './kernels/wasm-conv-grad.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -34,11 +35,6 @@ interface Candidate {
 }
 
 const FORCEABLE: readonly BackendName[] = ['cpu', 'wasm', 'tensorflow'];
-
-function errorText(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
-}
 
 async function activate(name: BackendName): Promise<boolean> {
   if (tf.findBackendFactory(name) === null) return false;
@@ -67,7 +63,7 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
       try {
         await importModule(pkg);
       } catch (err) {
-        notes.push(`${label}: ${errorText(err)}`);
+        notes.push(`${label}: ${errorMessage(err)}`);
         return false;
       }
       const ok = await activate('tensorflow');
@@ -86,7 +82,7 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
         try {
           await importModule('@tensorflow/tfjs-backend-wasm');
         } catch (err) {
-          notes.push(`wasm: ${errorText(err)}`);
+          notes.push(`wasm: ${errorMessage(err)}`);
           return false;
         }
         // Register before activation so the first op already sees them; harmless for inference.

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../base/errors.ts';
 import { sigmoid } from '../metrics/log-loss.ts';
 import { loadModel } from '../nn/model-io.ts';
 import { LAYOUT_SLICES, randomOffset, SHALLOW_LAYOUT_ROWS, shallowSample } from '../data/series-layout.ts';
@@ -201,7 +202,7 @@ export async function loadShallowStats(modelDir: string): Promise<{ mean: Float3
   try {
     arr = decodeNpy(await readFile(file));
   } catch (err) {
-    throw new Error(`${file}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]} (the shallow NN needs its z-score statistics)`, { cause: err });
+    throw new Error(`${file}: ${errorMessage(err)} (the shallow NN needs its z-score statistics)`, { cause: err });
   }
   if (arr.shape.length !== 2 || arr.shape[0] !== 2) throw new Error(`${file}: expected shape [2, F], got [${arr.shape.join(', ')}]`);
   const F = arr.shape[1]!;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../base/errors.ts';
 import { BASE_ARCHS } from '../models/base-cnn-presets.ts';
 import type { AugmentName, TtaAugmentName } from '../data/augment-presets.ts';
 import type { LossName } from '../nn/losses.ts';
@@ -197,7 +198,7 @@ export function loadPreset(nameOrPath: string): Preset {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`preset ${file}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    throw new Error(`preset ${file}: ${errorMessage(err)}`);
   }
   return validatePreset(raw, file);
 }

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../base/errors.ts';
 import { decodeNpy } from '../store/npy.ts';
 import { listSeries } from '../store/queries.ts';
 import { labeledImages, loadFolds } from '../store/training-store.ts';
@@ -33,7 +34,7 @@ export async function loadFeatureSet(dir: string): Promise<FeatureSetData> {
   try {
     ids = JSON.parse(await readFile(idsFile, 'utf8')) as typeof ids;
   } catch (err) {
-    throw new Error(`${idsFile}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]} (run ich features first)`, { cause: err });
+    throw new Error(`${idsFile}: ${errorMessage(err)} (run ich features first)`, { cause: err });
   }
   const split = async (name: 'train' | 'test'): Promise<FeatureSplit> => {
     const arr = decodeNpy(await readFile(path.join(dir, `${name}.npy`)));
