@@ -17,6 +17,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingEvent } from '../api/training.ts';
+import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { myLoss, weightedLogLoss } from '../metrics/log-loss.ts';
 import { createRun, getRun, updateRun } from '../store/training-store.ts';
@@ -264,7 +265,7 @@ export async function runStage<T>(opts: StageOptions, spec: RunSpec, body: (run:
     return await body(run);
   } catch (err) {
     const cancelled = err instanceof CancelledError;
-    updateRun(opts.ws, run.runId, { status: cancelled ? 'cancelled' : 'failed', error: (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? null });
+    updateRun(opts.ws, run.runId, { status: cancelled ? 'cancelled' : 'failed', error: errorMessage(err) });
     throw err;
   } finally {
     run.disposeOwned();
