@@ -5,19 +5,13 @@ import dicomParser from 'dicom-parser';
 import { describe, expect, it } from 'vitest';
 import { orderSlices, sliceNormal } from './geometry.ts';
 import type { SliceGeometry } from './geometry.ts';
+import { mulberry32 } from '../base/random.ts';
 
 const AXIAL = [1, 0, 0, 0, 1, 0] as const;
 
 /** Deterministic shuffle (mulberry32) so failures reproduce. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

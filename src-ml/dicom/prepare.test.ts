@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../base/random.ts';
 import {
   gaussianBlur,
   gaussianKernel,
@@ -12,14 +13,7 @@ import {
 
 /** Deterministic uniform [0, 1) generator (mulberry32). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 function randomImage(rows: number, cols: number, seed: number, scale = 1000): Float64Array {

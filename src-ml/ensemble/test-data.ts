@@ -1,15 +1,9 @@
 // Deterministic random data for the ensemble tests (not used by the engine itself).
+import { mulberry32 } from '../base/random.ts';
 
 /** mulberry32: a small seeded uniform generator on [0, 1). */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export function normal(u: () => number): () => number {

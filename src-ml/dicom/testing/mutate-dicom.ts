@@ -5,6 +5,7 @@
 // element-wise; big-endian and deflated ones get the byte-level mutations.
 import dicomParser from 'dicom-parser';
 import { parseDicomBytes } from '../parse.ts';
+import { mulberry32 } from '../../base/random.ts';
 
 /** VRs whose explicit-VR header has a 4-byte length (the others have 2). */
 const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
@@ -14,14 +15,7 @@ const DEFLATED = '1.2.840.10008.1.2.1.99';
 
 /** mulberry32: a small seeded generator, enough to spread mutations over a file. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export interface TopElement {

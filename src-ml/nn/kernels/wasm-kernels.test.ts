@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, type ConvGradImpl } from './wasm-conv-grad.ts';
 import { setIm2colChunkFloats } from './conv2d-grad-gemm.ts';
 import { relErr } from '../../testing/numeric.ts';
+import { mulberry32 } from '../../base/random.ts';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -20,14 +21,7 @@ interface Case {
 
 /** Deterministic generator (mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 function randomData(n: number, rand: () => number): Float32Array {

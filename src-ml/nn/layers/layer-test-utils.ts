@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.ts';
 import { relErr } from '../../testing/numeric.ts';
+import { mulberry32 } from '../../base/random.ts';
 
 export { relErr };
 
@@ -11,15 +12,9 @@ export async function useWasm(): Promise<void> {
 
 /** Deterministic values in [-1, 1) (mulberry32). */
 export function seeded(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let a = seed >>> 0;
+  const rand = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale + offset;
-  }
+  for (let i = 0; i < n; i++) out[i] = (rand() * 2 - 1) * scale + offset;
   return out;
 }
 
