@@ -1,8 +1,86 @@
-// Golden tests for the distribution-shift sample weights (docs/seed-pipeline.md section 5, steps 1-7). The expected numbers are
-// worked out by hand in the comments.
+// Tests of the distribution-shift sample weights (docs/seed-pipeline.md section 5, steps 1-7):
+//   - golden: a 15-image case whose expected numbers are worked out by hand in the comments;
+//   - reference: the same inputs, edge cases and random ones, against reference_sample_weights.py (the seed's steps
+//     written again in numpy, column-wise as the notebook's pandas is), fed the same arrays through files;
+//   - seed scale: a population built from the spec's printed counts and its printed s2 / s_test / odds ratio (never
+//     from the final weight table), whose weights must come out as that table.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { N_CAT, N_CONTINUOUS, N_FLOAT, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
-import { computeSampleWeights, seriesWeights, type WeightInputs } from './sample-weights.ts';
+import { hasPythonModules, tempDir } from '../testing/fixtures.ts';
+import { N_BOOL, N_CAT, N_CONTINUOUS, N_FLOAT, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
+import { computeSampleWeights, seriesWeights, type WeightInputs, type WeightOptions, type WeightReport } from './sample-weights.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HAS_NUMPY = hasPythonModules('numpy');
+
+interface ReferenceReport {
+  weights: Float64Array;
+  zeroed: WeightReport['zeroed'];
+  skipped: boolean;
+  pxlMinRatio: number;
+  groups: { pxlMinZero: boolean; s2: number | null; sTest: number | null; multiplier: number; trainImages: number; targetImages: number }[];
+}
+
+/** Runs reference_sample_weights.py on the same inputs, written to files. */
+function reference(inputs: WeightInputs, options: WeightOptions = {}): ReferenceReport {
+  const { dir, cleanup } = tempDir('ich-weights-ref-');
+  try {
+    const put = (name: string, a: ArrayBufferView) => writeFileSync(path.join(dir, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const { train, target } = inputs;
+    put('train_categorical.i32', train.features.categorical);
+    put('train_continuous.f32', train.features.continuous);
+    put('train_pxlmin_zero.u8', train.features.pxlMinZero);
+    put('train_any.u8', train.anyLabel);
+    put('train_series_any.u8', train.seriesAny);
+    put('train_pixel_representation.i32', train.pixelRepresentation);
+    put('train_rescale_intercept.f32', train.rescaleIntercept);
+    writeFileSync(path.join(dir, 'train_ids.txt'), train.features.imageIds.join('\n'));
+    writeFileSync(path.join(dir, 'train_excluded.txt'), [...(train.excludedIds ?? [])].join('\n'));
+    put('target_categorical.i32', target.features.categorical);
+    put('target_continuous.f32', target.features.continuous);
+    put('target_pxlmin_zero.u8', target.features.pxlMinZero);
+    put('target_predicted_any.f32', target.predictedAny);
+    writeFileSync(path.join(dir, 'header.json'), JSON.stringify({
+      n_cat: N_CAT, n_continuous: N_CONTINUOUS, n_bool: N_BOOL, pxlmin_grp_col: PXLMIN_GRP_COL,
+      max_unseen_fraction: options.maxUnseenFraction ?? 0.5,
+      train: { n: train.features.imageIds.length }, target: { n: target.features.imageIds.length },
+    }));
+    const r = spawnSync('/usr/bin/python3', [path.join(HERE, 'reference_sample_weights.py'), dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`reference_sample_weights.py failed: ${r.stderr}`);
+    const report = JSON.parse(r.stdout) as Omit<ReferenceReport, 'weights'>;
+    const buf = readFileSync(path.join(dir, 'weights.f64'));
+    return { ...report, weights: new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
+  } finally {
+    cleanup();
+  }
+}
+
+/** Every output of computeSampleWeights equals the reference's (weights to float32 precision). */
+function expectReference(r: WeightReport, ref: ReferenceReport): void {
+  expect(r.zeroed).toEqual(ref.zeroed);
+  expect(r.skipped?.unseenCategory !== undefined).toBe(ref.skipped);
+  expect(r.pxlMinRatio).toBeCloseTo(ref.pxlMinRatio, 12);
+  expect(r.groups.map((g) => [g.pxlMinZero, g.trainImages, g.targetImages])).toEqual(ref.groups.map((g) => [g.pxlMinZero, g.trainImages, g.targetImages]));
+  r.groups.forEach((g, k) => {
+    const want = ref.groups[k]!;
+    for (const [got, exp] of [[g.s2, want.s2], [g.sTest, want.sTest]] as const) {
+      if (exp === null) expect(got).toBeNaN();
+      else expect(got).toBeCloseTo(exp, 10);
+    }
+    expect(g.multiplier).toBeCloseTo(want.multiplier, 9);
+  });
+  expect(r.weights.length).toBe(ref.weights.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < r.weights.length; i++) {
+    const d = Math.abs(r.weights[i]! - ref.weights[i]!) / Math.max(1, Math.abs(ref.weights[i]!));
+    if (d > worst) [worst, at] = [d, i];
+  }
+  expect(worst, `worst relative difference at image ${at}: ${r.weights[at]} vs ${ref.weights[at]}`).toBeLessThan(1e-6);
+}
 
 interface Img {
   id: string;
@@ -186,30 +264,124 @@ describe('computeSampleWeights (edges)', () => {
   });
 });
 
+/** A seeded random population: series of 10-40 slices, scanner groups, unseen categories, broken intercepts, the outlier. */
+function randomInputs(seed: number, nSeries: number, nTarget: number, targetCats: number): WeightInputs {
+  let st = seed >>> 0;
+  const rnd = (): number => {
+    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+    return st / 4294967296;
+  };
+  const pick = (n: number) => Math.floor(rnd() * n);
+  const train: { zero: number; grp: number; cats: number[]; bools: number[]; any: number; seriesAny: number; broken: boolean; id: string }[] = [];
+  for (let s = 0; s < nSeries; s++) {
+    const zero = rnd() < 0.4 ? 1 : 0;
+    const seriesAny = rnd() < 0.3 ? 1 : 0;
+    const slices = 10 + pick(31);
+    for (let k = 0; k < slices; k++) {
+      // grp 0 in most slices of a PxlMin_zero series, rarely elsewhere
+      const grp = zero ? (rnd() < 0.9 ? 0 : 1 + pick(2)) : (rnd() < 0.05 ? 0 : 1 + pick(2));
+      // categorical values 0..3; a value 4 the small targets never show, in 2% of the images
+      const cats = Array.from({ length: N_CAT }, (_, j) => (j === PXLMIN_GRP_COL ? grp : rnd() < 0.02 ? 4 : pick(4)));
+      const bools = Array.from({ length: N_BOOL }, (_, j) => (j === 3 ? (rnd() < 0.01 ? 1 : 0) : pick(2)));
+      train.push({ zero, grp, cats, bools, any: seriesAny && rnd() < 0.4 ? 1 : 0, seriesAny, broken: rnd() < 0.01, id: `ID_${s}_${k}` });
+    }
+  }
+  train[7]!.id = 'ID_b79eed528';
+  const feats = (rows: { zero: number; cats: number[]; bools: number[] }[], ids: string[]): MetaFeatures => {
+    const n = rows.length;
+    const categorical = new Int32Array(n * N_CAT);
+    const continuous = new Float32Array(n * N_CONTINUOUS);
+    rows.forEach((r, i) => {
+      r.cats.forEach((v, j) => (categorical[i * N_CAT + j] = v));
+      r.bools.forEach((v, j) => (continuous[i * N_CONTINUOUS + j] = v));
+      for (let j = N_BOOL; j < N_CONTINUOUS; j++) continuous[i * N_CONTINUOUS + j] = (i % 7) * 0.1; // floats: not compared
+    });
+    return { imageIds: ids, continuous, categorical, rawFloats: new Float32Array(n * N_FLOAT), posIdx1: new Int32Array(n),
+      seriesSize: new Int32Array(n).fill(1), pxlMinZero: Uint8Array.from(rows, (r) => r.zero) };
+  };
+  // target: categories 0..targetCats-1 only (every category when targetCats >= 4), boolean 3 always 0
+  const target = Array.from({ length: nTarget }, () => {
+    const zero = rnd() < 0.3 ? 1 : 0;
+    const grp = zero ? 0 : rnd() < 0.1 ? 0 : 1 + pick(2);
+    return { zero, cats: Array.from({ length: N_CAT }, (_, j) => (j === PXLMIN_GRP_COL ? grp : pick(targetCats))),
+      bools: Array.from({ length: N_BOOL }, (_, j) => (j === 3 ? 0 : pick(2))), p: rnd() * (zero ? 0.1 : 0.4) };
+  });
+  return {
+    train: {
+      features: feats(train, train.map((m) => m.id)),
+      anyLabel: Uint8Array.from(train, (m) => m.any),
+      seriesAny: Uint8Array.from(train, (m) => m.seriesAny),
+      pixelRepresentation: Int32Array.from(train, (m) => (m.broken ? 0 : rnd() < 0.5 ? 1 : 0)),
+      rescaleIntercept: Float32Array.from(train, (m) => (m.broken ? (rnd() < 0.5 ? 0 : 1) : -1024)),
+      excludedIds: new Set(train.filter((_, i) => i % 97 === 5).map((m) => m.id).concat(['ID_b79eed528'])),
+    },
+    target: { features: feats(target, target.map((_, t) => `t${t}`)), predictedAny: Float32Array.from(target, (m) => m.p) },
+  };
+}
+
+describe.skipIf(!HAS_NUMPY)('computeSampleWeights = the numpy reference (reference_sample_weights.py)', () => {
+  it('on the golden case and its edge cases', () => {
+    expectReference(computeSampleWeights(inputs()), reference(inputs()));
+    const excluded = inputs(TRAIN, TARGET, ['ID_a0', 'ID_b79eed528']);
+    expectReference(computeSampleWeights(excluded), reference(excluded));
+    const clamped = inputs(TRAIN, TARGET.map((m) => (m.zero ? m : { ...m, p: 0.9 })));
+    expectReference(computeSampleWeights(clamped), reference(clamped));
+    const noGrp0 = inputs(TRAIN, TARGET.map((m) => ({ ...m, grp0: false })));
+    expectReference(computeSampleWeights(noGrp0), reference(noGrp0));
+    expectReference(computeSampleWeights(noGrp0, { maxUnseenFraction: 1 }), reference(noGrp0, { maxUnseenFraction: 1 }));
+  });
+
+  it('on random populations: unseen categories zeroed, and skipped when a small target shows few of them', () => {
+    // the target shows every category (0..4) but never boolean 3 = 1: step 2 zeroes the images that have it
+    const a = randomInputs(11, 150, 2_000, 5);
+    const ra = computeSampleWeights(a);
+    expect(ra.zeroed.unseenCategory).toBeGreaterThan(0);
+    expect(ra.zeroed.brokenIntercept).toBeGreaterThan(0);
+    expect(ra.zeroed.excluded).toBeGreaterThan(0);
+    expect(ra.zeroed.outliers).toBe(1);
+    expect(ra.skipped).toBeUndefined();
+    expectReference(ra, reference(a));
+    // a target with three of the four categories per column: step 2 would zero most images and is skipped
+    const b = randomInputs(12, 150, 60, 3);
+    const rb = computeSampleWeights(b);
+    expect(rb.skipped?.unseenCategory).toBeDefined();
+    expectReference(rb, reference(b));
+    expectReference(computeSampleWeights(b, { maxUnseenFraction: 1 }), reference(b, { maxUnseenFraction: 1 }));
+  });
+});
+
 describe('computeSampleWeights at the seed scale', () => {
-  it("reproduces the seed's printed final weight table from its group counts", () => {
-    // docs/seed-pipeline.md section 5: the final value counts identify the groups (ratios of the printed weights):
-    //   PxlMin_zero:  negative series 230,399 (0.864417), positive 70,301 (0.446933), all grp 0
-    //   otherwise:    negative grp != 0 221,421 (1.200910), grp 0 1 (0.796930 = 1.200910 / 1.50692);
-    //                 positive grp != 0 230,427 (1.111931), grp 0 129 (0.737883 = 1.111931 / 1.50692)
-    //   124 zeros (123 broken intercepts + the outlier).  Total 752,802.
-    // Target: 121,232 stage-2 test images; 37,149 grp 0 / 84,083 other gives the printed odds ratio:
-    //   (84,083 * 300,830) / (37,149 * 451,848) = 1.506925.
-    // The multipliers are the printed weight ratios, m1 = 0.864417 / 0.446933 = 1.93410 and
-    // m2 = 1.200910 / 1.111931 = 1.08002 (the spec's rounded 1.934 / 1.080); sTest is chosen to produce them.
-    type G = { n: number; zero: boolean; grp0: boolean; pos: boolean; anyCount: number; broken?: boolean; outlier?: boolean };
-    const groups: G[] = [
-      { n: 230_399, zero: true, grp0: true, pos: false, anyCount: 0 },
-      { n: 70_301, zero: true, grp0: true, pos: true, anyCount: 23_916 }, // s2 = 0.3402
-      { n: 221_421, zero: false, grp0: false, pos: false, anyCount: 0 },
-      { n: 1, zero: false, grp0: true, pos: false, anyCount: 0 },
-      { n: 230_427, zero: false, grp0: false, pos: true, anyCount: 83_945 }, // ~0.3643
-      { n: 129, zero: false, grp0: true, pos: true, anyCount: 0 },
-      { n: 123, zero: false, grp0: false, pos: false, anyCount: 0, broken: true },
-      { n: 1, zero: false, grp0: false, pos: false, anyCount: 0, outlier: true },
-    ];
-    const N = groups.reduce((a, g) => a + g.n, 0);
-    expect(N).toBe(752_802);
+  // The population, from the spec's counts (docs/seed-pipeline.md section 5 and section 1):
+  //   752,802 images (step 1); 123 broken intercepts and the outlier (steps 3-4); after them 300,830 images in
+  //   PxlMin_grp 0 and 451,848 in the others (step 5). How these split into negative and positive series of each
+  //   PxlMin_zero group is printed nowhere but in the final table's counts, so the cells take those counts; the
+  //   table's weights are never an input, they are what must come out.
+  // `any` inside the positive series: step 6's printed s2, 0.3402 (PxlMin_zero) and 0.3643 (the others), as
+  //   round(s2 * n) positive images in each cell of positive series.
+  // The target: the 121,232 stage-2 test images (section 1), split between the PxlMin groups so that step 5's
+  //   formula gives its printed 1.50692 with the train counts above; each target image's P(any) is its group's
+  //   printed test estimate, 0.04635 and 0.17880 (step 6's check line; 0.0464 / 0.1788 in its table).
+  // Expected: the numpy reference on the same arrays, and the seed's printed numbers: multipliers 1.934 / 1.080,
+  // the weighted `any` prevalence of each group at the estimate, and the final table (its counts exactly, its
+  // weights to 1e-4: s2 and s_test are printed to 4 significant digits, which moves the weights by up to 6e-5).
+  type Cell = { n: number; zero: boolean; grp0: boolean; pos: boolean; broken?: boolean; outlier?: boolean };
+  const cells: Cell[] = [
+    { n: 230_399, zero: true, grp0: true, pos: false },
+    { n: 70_301, zero: true, grp0: true, pos: true },
+    { n: 221_421, zero: false, grp0: false, pos: false },
+    { n: 1, zero: false, grp0: true, pos: false },
+    { n: 230_427, zero: false, grp0: false, pos: true },
+    { n: 129, zero: false, grp0: true, pos: true },
+    { n: 123, zero: false, grp0: false, pos: false, broken: true },
+    { n: 1, zero: false, grp0: false, pos: false, outlier: true },
+  ];
+  const S2 = { zero: 0.3402, other: 0.3643 };
+  const S_TEST = { zero: 0.04635, other: 0.1788 };
+  const ODDS = 1.50692;
+  const N_TEST = 121_232;
+
+  function seedInputs(): WeightInputs {
+    const N = cells.reduce((a, g) => a + g.n, 0);
     const categorical = new Int32Array(N * N_CAT);
     const pxlMinZero = new Uint8Array(N);
     const anyLabel = new Uint8Array(N);
@@ -218,11 +390,12 @@ describe('computeSampleWeights at the seed scale', () => {
     const rescaleIntercept = new Float32Array(N).fill(-1024);
     const imageIds = new Array<string>(N);
     let i = 0;
-    for (const g of groups) {
+    for (const g of cells) {
+      const positives = g.pos ? Math.round((g.zero ? S2.zero : S2.other) * g.n) : 0;
       for (let k = 0; k < g.n; k++, i++) {
         categorical[i * N_CAT + PXLMIN_GRP_COL] = g.grp0 ? 0 : 2;
         pxlMinZero[i] = g.zero ? 1 : 0;
-        anyLabel[i] = k < g.anyCount ? 1 : 0;
+        anyLabel[i] = k < positives ? 1 : 0;
         seriesAny[i] = g.pos ? 1 : 0;
         if (g.broken) {
           rescaleIntercept[i] = 0;
@@ -231,47 +404,62 @@ describe('computeSampleWeights at the seed scale', () => {
         imageIds[i] = g.outlier ? 'ID_b79eed528' : `ID_${i}`;
       }
     }
-    const trainFeatures: MetaFeatures = {
-      imageIds, continuous: new Float32Array(N * N_CONTINUOUS), categorical, rawFloats: new Float32Array(0),
-      posIdx1: new Int32Array(N), seriesSize: new Int32Array(N), pxlMinZero,
-    };
-    const t0 = 37_149;
-    const T = t0 + 84_083;
-    const ratio = (84_083 * 300_830) / (37_149 * 451_848);
-    const m1 = 0.864417 / 0.446933;
-    const m2 = 1.20091 / 1.111931;
-    // group true: all weights 1: s2 = 23,916 / 70,301, sTest = s2 / (1 + m1 * 230,399 / 70,301)
-    const s2a = 23_916 / 70_301;
-    const sTa = s2a / (1 + (m1 * 230_399) / 70_301);
-    // group false: w1 = ratio * 221,421 + 1, w2 = ratio * 230,427 + 129, s2 = ratio * 83,945 / w2
-    const w1 = ratio * 221_421 + 1;
-    const w2 = ratio * 230_427 + 129;
-    const s2b = (ratio * 83_945) / w2;
-    const sTb = s2b / (1 + (m2 * w1) / w2);
-    const tCat = new Int32Array(T * N_CAT);
-    const tZero = new Uint8Array(T);
-    const predictedAny = new Float32Array(T);
-    for (let t = 0; t < T; t++) {
-      tCat[t * N_CAT + PXLMIN_GRP_COL] = t < t0 ? 0 : 2;
-      tZero[t] = t < t0 ? 1 : 0;
-      predictedAny[t] = t < t0 ? sTa : sTb;
+    // step 5: ratio = (t_other * 300,830) / (t_grp0 * 451,848) = 1.50692 with t_grp0 + t_other = 121,232
+    const tGrp0 = Math.round(N_TEST / (1 + (ODDS * 451_848) / 300_830));
+    const tCat = new Int32Array(N_TEST * N_CAT);
+    const tZero = new Uint8Array(N_TEST);
+    const predictedAny = new Float32Array(N_TEST);
+    for (let t = 0; t < N_TEST; t++) {
+      tCat[t * N_CAT + PXLMIN_GRP_COL] = t < tGrp0 ? 0 : 2;
+      tZero[t] = t < tGrp0 ? 1 : 0;
+      predictedAny[t] = t < tGrp0 ? S_TEST.zero : S_TEST.other;
     }
-    const r = computeSampleWeights({
-      train: { features: trainFeatures, anyLabel, seriesAny, pixelRepresentation, rescaleIntercept },
-      target: {
-        features: { imageIds: Array.from({ length: T }, (_, t) => `t${t}`), continuous: new Float32Array(T * N_CONTINUOUS), categorical: tCat,
-          rawFloats: new Float32Array(0), posIdx1: new Int32Array(T), seriesSize: new Int32Array(T), pxlMinZero: tZero },
-        predictedAny,
-      },
+    const meta = (ids: string[], cat: Int32Array, zero: Uint8Array): MetaFeatures => ({
+      imageIds: ids, continuous: new Float32Array(ids.length * N_CONTINUOUS), categorical: cat, rawFloats: new Float32Array(0),
+      posIdx1: new Int32Array(ids.length), seriesSize: new Int32Array(ids.length), pxlMinZero: zero,
     });
+    return {
+      train: { features: meta(imageIds, categorical, pxlMinZero), anyLabel, seriesAny, pixelRepresentation, rescaleIntercept },
+      target: { features: meta(Array.from({ length: N_TEST }, (_, t) => `t${t}`), tCat, tZero), predictedAny },
+    };
+  }
+
+  const input = seedInputs();
+  const r = computeSampleWeights(input);
+
+  it('steps 2-6 give the printed counts, odds ratio, multipliers and prevalences', () => {
+    expect(input.train.anyLabel.length).toBe(752_802);
     expect(r.zeroed).toEqual({ unseenCategory: 0, brokenIntercept: 123, outliers: 1, excluded: 0 });
-    expect(r.pxlMinRatio).toBeCloseTo(1.50692, 5);
+    expect(r.pxlMinRatio).toBeCloseTo(ODDS, 4);
+    expect(r.groups.map((g) => g.s2)).toEqual([expect.closeTo(S2.zero, 4), expect.closeTo(S2.other, 4)]);
     expect(r.groups.map((g) => g.multiplier)).toEqual([expect.closeTo(1.934, 3), expect.closeTo(1.080, 3)]);
-    // the value counts of the final weights, rounded to 4 decimals, are the seed's table
-    const counts = new Map<string, number>();
-    for (const w of r.weights) counts.set(w.toFixed(4), (counts.get(w.toFixed(4)) ?? 0) + 1);
-    expect(Object.fromEntries(counts)).toEqual({
-      '1.1119': 230_427, '0.8644': 230_399, '1.2009': 221_421, '0.4469': 70_301, '0.7379': 129, '0.0000': 124, '0.7969': 1,
-    });
+    for (const [k, zero] of [[0, 1], [1, 0]] as const) {
+      let s = 0;
+      let a = 0;
+      r.weights.forEach((w, i) => {
+        if (input.train.features.pxlMinZero[i] !== zero) return;
+        s += w;
+        a += w * input.train.anyLabel[i]!;
+      });
+      expect(a / s, `weighted any, group ${k}`).toBeCloseTo(k === 0 ? S_TEST.zero : S_TEST.other, 5);
+    }
+  });
+
+  it("the final weights are the seed's printed value counts", () => {
+    const printed = [1.111931, 0.864417, 1.20091, 0.446933, 0.737883, 0, 0.79693];
+    const counts = [230_427, 230_399, 221_421, 70_301, 129, 124, 1];
+    const got = printed.map(() => 0);
+    const outside: number[] = [];
+    for (const w of r.weights) {
+      const k = printed.findIndex((p) => Math.abs(w - p) < 1e-4);
+      if (k < 0) outside.push(w);
+      else got[k]!++;
+    }
+    expect(outside.slice(0, 5), `${outside.length} weights are not in the printed table`).toEqual([]);
+    expect(got).toEqual(counts);
+  });
+
+  it.skipIf(!HAS_NUMPY)('equals the numpy reference on the same 752,802 + 121,232 images', () => {
+    expectReference(r, reference(input));
   });
 });
