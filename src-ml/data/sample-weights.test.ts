@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../base/random.ts';
 import { hasPythonModules, tempDir } from '../testing/fixtures.ts';
 import { N_BOOL, N_CAT, N_CONTINUOUS, N_FLOAT, PXLMIN_GRP_COL, type MetaFeatures } from './metadata-features.ts';
 import { computeSampleWeights, seriesWeights, type WeightInputs, type WeightOptions, type WeightReport } from './sample-weights.ts';
@@ -266,12 +267,9 @@ describe('computeSampleWeights (edges)', () => {
 
 /** A seeded random population: series of 10-40 slices, scanner groups, unseen categories, broken intercepts, the outlier. */
 function randomInputs(seed: number, nSeries: number, nTarget: number, targetCats: number): WeightInputs {
-  let st = seed >>> 0;
-  const rnd = (): number => {
-    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
-    return st / 4294967296;
-  };
-  const pick = (n: number) => Math.floor(rnd() * n);
+  const rng = createRng(seed);
+  const rnd = () => rng.next();
+  const pick = (n: number) => rng.int(0, n - 1);
   const train: { zero: number; grp: number; cats: number[]; bools: number[]; any: number; seriesAny: number; broken: boolean; id: string }[] = [];
   for (let s = 0; s < nSeries; s++) {
     const zero = rnd() < 0.4 ? 1 : 0;
