@@ -8,6 +8,7 @@ import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth
 import { registerMetricCommand } from './metric-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerDemoCommands } from './demo-commands.ts';
+import { registerWeightsCommands } from './weights-commands.ts';
 import { ensembleCommand, pipelineCommand, predictCommand, trainFullheadCommand } from './pipeline-commands.ts';
 import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
 import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
@@ -167,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMetricCommand(program);
   registerServeCommand(program);
   registerDemoCommands(program);
+  registerWeightsCommands(program);
 
   const bench = program.command('bench').description('benchmarks of the engine');
   bench.command('train')
