@@ -66,6 +66,7 @@ export function forwardNchw(body: LoadedBody, x: Float32Array, shape: number[], 
 export async function forwardFile(dir: string, input: string, out: string, batchSize = 8): Promise<{ shape: number[]; meta: BodyWeightsMeta }> {
   const x = await readNpy(input);
   if (!(x.data instanceof Float32Array)) throw new Error(`${input}: expected float32 (<f4), got ${x.dtype}`);
+  if (x.shape.length !== 4 || x.shape[1] !== 3) throw new Error(`${input}: expected [N, 3, H, W] float32, got [${x.shape.join(', ')}]`);
   const body = await loadBody(dir);
   try {
     const { parts, shape } = forwardNchw(body, x.data, x.shape, batchSize);
