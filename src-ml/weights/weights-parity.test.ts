@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../nn/backend.ts';
 import { readNpy } from '../store/npy.ts';
 import { hasPythonModules, REPO_ROOT, tempDir } from '../testing/fixtures.ts';
-import { forwardNchw, loadBody } from './forward.ts';
+import * as tf from '@tensorflow/tfjs';
+import { buildBaseCnn } from '../models/base-cnn.ts';
+import { importArch } from './archs.ts';
+import { copyBodyWeights, forwardNchw, loadBody } from './forward.ts';
 import { importWeights } from './import.ts';
 
 const HAS_TORCH = hasPythonModules('torch', 'torchvision', 'numpy');
@@ -129,6 +132,21 @@ describe.skipIf(!HAS_TORCH)('weights import parity with PyTorch (needs /usr/bin/
     const err = await parity(name, f(`${name}.w`));
     console.log(`parity ${arch} ${what}: max rel ${err.maxRel.toExponential(2)}, L2 rel ${err.l2Rel.toExponential(2)}`);
     expect(err.maxRel).toBeLessThan(TOL);
+  });
+
+  it('copyBodyWeights puts an imported body into a base CNN of the same arch, layer by layer', async () => {
+    const body = await loadBody(f('d121b.w'));
+    const cnn = buildBaseCnn(importArch('densenet121'), 64);
+    try {
+      // every body weight: 121 batch norms (norm0, 2 per dense layer, 3 transitions, norm5) x 4 + 120 convs
+      expect(copyBodyWeights(body.model, cnn.trainModel)).toBe(121 * 4 + 120);
+      const a = body.model.getLayer('denseblock3_l7_conv2').getWeights()[0]!;
+      const b = cnn.trainModel.getLayer('denseblock3_l7_conv2').getWeights()[0]!;
+      expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
+    } finally {
+      body.model.dispose();
+      cnn.trainModel.dispose();
+    }
   });
 
   async function oneLineFailure(p: Promise<unknown>): Promise<string> {

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torchvision
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_senet  # noqa: E402
 
