@@ -33,6 +33,7 @@ const SAMPLES: { [M in EngineMethod]: EngineArgs<M> } = {
   listVersions: [],
   promoteVersion: ['v2'],
   predictStudies: [{ studyUids: ['1.2.3'] }],
+  getSaliency: [{ imageId: 'ID_0a1b2c#2', label: 'subdural' }],
 };
 
 const methods = Object.keys(SAMPLES) as EngineMethod[];

@@ -6,11 +6,11 @@
 // web host check `validateRequest(method, body)`, and the engine's dispatch calls `callEngine(client, method,
 // body)`. No Node or DOM imports: every process imports this file.
 import type {
-  EngineEvent, EngineInfo, JobEvent, PredictStudiesRequest, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest,
+  EngineEvent, EngineInfo, JobEvent, PredictStudiesRequest, SaliencyMap, SaliencyRequest, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest,
   StudyQuery, StudyRow,
 } from './engine.ts';
 import {
-  EngineError, idField, invalid, isObject, noFields, pathField, validatePredictStudies, validateStartTraining, validateStudyQuery, validateVersion,
+  EngineError, idField, invalid, isObject, noFields, pathField, validatePredictStudies, validateSaliencyRequest, validateStartTraining, validateStudyQuery, validateVersion,
   type BodyValidator,
 } from './engine-validate.ts';
 import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSummary } from './training.ts';
@@ -46,6 +46,11 @@ export interface EngineMethods {
    * every indexed CT slice still without a prediction.
    */
   predictStudies: { request: PredictStudiesRequest; response: { jobId: string } };
+  /**
+   * A saliency map of one slice for one label from the active version's base CNNs (Grad-CAM or SmoothGrad),
+   * computed on demand and cached per version, slice and label.
+   */
+  getSaliency: { request: SaliencyRequest; response: SaliencyMap };
 }
 
 export type EngineMethod = keyof EngineMethods;
@@ -84,6 +89,7 @@ export const ENGINE_METHOD_TABLE = {
   listVersions: { args: 'none', validate: noFields },
   promoteVersion: { args: field('version'), validate: validateVersion },
   predictStudies: { args: 'body', validate: validatePredictStudies },
+  getSaliency: { args: 'body', validate: validateSaliencyRequest },
 } as const satisfies { readonly [M in EngineMethod]: MethodSpec<M> };
 
 type Table = typeof ENGINE_METHOD_TABLE;

@@ -1,6 +1,7 @@
 // The request checks every transport runs on what it receives (engine-methods.ts names one per method): ids,
 // paths, numbers, unknown fields. A failure is an EngineError('invalid') with one line. No Node or DOM imports.
-import type { PredictStudiesRequest, StartTrainingRequest, StudyQuery } from './engine.ts';
+import type { PredictStudiesRequest, SaliencyRequest, StartTrainingRequest, StudyQuery } from './engine.ts';
+import { LABELS, type Label } from './labels.ts';
 import { MAX_FOLDS, MIN_FOLDS, PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type TrainPresetName } from './stages.ts';
 
 export type EngineErrorCode = 'invalid' | 'not_found' | 'internal';
@@ -144,4 +145,12 @@ export const validatePredictStudies: BodyValidator<PredictStudiesRequest> = (b, 
   if (b.studyUids === undefined) return {};
   if (!Array.isArray(b.studyUids) || b.studyUids.length === 0 || b.studyUids.length > 10000) return invalid('studyUids must be a list of 1 to 10000 study UIDs');
   return { studyUids: b.studyUids.map((u, i) => validateId(u, `studyUids[${i}]`)) };
+};
+
+/** An image id and one of the six labels. */
+export const validateSaliencyRequest: BodyValidator<SaliencyRequest> = (b, method) => {
+  only(b, method, ['imageId', 'label']);
+  const imageId = validateId(b.imageId, 'imageId');
+  if (typeof b.label !== 'string' || !(LABELS as readonly string[]).includes(b.label)) return invalid(`label must be one of ${LABELS.join(', ')}`);
+  return { imageId, label: b.label as Label };
 };

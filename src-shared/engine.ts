@@ -205,3 +205,33 @@ export interface StartTrainingRequest {
 export interface PredictStudiesRequest {
   studyUids?: string[];
 }
+
+/** What getSaliency computes: the map of one label on one slice. */
+export interface SaliencyRequest {
+  imageId: string;
+  label: EngineLabel;
+}
+
+/** How a saliency map was made: Grad-CAM on the base CNN's last feature map, or SmoothGrad input gradients. */
+export type SaliencyMethod = 'grad-cam' | 'smoothgrad';
+
+/**
+ * Where the active model version's base CNNs look for one label on one slice, as a heat map over the stored
+ * image's whole pixel grid (columns x rows, at a coarser resolution: width / height = columns / rows).
+ */
+export interface SaliencyMap {
+  imageId: string;
+  label: EngineLabel;
+  /** The model version whose base CNNs made it (v1, v2 ...). */
+  version: string;
+  method: SaliencyMethod;
+  /** The base CNNs averaged (one per fold), by model id. */
+  models: string[];
+  width: number;
+  height: number;
+  /** Row-major width x height, 0..1 (1: the strongest attention on this slice for this label). */
+  values: number[];
+  /** Milliseconds the engine spent on it (0 when it came from its cache). */
+  ms: number;
+  cached: boolean;
+}

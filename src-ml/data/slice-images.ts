@@ -19,6 +19,11 @@ export interface SliceRef {
 }
 
 export async function loadPreparedSlice(ref: SliceRef, size: number): Promise<Float32Array> {
+  return (await loadPreparedSliceShaped(ref, size)).image;
+}
+
+/** loadPreparedSlice, with the stored image's rows and columns (what the square model image was padded from). */
+export async function loadPreparedSliceShaped(ref: SliceRef, size: number): Promise<{ image: Float32Array; rows: number; columns: number }> {
   const bytes = await readFile(ref.path);
   const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const pm = readPixelModule(parsed.dataSet);
@@ -27,7 +32,8 @@ export async function loadPreparedSlice(ref: SliceRef, size: number): Promise<Fl
   await initCodecsFor(parsed.transferSyntaxUid);
   const header = readSliceHeaders(parsed.dataSet)[frameIndex]!;
   const stored = decodeFrameStored(parsed, frameIndex);
-  return prepareImage(stored, pm.rows, pm.columns, { slope: header.rescaleSlope, intercept: header.rescaleIntercept }, size);
+  const image = prepareImage(stored, pm.rows, pm.columns, { slope: header.rescaleSlope, intercept: header.rescaleIntercept }, size);
+  return { image, rows: pm.rows, columns: pm.columns };
 }
 
 export class SliceImages {

@@ -10,12 +10,14 @@ import { indexCounts, orderedSeriesSlices, type OrderedSeries } from '../store/q
 import { scanFolders } from '../store/scan.ts';
 import { listModels, listRunSummaries } from '../store/training-store.ts';
 import { seriesSummaries, sliceRecord, studySummaries } from '../store/viewer-queries.ts';
+import { imageFileRefs } from '../store/image-files.ts';
+import type { SaliencyMaps } from '../predict/saliency-maps.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
   DEFAULT_FLAG_THRESHOLD, ENGINE_LABELS, EngineError,
   type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type PredictStudiesRequest,
-  type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
+  type SaliencyMap, type SaliencyRequest, type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
 } from '../api/engine.ts';
 import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../api/training.ts';
 import { sliceMetadataFeatures } from './slice-features.ts';
@@ -49,6 +51,8 @@ export class EngineService implements EngineClient {
   private readonly training: TrainingJobs;
   /** Loaded with the first training request: presets pull in the model code (tfjs), which reading the index never needs. */
   private presets: typeof import('../train/presets.ts') | undefined;
+  /** Loaded with the first saliency request, for the same reason (predict/saliency-maps.ts: base CNNs, tfjs). */
+  private saliency: Promise<SaliencyMaps> | undefined;
 
   constructor(private readonly ws: Workspace, private readonly options: EngineServiceOptions) {
     // Training runs in an `ich pipeline` child on the same workspace folder; its state changes become events.
@@ -227,6 +231,26 @@ export class EngineService implements EngineClient {
     return { jobId: this.queuePredict(req.studyUids) };
   }
 
+  /** The active version's base CNNs on one slice (predict/saliency-maps.ts), cached per version, slice and label. */
+  async getSaliency(req: SaliencyRequest): Promise<SaliencyMap> {
+    const active = activeVersion(this.ws);
+    if (!active) throw new EngineError('invalid', 'no active model version to compute a saliency map with: train one first (Training panel or ich pipeline)');
+    const ref = imageFileRefs(this.ws, [req.imageId])[0];
+    if (!ref?.path) throw new EngineError('not_found', `no image ${req.imageId} in the workspace`);
+    this.saliency ??= import('../predict/saliency-maps.ts').then((m) => new m.SaliencyMaps());
+    const maps = await this.saliency;
+    try {
+      const r = await maps.compute(active, ref, ENGINE_LABELS.indexOf(req.label));
+      return {
+        imageId: req.imageId, label: req.label, version: r.version, method: r.method, models: r.models, width: r.width, height: r.height,
+        // Three decimals: a heat map needs no more, and the JSON stays small (128 x 128 at most).
+        values: Array.from(r.values, (v) => Math.round(v * 1000) / 1000), ms: Math.round(r.ms), cached: r.cached,
+      };
+    } catch (err) {
+      throw new EngineError('internal', `saliency of ${req.imageId}: ${errorMessage(err)}`);
+    }
+  }
+
   /** A predict job behind the scans (it needs their images indexed); the child writes the predictions. */
   private queuePredict(studyUids?: readonly string[]): string {
     const jobId = `predict-${this.nextJob++}`;
@@ -274,7 +298,7 @@ export class EngineService implements EngineClient {
    */
   async close(): Promise<void> {
     this.abort.abort();
-    await Promise.all([this.queue, this.training.close()]);
+    await Promise.all([this.queue, this.training.close(), this.saliency?.then((m) => m.close())]);
     this.listeners.clear();
   }
 

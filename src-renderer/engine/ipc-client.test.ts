@@ -26,6 +26,7 @@ function fakeApi(): IchDesktopApi & { listeners: Set<(e: EngineEvent) => void> }
     listVersions: vi.fn(async () => []),
     promoteVersion: vi.fn(async (version: string) => ({ active: version, previous: null })),
     predictStudies: vi.fn(async () => ({ jobId: 'predict-1' })),
+    getSaliency: vi.fn(async () => ({}) as never),
     openFolderDialog: vi.fn(async () => null),
     onEvent: (l) => {
       listeners.add(l);

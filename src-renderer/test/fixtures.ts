@@ -1,6 +1,7 @@
 // A fake EngineClient with two studies (the first with two series) and a recording fake StackRenderer,
 // shared by the renderer tests.
-import type { EngineClient, EngineEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import type { EngineClient, EngineEvent, SaliencyMap, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import { LABELS, type Label } from '../../src-shared/labels.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
 
@@ -54,6 +55,14 @@ export function sliceDetailOf(imageId: string): SliceDetail {
     blend: { safe: Array.from({ length: 6 }, () => [0.6, 0.4] as [number, number]), risky: Array.from({ length: 6 }, () => [0.3, 0.7] as [number, number]) },
     safe: [0.1, 0.1, 0.1, 0.1, 0.8, 0.85], risky: [0.1, 0.1, 0.1, 0.1, 0.9, 0.95],
   };
+}
+
+/** A 16 x 16 saliency map (the fake series is 64 x 64): one blob, at a place that depends on the label. */
+export function saliencyOf(imageId: string, label: Label, version = 'v1'): SaliencyMap {
+  const k = LABELS.indexOf(label);
+  const cx = 3 + 2 * k;
+  const values = Array.from({ length: 256 }, (_, i) => Math.round(1000 * Math.exp(-(((i % 16) - cx) ** 2 + (Math.floor(i / 16) - 8) ** 2) / 8)) / 1000);
+  return { imageId, label, version, method: 'smoothgrad', models: ['tiny.k3.f0', 'tiny.k3.f1'], width: 16, height: 16, values, ms: 12, cached: false };
 }
 
 export interface FakeClient extends EngineClient {
@@ -136,6 +145,7 @@ export function fakeClient(): FakeClient {
       return rec('promoteVersion', version, { active: version, previous });
     },
     predictStudies: (req) => rec('predictStudies', req, { jobId: 'predict-1' }),
+    getSaliency: (req) => rec('getSaliency', req, saliencyOf(req.imageId, req.label, versions.find((v) => v.status === 'active')?.version ?? 'v1')),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
