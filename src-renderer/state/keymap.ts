@@ -20,6 +20,7 @@ export const KEYMAP: Readonly<Record<string, (s: AppState) => unknown>> = {
   '-': (s) => s.zoomOut(),
   '=': (s) => s.fit(),
   t: (s) => s.toggleTraining(),
+  h: (s) => s.toggleSaliency(),
 };
 
 /** Runs the intent bound to a key; false when the key is not bound (the event is left alone). */

@@ -1,4 +1,4 @@
-// One zustand store made of the slices (worklist, viewer, predictions, panels, training, versions), bound to one EngineClient.
+// One zustand store made of the slices (worklist, viewer, predictions, panels, training, versions, saliency), bound to one EngineClient.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EngineClient } from '../../src-ml/api/engine.ts';
 import type { AppState, SliceContext } from './types.ts';
@@ -8,6 +8,7 @@ import { createPredictionsSlice } from './predictions-slice.ts';
 import { createPanelsSlice } from './panels-slice.ts';
 import { createTrainingSlice } from './training-slice.ts';
 import { createVersionsSlice } from './versions-slice.ts';
+import { createSaliencySlice } from './saliency-slice.ts';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -24,6 +25,6 @@ export function createAppStore(client: EngineClient): AppStore {
       }
     };
     const ctx: SliceContext = { set, get, client, guard };
-    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx), ...createTrainingSlice(ctx), ...createVersionsSlice(ctx) };
+    return { ...createWorklistSlice(ctx), ...createViewerSlice(ctx), ...createPredictionsSlice(ctx), ...createPanelsSlice(ctx), ...createTrainingSlice(ctx), ...createVersionsSlice(ctx), ...createSaliencySlice(ctx) };
   });
 }

@@ -1,10 +1,11 @@
-// The store's shape: six slices (worklist, viewer, predictions, panels, training, versions) over one zustand store. Every user
+// The store's shape: seven slices (worklist, viewer, predictions, panels, training, versions, saliency) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
 import type {
   EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
 } from '../../src-ml/api/engine.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
+import type { SaliencySlice } from './saliency-slice.ts';
 
 export interface WorklistSlice {
   studies: StudyRow[];
@@ -137,7 +138,7 @@ export interface VersionsSlice {
   predictStudies(studyUids?: string[]): Promise<void>;
 }
 
-export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice & VersionsSlice;
+export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice & VersionsSlice & SaliencySlice;
 
 /** What every slice creator receives: zustand's set/get plus the engine. */
 export interface SliceContext {

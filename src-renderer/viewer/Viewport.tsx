@@ -1,9 +1,10 @@
 // The image area: a StackRenderer on a div, driven by the store (slice, window, zoom, pan) and driving it
 // back (wheel, drags). Carries the viewport test hooks.
-import { useContext, useEffect, useLayoutEffect, useRef, type MouseEvent as ReactMouseEvent, type WheelEvent } from 'react';
+import { useCallback, useContext, useEffect, useLayoutEffect, useRef, type MouseEvent as ReactMouseEvent, type WheelEvent } from 'react';
 import { useApp, useAppStore } from '../state/context.tsx';
 import { StackRendererContext, type StackRenderer } from './stack-renderer.ts';
 import { Overlay } from './Overlay.tsx';
+import { SaliencyOverlay } from './SaliencyOverlay.tsx';
 
 const CINE_FPS = 10;
 /** HU of window per pixel of right-drag. */
@@ -14,6 +15,7 @@ export function Viewport() {
   const createRenderer = useContext(StackRendererContext);
   const element = useRef<HTMLDivElement>(null);
   const renderer = useRef<StackRenderer | null>(null);
+  const getRenderer = useCallback(() => renderer.current, []);
   const series = useApp((s) => s.series);
   const sliceIndex = useApp((s) => s.sliceIndex);
   const wc = useApp((s) => s.wc);
@@ -111,6 +113,7 @@ export function Viewport() {
       onContextMenu={(e) => e.preventDefault()}
     >
       <div className="viewport-canvas" ref={element} />
+      {series && <SaliencyOverlay renderer={getRenderer} />}
       {series ? <Overlay /> : <div className="viewport-empty">Select a study</div>}
     </div>
   );

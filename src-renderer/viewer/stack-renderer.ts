@@ -25,6 +25,11 @@ export interface StackRenderer {
   setView(view: ViewState): void;
   /** The element changed size. */
   resize(): void;
+  /**
+   * Where a point of the shown image (pixel coordinates: (0, 0) the first pixel's top-left corner, (columns,
+   * rows) the last one's bottom-right) is on the element, in CSS pixels; null before an image is shown.
+   */
+  pixelToElement?(x: number, y: number): { x: number; y: number } | null;
   destroy(): void;
 }
 

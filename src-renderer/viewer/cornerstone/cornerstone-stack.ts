@@ -143,6 +143,11 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
       if (shown && lastView) apply(shown, lastView);
     },
 
+    pixelToElement(x, y) {
+      // The canvas is the element's size in CSS pixels (cornerstone sizes it to clientWidth x clientHeight).
+      return shown ? cornerstone.pixelToCanvas(element, { x, y }) : null;
+    },
+
     destroy() {
       generation++;
       element.removeEventListener(RENDERED_EVENT, onRendered);

@@ -18,6 +18,7 @@ declare module 'cornerstone-core' {
   export function setViewport(element: HTMLElement, viewport: Partial<CsViewport>): void;
   export function getDefaultViewportForImage(element: HTMLElement, image: CsImage): CsViewport;
   export function resize(element: HTMLElement, fitToWindow?: boolean): void;
+  export function pixelToCanvas(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
   export const imageCache: { setMaximumSizeBytes(bytes: number): void };
   const cornerstone: {
     enable: typeof enable;
@@ -28,6 +29,7 @@ declare module 'cornerstone-core' {
     setViewport: typeof setViewport;
     getDefaultViewportForImage: typeof getDefaultViewportForImage;
     resize: typeof resize;
+    pixelToCanvas: typeof pixelToCanvas;
     imageCache: typeof imageCache;
   };
   export default cornerstone;
