@@ -54,6 +54,7 @@ describe('saliency overlay (key H)', () => {
 
   it('follows the slice (one call per slice and label), and says why when the engine cannot make a map', async () => {
     const { client, store } = await openStudy();
+    act(() => store.getState().jumpToSlice(0));
     fireEvent.keyDown(window, { key: 'h' });
     const overlay = await screen.findByTestId('saliency-overlay');
     await waitFor(() => expect(overlay.dataset.imageId).toBe('1.2.9.1.0'));
@@ -82,9 +83,10 @@ describe('topLabel', () => {
 });
 
 describe('the heat scale', () => {
-  it('is transparent below 0.2, then blue to red with rising opacity', () => {
+  it('is transparent up to 0.3, then blue to red with rising opacity, at most half opaque', () => {
     expect(heatRgba(0.1)).toEqual([0, 0, 0, 0]);
-    expect(heatRgba(1)).toEqual([...jet(1), 153]);
+    expect(heatRgba(0.3)).toEqual([0, 0, 0, 0]);
+    expect(heatRgba(1)).toEqual([...jet(1), 128]);
     expect(jet(0)[2]).toBeGreaterThan(jet(0)[0]);
     expect(jet(1)[0]).toBeGreaterThan(jet(1)[2]);
     expect(heatRgba(0.5)[3]).toBeLessThan(heatRgba(0.8)[3]);

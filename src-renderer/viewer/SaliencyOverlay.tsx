@@ -14,9 +14,9 @@ export const SALIENCY_METHOD_NAME: Readonly<Record<SaliencyMap['method'], string
   smoothgrad: 'SmoothGrad',
 };
 
-/** Below this value the map is transparent; above it opacity rises to MAX_ALPHA at 0.7. */
-const FLOOR = 0.2;
-const MAX_ALPHA = 0.6;
+/** Below this value the map is transparent; above it opacity rises to MAX_ALPHA at FLOOR + 0.4 (the image stays readable under it). */
+const FLOOR = 0.3;
+const MAX_ALPHA = 0.5;
 
 /** The jet colour scale (blue, cyan, yellow, red) at t in 0..1. */
 export function jet(t: number): [number, number, number] {
@@ -24,11 +24,11 @@ export function jet(t: number): [number, number, number] {
   return [c(1.5 - Math.abs(4 * t - 3)), c(1.5 - Math.abs(4 * t - 2)), c(1.5 - Math.abs(4 * t - 1))];
 }
 
-/** RGBA of one map value: transparent under FLOOR, then jet over FLOOR..1 with rising opacity. */
+/** RGBA of one map value: transparent up to FLOOR, then jet over FLOOR..1 with rising opacity. */
 export function heatRgba(v: number): [number, number, number, number] {
   if (!(v > FLOOR)) return [0, 0, 0, 0];
   const t = (v - FLOOR) / (1 - FLOOR);
-  return [...jet(t), Math.round(255 * MAX_ALPHA * Math.min(1, (v - FLOOR) / 0.5))];
+  return [...jet(t), Math.round(255 * MAX_ALPHA * Math.min(1, (v - FLOOR) / 0.4))];
 }
 
 const LEGEND_GRADIENT = `linear-gradient(90deg, ${[0, 0.25, 0.5, 0.75, 1].map((t) => `rgb(${jet(t).join(',')}) ${t * 100}%`).join(', ')})`;
@@ -37,8 +37,8 @@ const STYLE: Record<string, CSSProperties> = {
   layer: { position: 'absolute', inset: 0, pointerEvents: 'none' },
   canvas: { position: 'absolute', inset: 0, width: '100%', height: '100%' },
   legend: {
-    position: 'absolute', right: '.5rem', bottom: '2.2rem', maxWidth: '22rem', padding: '.3rem .45rem', pointerEvents: 'auto',
-    background: 'rgba(0, 0, 0, .65)', border: '1px solid #444', borderRadius: 3, fontSize: 12, color: '#ddd', textAlign: 'right',
+    position: 'absolute', right: '.5rem', bottom: '2.2rem', whiteSpace: 'nowrap', padding: '.25rem .4rem', pointerEvents: 'auto',
+    background: 'rgba(0, 0, 0, .6)', border: '1px solid #444', borderRadius: 3, fontSize: 11, color: '#ddd', textAlign: 'right',
   },
   bar: { height: 6, margin: '.2rem 0 .1rem', background: LEGEND_GRADIENT },
   scale: { display: 'flex', justifyContent: 'space-between', fontSize: 10, color: '#aaa' },
