@@ -3,12 +3,14 @@
  * order) -> one fixed-size sample. Pure TypeScript (no tfjs); the caller stacks samples into batches.
  *
  * Feature files hold every TTA copy of every image, image-major: row = copiesPerImage·image + copy,
- * featureSize floats per row. Labels are per image x 6 in the project's order (epidural,
+ * featureSize floats per row; the samples read them as a FeatureSource (an array, or rows read from the
+ * file on demand: data/feature-rows.ts). Labels are per image x 6 in the project's order (epidural,
  * intraparenchymal, intraventricular, subarachnoid, subdural, any). Targets are float [60 x 6] with
  * -1 on padded rows, which the losses in models/fullhead-losses.ts read as the mask; without labels
  * the real rows get 0 (so the targets still carry the mask).
  */
 import type { Rng } from '../base/random.ts';
+import { featureImageCount, featureRow, type FeatureSource } from './feature-rows.ts';
 
 /** Slices per sample (the models' 60 output rows). */
 export const LAYOUT_SLICES = 60;
@@ -26,14 +28,6 @@ function checkSeries(name: string, sliceRows: readonly number[], images: number)
     if (!Number.isInteger(img) || img < 0 || img >= images) throw new Error(`${name}: image index ${img} outside 0..${images - 1}`);
   }
   return n;
-}
-
-function imageCount(name: string, features: Float32Array, featureSize: number, copiesPerImage: number): number {
-  if (!Number.isInteger(featureSize) || featureSize < 1) throw new Error(`${name}: featureSize must be a positive integer, got ${featureSize}`);
-  if (!Number.isInteger(copiesPerImage) || copiesPerImage < 1) throw new Error(`${name}: copiesPerImage must be a positive integer, got ${copiesPerImage}`);
-  const per = featureSize * copiesPerImage;
-  if (features.length % per !== 0) throw new Error(`${name}: ${features.length} floats are not whole images of ${copiesPerImage} x ${featureSize}`);
-  return features.length / per;
 }
 
 function checkLabels(name: string, labels: Uint8Array | undefined, images: number): void {
@@ -83,7 +77,7 @@ export interface PooledResSample {
  * independently for every slice (training: 3 of 4; test: 4 of 8; OOF passes: 3 of 4).
  */
 export function pooledResSample(
-  features: Float32Array,
+  features: FeatureSource,
   featureSize: number,
   copiesPerImage: number,
   sliceRows: readonly number[],
@@ -92,7 +86,7 @@ export function pooledResSample(
   labels?: Uint8Array,
 ): PooledResSample {
   const name = 'pooledResSample';
-  const images = imageCount(name, features, featureSize, copiesPerImage);
+  const images = featureImageCount(name, features, featureSize, copiesPerImage);
   const n = checkSeries(name, sliceRows, images);
   if (!Number.isInteger(k) || k < 1 || k > copiesPerImage) throw new Error(`${name}: k must be 1..${copiesPerImage}, got ${k}`);
   checkLabels(name, labels, images);
@@ -103,8 +97,7 @@ export function pooledResSample(
     const img = sliceRows[r]!;
     const copies = pick === 'fixed' ? fixed : drawWithoutReplacement(copiesPerImage, k, pick);
     for (let c = 0; c < k; c++) {
-      const src = (copiesPerImage * img + copies[c]!) * F;
-      x.set(features.subarray(src, src + F), (r * k + c) * F);
+      x.set(featureRow(features, copiesPerImage * img + copies[c]!, F), (r * k + c) * F);
     }
   }
   const y = targets(labels, (r) => (r < n ? sliceRows[r]! : -1));
@@ -113,7 +106,7 @@ export function pooledResSample(
 
 export interface ShallowSampleArgs {
   /** All TTA copies of all images, image-major (row = copiesPerImage·image + copy), raw (not z-scored). */
-  features: Float32Array;
+  features: FeatureSource;
   featureSize: number;
   copiesPerImage: number;
   /** z-score statistics (featureStats of the fold's training copies). */
@@ -160,7 +153,7 @@ export function randomOffset(n: number, rng: Rng): number {
 export function shallowSample(args: ShallowSampleArgs): ShallowSample {
   const name = 'shallowSample';
   const { featureSize: F, copiesPerImage, sliceRows, offset, labels } = args;
-  const images = imageCount(name, args.features, F, copiesPerImage);
+  const images = featureImageCount(name, args.features, F, copiesPerImage);
   const n = checkSeries(name, sliceRows, images);
   if (!Number.isInteger(offset) || offset < 0 || offset > LAYOUT_SLICES - n) {
     throw new Error(`${name}: offset must be 0..${LAYOUT_SLICES - n} for ${n} slices, got ${offset}`);
@@ -195,8 +188,8 @@ export function shallowSample(args: ShallowSampleArgs): ShallowSample {
     }
     const copy = args.copyOf(slot);
     if (!Number.isInteger(copy) || copy < 0 || copy >= copiesPerImage) throw new Error(`${name}: copy ${copy} outside 0..${copiesPerImage - 1}`);
-    const src = (copiesPerImage * metaImg + copy) * F;
-    for (let f = 0; f < F; f++) features[r * F + f] = (args.features[src + f]! - args.mean[f]!) / args.std[f]!;
+    const src = featureRow(args.features, copiesPerImage * metaImg + copy, F);
+    for (let f = 0; f < F; f++) features[r * F + f] = (src[f]! - args.mean[f]!) / args.std[f]!;
   }
   const y = targets(labels, (j) => (j - offset >= 0 && j - offset < n ? sliceRows[j - offset]! : -1));
   return { features, continuous, categorical, y };

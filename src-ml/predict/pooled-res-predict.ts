@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
 import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
 import { loadModel } from '../nn/model-io.ts';
+import type { FeatureSource } from '../data/feature-rows.ts';
 import type { Rng } from '../base/random.ts';
 
 export const POOLED_RES_STAGE = 'pooled-res';
@@ -34,7 +35,7 @@ function sigmoidInPlace(v: Float32Array): Float32Array {
  * slice (so the same seed gives the same result).
  */
 export function predictSeriesProbs(
-  model: tf.LayersModel, features: Float32Array, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
   copies: number, passes: number, pick: 'fixed' | Rng,
 ): Float32Array {
   const n = sliceRows.length;
@@ -78,7 +79,7 @@ export function predictSeriesProbs(
  * random TTA copies per slice drawn from copiesPerImage (sliding windows beyond 60 slices).
  */
 export function predictPooledResSeries(
-  model: tf.LayersModel, features: Float32Array, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
   copies: number, passes: number, rng: Rng,
 ): Float32Array {
   return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);

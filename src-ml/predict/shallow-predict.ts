@@ -8,7 +8,6 @@
  * A saved shallow model is the usual model folder (nn/model-io.ts) plus stats.npy [2, F]: the z-score
  * mean (row 0) and std (row 1) of its training features, which must ship with the model.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
@@ -16,7 +15,8 @@ import { sigmoid } from '../metrics/log-loss.ts';
 import { loadModel } from '../nn/model-io.ts';
 import { LAYOUT_SLICES, randomOffset, SHALLOW_LAYOUT_ROWS, shallowSample } from '../data/series-layout.ts';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
-import { decodeNpy, writeNpyAtomic } from '../store/npy.ts';
+import { readNpy, writeNpyAtomic } from '../store/npy.ts';
+import { featureImageCount, type FeatureSource } from '../data/feature-rows.ts';
 import type { Rng } from '../base/random.ts';
 
 export const SHALLOW_STATS_FILE = 'stats.npy';
@@ -25,8 +25,8 @@ export const PREDICT_BATCH = 64;
 
 /** Everything a shallow sample is built from (see ShallowSampleArgs in data/series-layout.ts). */
 export interface ShallowInputs {
-  /** All TTA copies of all images of one split, image-major, raw. */
-  features: Float32Array;
+  /** All TTA copies of all images of one split, image-major, raw (an array, or rows read on demand). */
+  features: FeatureSource;
   featureSize: number;
   copiesPerImage: number;
   mean: Float32Array;
@@ -106,7 +106,7 @@ export function predictLogits(model: tf.LayersModel, items: readonly ShallowItem
 }
 
 function columnsOf(inputs: ShallowInputs): { images: number; nCont: number; nCat: number } {
-  const images = inputs.features.length / (inputs.featureSize * inputs.copiesPerImage);
+  const images = featureImageCount('predictShallow', inputs.features, inputs.featureSize, inputs.copiesPerImage);
   return { images, nCont: inputs.continuous.length / images, nCat: inputs.categorical.length / images };
 }
 
@@ -200,7 +200,7 @@ export async function loadShallowStats(modelDir: string): Promise<{ mean: Float3
   const file = path.join(modelDir, SHALLOW_STATS_FILE);
   let arr;
   try {
-    arr = decodeNpy(await readFile(file));
+    arr = await readNpy(file);
   } catch (err) {
     throw new Error(`${file}: ${errorMessage(err)} (the shallow NN needs its z-score statistics)`, { cause: err });
   }

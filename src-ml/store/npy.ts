@@ -1,6 +1,6 @@
 // NumPy .npy files (format 1.0 written; 1.0-3.0 read) for C-order float32, int32 and uint8 arrays,
 // so cached slices and features can be opened directly with numpy.load.
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic, writeFileAtomicWith } from '../base/atomic-write.ts';
 
 export type NpyArray = Float32Array | Int32Array | Uint8Array;
@@ -38,7 +38,7 @@ function shapeRepr(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
-function swapBytes(bytes: Uint8Array, width: number): void {
+export function swapBytes(bytes: Uint8Array, width: number): void {
   for (let i = 0; i < bytes.length; i += width) {
     for (let a = i, b = i + width - 1; a < b; a++, b--) {
       const t = bytes[a]!;
@@ -49,7 +49,7 @@ function swapBytes(bytes: Uint8Array, width: number): void {
 }
 
 /** The .npy v1.0 header (magic, version, length, dict); the data that follows starts at a multiple of 64 bytes. */
-function npyHeader(descr: NpyDtype, shape: readonly number[]): Uint8Array {
+export function npyHeader(descr: NpyDtype, shape: readonly number[]): Uint8Array {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeRepr(shape)}, }`;
   // magic (6) + version (2) + header length (2) + dict + padding spaces + '\n'.
   const unpadded = 10 + dict.length + 1;
@@ -99,22 +99,37 @@ function parseHeader(text: string): { descr: string; fortran: boolean; shape: nu
   return { descr, fortran: fortran === 'True', shape };
 }
 
-/** Decodes .npy bytes (versions 1.0-3.0) holding a C-order float32, int32 or uint8 array. */
-export function decodeNpy(bytes: Uint8Array): NpyDecoded {
+type NpyCtor = Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
+
+/** What an .npy preamble (magic, version, header) says: the element type, the shape and where the data starts. */
+export interface NpyLayout {
+  dtype: NpyDtype;
+  ctor: NpyCtor;
+  shape: number[];
+  /** Values in the array. */
+  size: number;
+  /** Byte offset of the data in the file. */
+  dataStart: number;
+}
+
+/**
+ * Bytes of the preamble before the header text: 10 for version 1.0, 12 for 2.0 and 3.0. `bytes` needs
+ * at least 12 bytes when the file has them.
+ */
+function preambleSize(bytes: Uint8Array): { headerStart: number; headerLen: number; major: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('npy: missing \\x93NUMPY magic');
   const major = bytes[6]!;
-  let headerStart: number;
-  let headerLen: number;
-  if (major === 1) {
-    headerStart = 10;
-    headerLen = bytes[8]! | (bytes[9]! << 8);
-  } else if (major === 2 || major === 3) {
+  if (major === 1) return { headerStart: 10, headerLen: bytes[8]! | (bytes[9]! << 8), major };
+  if (major === 2 || major === 3) {
     if (bytes.length < 12) throw new Error('npy: truncated header');
-    headerStart = 12;
-    headerLen = (bytes[8]! | (bytes[9]! << 8) | (bytes[10]! << 16) | (bytes[11]! << 24)) >>> 0;
-  } else {
-    throw new Error(`npy: unsupported format version ${major}.${bytes[7]}`);
+    return { headerStart: 12, headerLen: (bytes[8]! | (bytes[9]! << 8) | (bytes[10]! << 16) | (bytes[11]! << 24)) >>> 0, major };
   }
+  throw new Error(`npy: unsupported format version ${major}.${bytes[7]}`);
+}
+
+/** The layout of an .npy whose first bytes (at least through the header) are `bytes`. */
+function layoutOf(bytes: Uint8Array): NpyLayout {
+  const { headerStart, headerLen, major } = preambleSize(bytes);
   const dataStart = headerStart + headerLen;
   if (dataStart > bytes.length) throw new Error('npy: truncated header');
   // Node's 'latin1' is true ISO-8859-1 (TextDecoder's 'latin1' is windows-1252).
@@ -123,24 +138,78 @@ export function decodeNpy(bytes: Uint8Array): NpyDecoded {
   const { descr, fortran, shape } = parseHeader(text);
   if (fortran) throw new Error('npy: Fortran-order arrays are not supported');
 
-  let ctor: Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
+  let ctor: NpyCtor;
   let dtype: NpyDtype;
   if (descr === '<f4') [ctor, dtype] = [Float32Array, '<f4'];
   else if (descr === '<i4') [ctor, dtype] = [Int32Array, '<i4'];
   else if (/^[|<>=]u1$/.test(descr)) [ctor, dtype] = [Uint8Array, '|u1']; // byte order is moot for one byte
   else throw new Error(`npy: unsupported dtype '${descr}' (little-endian float32, int32 and uint8 only)`);
+  return { dtype, ctor, shape, size: shapeSize(shape), dataStart };
+}
 
-  const n = shapeSize(shape);
+function truncatedData(available: number, layout: NpyLayout): Error {
+  return new Error(`npy: truncated data: ${available} bytes for ${layout.size} values of '${layout.dtype}'`);
+}
+
+/** Decodes .npy bytes (versions 1.0-3.0) holding a C-order float32, int32 or uint8 array. */
+export function decodeNpy(bytes: Uint8Array): NpyDecoded {
+  const layout = layoutOf(bytes);
+  const { ctor, dataStart, size: n } = layout;
   const byteLength = n * ctor.BYTES_PER_ELEMENT;
-  if (dataStart + byteLength > bytes.length) {
-    throw new Error(`npy: truncated data: ${bytes.length - dataStart} bytes for ${n} values of '${descr}'`);
-  }
+  if (dataStart + byteLength > bytes.length) throw truncatedData(bytes.length - dataStart, layout);
   // Copy into a fresh buffer: the source offset need not be aligned for a typed-array view, and a
   // Node Buffer's slice() would share its pooled memory.
   const body = new Uint8Array(byteLength);
   body.set(bytes.subarray(dataStart, dataStart + byteLength));
   if (!HOST_LITTLE_ENDIAN && ctor.BYTES_PER_ELEMENT > 1) swapBytes(body, ctor.BYTES_PER_ELEMENT);
-  return { data: new ctor(body.buffer, 0, n), shape, dtype };
+  return { data: new ctor(body.buffer, 0, n), shape: layout.shape, dtype: layout.dtype };
+}
+
+/** The header text is at most this long in practice; a longer one is read in a second step. */
+const PREAMBLE_GUESS = 4096;
+
+/** Reads `length` bytes at `position` of an open file (all of them, or throws at the end of the file). */
+function readFully(fd: number, into: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < into.length) {
+    // One read call moves at most 1 GiB (the platform caps a read below 2 GiB).
+    const n = readSync(fd, into, done, Math.min(into.length - done, 1 << 30), position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** The layout of an open .npy file, read from its first bytes. */
+export function readNpyLayoutSync(fd: number): NpyLayout {
+  let head = new Uint8Array(PREAMBLE_GUESS);
+  head = head.subarray(0, readFully(fd, head, 0));
+  const { headerStart, headerLen } = preambleSize(head);
+  if (headerStart + headerLen > head.length && head.length === PREAMBLE_GUESS) {
+    const full = new Uint8Array(headerStart + headerLen);
+    head = full.subarray(0, readFully(fd, full, 0));
+  }
+  return layoutOf(head);
+}
+
+/**
+ * Reads and decodes an .npy file with positioned reads straight into the array (no whole-file buffer, so
+ * the file may be larger than a Node Buffer; the array must fit in memory). Feature files that need not
+ * fit are read by rows (store/npy-rows.ts).
+ */
+export async function readNpy(file: string): Promise<NpyDecoded> {
+  const fd = openSync(file, 'r');
+  try {
+    const layout = readNpyLayoutSync(fd);
+    const { ctor, dataStart, size: n } = layout;
+    const body = new Uint8Array(n * ctor.BYTES_PER_ELEMENT);
+    const got = readFully(fd, body, dataStart);
+    if (got < body.length) throw truncatedData(got, layout);
+    if (!HOST_LITTLE_ENDIAN && ctor.BYTES_PER_ELEMENT > 1) swapBytes(body, ctor.BYTES_PER_ELEMENT);
+    return { data: new ctor(body.buffer, 0, n), shape: layout.shape, dtype: layout.dtype };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -149,11 +218,6 @@ export function decodeNpy(bytes: Uint8Array): NpyDecoded {
  */
 export async function writeNpyAtomic(file: string, data: NpyArray, shape: readonly number[]): Promise<void> {
   await writeFileAtomic(file, encodeNpy(data, shape));
-}
-
-/** Reads and decodes an .npy file. */
-export async function readNpy(file: string): Promise<NpyDecoded> {
-  return decodeNpy(await readFile(file));
 }
 
 /**

@@ -38,6 +38,40 @@ export function labeledImages(ws: Workspace): LabeledImage[] {
   return rows.map((r) => ({ ...toImage(r), labels: LABELS.map((l) => r[l]!) }));
 }
 
+/**
+ * The labelled images of labeledImages (same order) as columns, for the stages that hold every labelled
+ * image at once (at the RSNA size 752,797): ids, labels (6 per image) and each image's patient as an index
+ * into `patients`, without a record object per image.
+ */
+export interface LabelledImageTable {
+  ids: string[];
+  labels: Uint8Array;
+  patient: Int32Array;
+  patients: string[];
+}
+
+export function labelledImageTable(ws: Workspace): LabelledImageTable {
+  const cols = LABELS.map((l, k) => `l."${l}" AS y${k}`).join(', ');
+  const sql = `SELECT i.image_id, st.patient_id, ${cols} ${IMAGE_JOIN} JOIN labels l ON l.image_id = i.image_id WHERE l.excluded = 0 ORDER BY i.image_id`;
+  const n = Number((ws.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get() as { n: number }).n);
+  const ids: string[] = [];
+  const labels = new Uint8Array(n * LABELS.length);
+  const patient = new Int32Array(n);
+  const patients: string[] = [];
+  const patientIndex = new Map<string, number>();
+  let i = 0;
+  for (const r of ws.db.prepare(sql).iterate() as Iterable<Record<string, string | number>>) {
+    if (i >= n) break; // a write between the count and the read (the index is in WAL mode): keep the counted rows
+    ids.push(String(r.image_id));
+    for (let k = 0; k < LABELS.length; k++) labels[i * LABELS.length + k] = Number(r[`y${k}`]);
+    const p = String(r.patient_id);
+    let pi = patientIndex.get(p);
+    if (pi === undefined) patientIndex.set(p, (pi = patients.push(p) - 1));
+    patient[i++] = pi;
+  }
+  return { ids, labels: labels.subarray(0, i * LABELS.length), patient: patient.subarray(0, i), patients };
+}
+
 /** Indexed images without labels (the "test" side of feature extraction), ordered by image id. */
 export function unlabeledImages(ws: Workspace): ImageRecord[] {
   const rows = ws.db.prepare(`SELECT ${IMAGE_COLUMNS} ${IMAGE_JOIN} LEFT JOIN labels l ON l.image_id = i.image_id
@@ -204,6 +238,21 @@ export function saveSampleWeights(ws: Workspace, weights: ReadonlyMap<string, nu
     ws.db.exec('DELETE FROM sample_weights');
     for (const [id, w] of weights) ins.run(id, w);
   });
+}
+
+/**
+ * The stored sample weights of the images `index` numbers (id -> row), as one array by row (NaN where an
+ * image has none), and how many weights are stored in all: no Map of every weight.
+ */
+export function sampleWeightsByRow(ws: Workspace, index: ReadonlyMap<string, number>, rows: number): { weights: Float64Array; stored: number } {
+  const weights = new Float64Array(rows).fill(Number.NaN);
+  let stored = 0;
+  for (const r of ws.db.prepare('SELECT image_id, weight FROM sample_weights').iterate() as Iterable<{ image_id: string; weight: number }>) {
+    stored++;
+    const i = index.get(r.image_id);
+    if (i !== undefined && i >= 0 && i < rows) weights[i] = r.weight;
+  }
+  return { weights, stored };
 }
 
 export function loadSampleWeights(ws: Workspace): Map<string, number> {

@@ -8,53 +8,107 @@ import { familyId, parseModelId } from '../base/model-id.ts';
 import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
-import { labeledImages, listModels, loadFolds, loadSampleWeights } from '../store/training-store.ts';
+import { labelledImageTable, listModels, loadFolds, sampleWeightsByRow, type LabelledImageTable } from '../store/training-store.ts';
 import { setVersionEnsemble } from '../store/versions.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf } from './base-train.ts';
 import { FULLHEAD_STAGES, readMemberOutputs, type FullheadStage } from './member-outputs.ts';
 import type { FoldSpec } from './presets.ts';
 
+/** Rows of the labelled images (labelledImageTable's order) and the unlabelled images the members predicted. */
+export interface MemberFamilies {
+  labelled: LabelledImageTable;
+  /** Row of each labelled image id in `labelled`. */
+  labelledRow: Map<string, number>;
+  /** The images the members predicted as unlabelled (test outputs), in the order first seen: the test rows. */
+  testIds: string[];
+  families: MemberFamily[];
+}
+
 export interface MemberFamily {
   /** e.g. 'shallow.tiny-se-resnext.k3' */
   name: string;
   stage: FullheadStage;
-  /** imageId -> out-of-fold probabilities (labelled images). */
-  oof: Map<string, Float32Array>;
-  /** imageId -> probabilities averaged over the fold models (unlabelled images). */
-  test: Map<string, Float32Array>;
+  /** Out-of-fold probabilities by labelled row (N_labelled x 6); `hasOof` marks the rows a fold model predicted. */
+  oof: Float32Array;
+  hasOof: Uint8Array;
+  /** Probabilities averaged over the fold models by test row (MemberFamilies.testIds x 6); `hasTest` marks the predicted rows. */
+  test: Float32Array;
+  hasTest: Uint8Array;
   folds: number[];
 }
 
-/** Groups the trained full-head models of `folds` into families and joins their per-fold outputs. */
-export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec, stages: readonly FullheadStage[] = FULLHEAD_STAGES): Promise<MemberFamily[]> {
+/** Per-row sums of six probabilities and their counts, growing with the rows (the test images, not known ahead). */
+class RowSums {
+  sum = new Float64Array(0);
+  n = new Uint16Array(0);
+  add(row: number, probs: Float32Array, i: number): void {
+    if (row >= this.n.length) {
+      const cap = Math.max(row + 1, 2 * this.n.length, 1024);
+      const sum = new Float64Array(cap * 6);
+      sum.set(this.sum);
+      const n = new Uint16Array(cap);
+      n.set(this.n);
+      [this.sum, this.n] = [sum, n];
+    }
+    for (let k = 0; k < 6; k++) this.sum[row * 6 + k]! += probs[i * 6 + k]!;
+    this.n[row]!++;
+  }
+}
+
+/**
+ * Groups the trained full-head models of `folds` into families and joins their per-fold outputs, as arrays
+ * by image row (no per-image objects: at the RSNA size 752,797 labelled and 121,232 unlabelled images).
+ */
+export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec, stages: readonly FullheadStage[] = FULLHEAD_STAGES): Promise<MemberFamilies> {
+  const labelled = labelledImageTable(ws);
+  const labelledRow = new Map(labelled.ids.map((id, i) => [id, i]));
+  const n = labelled.ids.length;
+  const testRow = new Map<string, number>();
+  const testIds: string[] = [];
   const families = new Map<string, MemberFamily>();
-  const testSums = new Map<string, Map<string, { sum: Float64Array; n: number }>>();
+  const testSums = new Map<string, RowSums>();
   for (const m of listModels(ws)) {
     if (!(stages as readonly string[]).includes(m.stage) || m.nFolds !== folds.k || m.fold === null) continue;
     const id = parseModelId(m.id);
     const name = id ? familyId(id.name, id.k) : m.id;
     let fam = families.get(name);
     if (!fam) {
-      fam = { name, stage: m.stage as FullheadStage, oof: new Map(), test: new Map(), folds: [] };
+      fam = { name, stage: m.stage as FullheadStage, oof: new Float32Array(n * 6), hasOof: new Uint8Array(n), test: new Float32Array(0), hasTest: new Uint8Array(0), folds: [] };
       families.set(name, fam);
-      testSums.set(name, new Map());
+      testSums.set(name, new RowSums());
     }
     fam.folds.push(m.fold);
     const out = await readMemberOutputs(modelDirOf(ws, m.id));
-    out.oofIds.forEach((id, i) => fam.oof.set(id, out.oofProbs.slice(i * 6, i * 6 + 6)));
+    out.oofIds.forEach((imageId, i) => {
+      const r = labelledRow.get(imageId);
+      if (r === undefined) return; // not labelled (any more): no out-of-fold use
+      fam.oof.set(out.oofProbs.subarray(i * 6, i * 6 + 6), r * 6);
+      fam.hasOof[r] = 1;
+    });
     const sums = testSums.get(name)!;
-    out.testIds.forEach((id, i) => {
-      let s = sums.get(id);
-      if (!s) sums.set(id, (s = { sum: new Float64Array(6), n: 0 }));
-      for (let k = 0; k < 6; k++) s.sum[k]! += out.testProbs[i * 6 + k]!;
-      s.n++;
+    out.testIds.forEach((imageId, i) => {
+      let r = testRow.get(imageId);
+      if (r === undefined) {
+        r = testIds.push(imageId) - 1;
+        testRow.set(imageId, r);
+      }
+      sums.add(r, out.testProbs, i);
     });
   }
+  const t = testIds.length;
   for (const [name, fam] of families) {
-    for (const [id, s] of testSums.get(name)!) fam.test.set(id, Float32Array.from(s.sum, (v) => v / s.n));
+    const s = testSums.get(name)!;
+    fam.test = new Float32Array(t * 6);
+    fam.hasTest = new Uint8Array(t);
+    for (let r = 0; r < Math.min(t, s.n.length); r++) {
+      const c = s.n[r]!;
+      if (c === 0) continue;
+      fam.hasTest[r] = 1;
+      for (let k = 0; k < 6; k++) fam.test[r * 6 + k] = s.sum[r * 6 + k]! / c;
+    }
   }
-  return [...families.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return { labelled, labelledRow, testIds, families: [...families.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
 export interface EnsembleStageResult {
@@ -72,23 +126,28 @@ export interface EnsembleStageResult {
   oofRisky: Float32Array | null;
 }
 
-function stack(ids: readonly string[], map: Map<string, Float32Array>): Float32Array {
-  const out = new Float32Array(ids.length * 6);
-  ids.forEach((id, i) => out.set(map.get(id)!, i * 6));
+/** Rows `rows` of a [*, 6] array, stacked. */
+function stack(rows: Int32Array, probs: Float32Array): Float32Array {
+  const out = new Float32Array(rows.length * 6);
+  rows.forEach((r, i) => out.set(probs.subarray(r * 6, r * 6 + 6), i * 6));
   return out;
 }
 
-function rowsOf(ids: readonly string[], preds: EnsemblePredictions, oof: boolean): PredictionRow[] {
-  const rows: PredictionRow[] = [];
-  ids.forEach((imageId, i) => {
+/** The prediction rows of images `ids` (one per ensemble and member), made as the store writes them. */
+function* rowsOf(ids: readonly string[], preds: EnsemblePredictions, oof: boolean): Generator<PredictionRow> {
+  for (let i = 0; i < ids.length; i++) {
+    const imageId = ids[i]!;
     const slice = (a: Float32Array): Float32Array => a.subarray(i * 6, i * 6 + 6);
-    rows.push({ imageId, source: 'safe', kind: 'ensemble', oof, probs: slice(preds.safe.blended) });
-    if (preds.risky) rows.push({ imageId, source: 'risky', kind: 'ensemble', oof, probs: slice(preds.risky.blended) });
+    yield { imageId, source: 'safe', kind: 'ensemble', oof, probs: slice(preds.safe.blended) };
+    if (preds.risky) yield { imageId, source: 'risky', kind: 'ensemble', oof, probs: slice(preds.risky.blended) };
     for (const m of preds.members) {
-      rows.push({ imageId, source: m.name, kind: 'member', oof, probs: slice(m.bounded), bounded: (m.rule1[i]! ? 1 : 0) | (m.rule2[i]! ? 2 : 0) });
+      yield { imageId, source: m.name, kind: 'member', oof, probs: slice(m.bounded), bounded: (m.rule1[i]! ? 1 : 0) | (m.rule2[i]! ? 2 : 0) };
     }
-  });
-  return rows;
+  }
+}
+
+function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
+  for (const p of parts) yield* p;
 }
 
 /**
@@ -96,7 +155,7 @@ function rowsOf(ids: readonly string[], preds: EnsemblePredictions, oof: boolean
  * without one they go straight to the live tables (the active ensemble).
  */
 export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (line: string) => void = () => {}, version?: string): Promise<EnsembleStageResult> {
-  const families = await loadMemberFamilies(ws, folds);
+  const { labelled, labelledRow, testIds: testSeen, families } = await loadMemberFamilies(ws, folds);
   const groupOf = (f: MemberFamily): 'A' | 'B' => (f.stage === 'pooled-res' ? 'B' : 'A');
   if (!families.some((f) => groupOf(f) === 'A') || !families.some((f) => groupOf(f) === 'B')) {
     throw new Error(`the ensemble needs trained shallow-NN and Pooled-Res models for ${folds.k} folds (found: ${families.map((f) => f.name).join(', ') || 'none'})`);
@@ -104,21 +163,21 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   for (const f of families) {
     if (f.folds.length !== folds.k) log(`warning: ${f.name} has ${f.folds.length} of ${folds.k} folds; its out-of-fold predictions cover part of the images`);
   }
-  // Labelled images every member predicted out of fold.
-  const labelled = labeledImages(ws).filter((im) => families.every((f) => f.oof.has(im.imageId)));
-  if (labelled.length === 0) throw new Error('no labelled image has out-of-fold predictions from every member');
-  const ids = labelled.map((im) => im.imageId);
-  const labels = new Uint8Array(ids.length * 6);
-  labelled.forEach((im, i) => labels.set(im.labels, i * 6));
+  // Labelled images every member predicted out of fold (rows of the labelled table, in its order).
+  const rows = Int32Array.from(labelled.ids.keys()).filter((r) => families.every((f) => f.hasOof[r] === 1));
+  if (rows.length === 0) throw new Error('no labelled image has out-of-fold predictions from every member');
+  const ids = Array.from(rows, (r) => labelled.ids[r]!);
+  const labels = new Uint8Array(rows.length * 6);
+  rows.forEach((r, i) => labels.set(labelled.labels.subarray(r * 6, r * 6 + 6), i * 6));
   const foldOf = loadFolds(ws, folds.k, folds.seed);
-  const foldArr = Int32Array.from(labelled, (im) => foldOf.get(im.patientId) ?? 0);
-  const stored = loadSampleWeights(ws);
-  const imageWeights = stored.size > 0 ? Float32Array.from(ids, (id) => stored.get(id) ?? 1) : undefined;
+  const foldArr = Int32Array.from(rows, (r) => foldOf.get(labelled.patients[labelled.patient[r]!]!) ?? 0);
+  const stored = sampleWeightsByRow(ws, labelledRow, labelled.ids.length);
+  const imageWeights = stored.stored > 0 ? Float32Array.from(rows, (r) => (Number.isNaN(stored.weights[r]!) ? 1 : stored.weights[r]!)) : undefined;
 
   // A member worse than predicting the prevalence never enters an ensemble.
   const baseline = prevalenceBaseline(labels).loss;
   const members: EnsembleMember[] = families.map((f) => {
-    const probs = stack(ids, f.oof);
+    const probs = stack(rows, f.oof);
     const loss = weightedLogLoss(probs, labels).loss;
     const excluded = !(loss <= baseline);
     if (excluded) log(`ensemble: ${f.name} is left out: out of fold ${loss.toFixed(4)}, worse than the prevalence baseline ${baseline.toFixed(4)}`);
@@ -127,15 +186,17 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const result = buildEnsemble({ members, labels, folds: foldArr, ...(imageWeights ? { imageWeights } : {}) });
   if (result.riskySkipped) log(`no risky ensemble: ${result.riskySkipped}`);
 
-  // Unlabelled images that every member predicted.
-  const testIds = [...(families[0]?.test.keys() ?? [])].filter((id) => families.every((f) => f.test.has(id))).sort();
-  const testPreds = testIds.length > 0 ? applyEnsemble(result, new Map(families.map((f) => [f.name, stack(testIds, f.test)]))) : null;
+  // Unlabelled images that every member predicted, by image id.
+  const testRows = Int32Array.from(testSeen.keys()).filter((r) => families.every((f) => f.hasTest[r] === 1))
+    .sort((a, b) => (testSeen[a]! < testSeen[b]! ? -1 : testSeen[a]! > testSeen[b]! ? 1 : 0));
+  const testIds = Array.from(testRows, (r) => testSeen[r]!);
+  const testPreds = testIds.length > 0 ? applyEnsemble(result, new Map(families.map((f) => [f.name, stack(testRows, f.test)]))) : null;
 
   const fit: EnsembleFit = { labels: result.labels, members: result.members, safe: result.safe, risky: result.risky, ...(result.riskySkipped ? { riskySkipped: result.riskySkipped } : {}) };
   const safe = weightedLogLoss(result.oof.safe.blended, labels);
   const risky = result.oof.risky ? weightedLogLoss(result.oof.risky.blended, labels) : null;
   const memberMetrics = Object.fromEntries(members.map((m) => [m.name, weightedLogLoss(m.probs, labels).loss]));
-  const n = savePredictions(ws, [...rowsOf(ids, result.oof, true), ...(testPreds ? rowsOf(testIds, testPreds, false) : [])], true, version);
+  const n = savePredictions(ws, chain(rowsOf(ids, result.oof, true), testPreds ? rowsOf(testIds, testPreds, false) : []), true, version);
   const excluded = members.filter((m) => m.excluded).map((m) => m.name);
   for (const v of [result.safe, result.risky]) {
     if (v?.classSources?.some((src) => src !== 'blend')) log(`ensemble ${v.variant}: per class ${v.classSources.map((src, k) => `${result.labels[k]} ${src}`).join(', ')}`);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../base/atomic-write.ts';
 import { modelId } from '../base/model-id.ts';
-import { decodeNpy, writeNpyAtomic } from '../store/npy.ts';
+import { readNpy, writeNpyAtomic } from '../store/npy.ts';
 import type { FoldSpec } from './presets.ts';
 
 export const FULLHEAD_STAGES = ['pooled-res', 'shallow', 'shallow-weighted'] as const;
@@ -44,7 +44,7 @@ export async function readMemberOutputs(modelDir: string): Promise<MemberOutputs
   const read = async (probs: string, ids: string): Promise<{ ids: string[]; probs: Float32Array }> => {
     const p = path.join(modelDir, probs);
     if (!existsSync(p)) return { ids: [], probs: new Float32Array(0) };
-    return { probs: decodeNpy(await readFile(p)).data as Float32Array, ids: JSON.parse(await readFile(path.join(modelDir, ids), 'utf8')) as string[] };
+    return { probs: (await readNpy(p)).data as Float32Array, ids: JSON.parse(await readFile(path.join(modelDir, ids), 'utf8')) as string[] };
   };
   const oof = await read('oof_probs.npy', 'oof_ids.json');
   const test = await read('test_probs.npy', 'test_ids.json');

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
-import { decodeNpy } from '../store/npy.ts';
-import { getModel, labeledImages } from '../store/training-store.ts';
+import { readNpy } from '../store/npy.ts';
+import { getModel, labelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { baseModelId, modelDirOf, OOF_IDS_FILE, OOF_PROBS_FILE } from './base-train.ts';
 import type { FoldSpec } from './presets.ts';
@@ -26,9 +26,10 @@ export interface OofReport {
 }
 
 export async function baseOofReport(ws: Workspace, modelName: string, folds: FoldSpec): Promise<OofReport | undefined> {
-  const labels = new Map(labeledImages(ws).map((im) => [im.imageId, im.labels]));
-  const probs: number[] = [];
-  const ys: number[] = [];
+  const table = labelledImageTable(ws);
+  const rowOf = new Map(table.ids.map((id, i) => [id, i]));
+  // Per fold, the OOF rows of images that are labelled now, in the fold's order.
+  const parts: { probs: Float32Array; ys: Uint8Array }[] = [];
   const missing: number[] = [];
   for (let f = 0; f < folds.k; f++) {
     const id = baseModelId(modelName, folds, f);
@@ -37,18 +38,32 @@ export async function baseOofReport(ws: Workspace, modelName: string, folds: Fol
       continue;
     }
     const dir = modelDirOf(ws, id);
-    const p = decodeNpy(await readFile(path.join(dir, OOF_PROBS_FILE))).data;
+    const p = (await readNpy(path.join(dir, OOF_PROBS_FILE))).data;
     const ids = JSON.parse(await readFile(path.join(dir, OOF_IDS_FILE), 'utf8')) as string[];
+    const probs = new Float32Array(ids.length * 6);
+    const ys = new Uint8Array(ids.length * 6);
+    let n = 0;
     ids.forEach((imageId, i) => {
-      const y = labels.get(imageId);
-      if (!y) return; // labels changed since training: leave the image out
+      const r = rowOf.get(imageId);
+      if (r === undefined) return; // labels changed since training: leave the image out
       for (let k = 0; k < 6; k++) {
-        probs.push(p[i * 6 + k]!);
-        ys.push(y[k]!);
+        probs[n * 6 + k] = p[i * 6 + k]!;
+        ys[n * 6 + k] = table.labels[r * 6 + k]!;
       }
+      n++;
     });
+    parts.push({ probs: probs.subarray(0, n * 6), ys: ys.subarray(0, n * 6) });
   }
-  if (probs.length === 0) return undefined;
+  const total = parts.reduce((a, q) => a + q.probs.length, 0);
+  if (total === 0) return undefined;
+  const probs = new Float32Array(total);
+  const ys = new Uint8Array(total);
+  let at = 0;
+  for (const q of parts) {
+    probs.set(q.probs, at);
+    ys.set(q.ys, at);
+    at += q.probs.length;
+  }
   const oof = weightedLogLoss(probs, ys);
   const base = prevalenceBaseline(ys);
   return { model: modelName, folds: folds.k, n: oof.n, oofMetric: oof.loss, baselineMetric: base.loss, improvement: 1 - oof.loss / base.loss, perClass: oof.perClass, missingFolds: missing };

@@ -15,7 +15,7 @@ import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
 import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
 import { scanFolders } from '../store/scan.ts';
-import { getModel, labeledImages, listRuns, unlabeledImages } from '../store/training-store.ts';
+import { getModel, labelledImageTable, listRuns, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { activeVersion, beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
 import { baseModelId, modelDirOf, trainBase, trainedOnCurrentData, type BaseRunConfig } from './base-train.ts';
@@ -75,51 +75,60 @@ function featuresCurrent(ws: Workspace, base: BaseModelPreset, folds: FoldSpec, 
   if (!existsSync(idsFile)) return false;
   const ids = JSON.parse(readFileSync(idsFile, 'utf8')) as { train: { ids: string[] }; test: { ids: string[] } };
   const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-  return same(ids.train.ids, labeledImages(ws).map((im) => im.imageId)) && same(ids.test.ids, unlabeledImages(ws).map((im) => im.imageId));
+  return same(ids.train.ids, labelledImageTable(ws).ids) && same(ids.test.ids, unlabeledImages(ws).map((im) => im.imageId));
 }
 
-type Family = { name: string; oof: Map<string, Float32Array> };
+/** A family's out-of-fold probabilities by row of the labelled-image table (`has` marks the predicted rows). */
+type Family = { name: string; oof: Float32Array; hasOof: Uint8Array };
+type StageProbs = { probs: Float32Array; has: Uint8Array };
 
 /** The stage's out-of-fold probabilities: the mean of its member families', on the images all of them cover. */
-function stageProbs(families: readonly Family[]): Map<string, Float32Array> | undefined {
+function stageProbs(families: readonly Family[], n: number): StageProbs | undefined {
   if (families.length === 0) return undefined;
-  const out = new Map<string, Float32Array>();
-  for (const id of families[0]!.oof.keys()) {
-    if (!families.every((f) => f.oof.has(id))) continue;
-    const p = new Float32Array(6);
+  const probs = new Float32Array(n * 6);
+  const has = new Uint8Array(n);
+  let any = false;
+  for (let r = 0; r < n; r++) {
+    if (!families.every((f) => f.hasOof[r] === 1)) continue;
     for (const f of families) {
-      const q = f.oof.get(id)!;
-      for (let k = 0; k < 6; k++) p[k]! += q[k]! / families.length;
+      for (let k = 0; k < 6; k++) probs[r * 6 + k]! += f.oof[r * 6 + k]! / families.length;
     }
-    out.set(id, p);
+    has[r] = 1;
+    any = true;
   }
-  return out.size > 0 ? out : undefined;
+  return any ? { probs, has } : undefined;
 }
 
-function stageReport(name: StageReport['name'], probs: Map<string, Float32Array>, images: readonly { imageId: string; labels: number[] }[], models: string[]): StageReport {
-  const p = new Float32Array(images.length * 6);
-  const y = new Uint8Array(images.length * 6);
-  images.forEach((im, i) => {
-    p.set(probs.get(im.imageId)!, i * 6);
-    y.set(im.labels, i * 6);
+function stageReport(name: StageReport['name'], stage: StageProbs, rows: Int32Array, table: LabelledImageTable, models: string[]): StageReport {
+  const p = new Float32Array(rows.length * 6);
+  const y = new Uint8Array(rows.length * 6);
+  rows.forEach((r, i) => {
+    p.set(stage.probs.subarray(r * 6, r * 6 + 6), i * 6);
+    y.set(table.labels.subarray(r * 6, r * 6 + 6), i * 6);
   });
   const m = weightedLogLoss(p, y);
   return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models };
 }
 
-async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec): Promise<Family[]> {
+async function baseFamilies(ws: Workspace, preset: Preset, rowOf: ReadonlyMap<string, number>, n: number, override?: FoldSpec): Promise<Family[]> {
   const out: Family[] = [];
   for (const m of preset.base) {
     if (!m.features) continue;
     const folds = foldsOf(preset, m, override);
-    const oof = new Map<string, Float32Array>();
+    const oof = new Float32Array(n * 6);
+    const hasOof = new Uint8Array(n);
     for (let f = 0; f < folds.k; f++) {
       const id = baseModelId(m.name, folds, f);
       if (!getModel(ws, id)) continue;
       const o = await readMemberOutputs(modelDirOf(ws, id));
-      o.oofIds.forEach((imageId, i) => oof.set(imageId, o.oofProbs.slice(i * 6, i * 6 + 6)));
+      o.oofIds.forEach((imageId, i) => {
+        const r = rowOf.get(imageId);
+        if (r === undefined) return;
+        oof.set(o.oofProbs.subarray(i * 6, i * 6 + 6), r * 6);
+        hasOof[r] = 1;
+      });
     }
-    out.push({ name: familyId(`base.${m.name}`, folds.k), oof });
+    out.push({ name: familyId(`base.${m.name}`, folds.k), oof, hasOof });
   }
   return out;
 }
@@ -127,36 +136,48 @@ async function baseFamilies(ws: Workspace, preset: Preset, override?: FoldSpec):
 /**
  * The out-of-fold metric of every stage, all on the same images: the labelled images that every stage
  * predicted out of fold (base CNN OOF covers only the images the base models were trained around; images
- * added later, as the seed's stage-2 data, have full-head OOF predictions only).
+ * added later, as the seed's stage-2 data, have full-head OOF predictions only). Probabilities are held as
+ * arrays by labelled-image row, not per-image objects.
  */
 export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec, ensemble?: EnsembleStageResult, override?: FoldSpec): Promise<PipelineReport> {
-  const stages: { name: StageReport['name']; probs: Map<string, Float32Array>; models: string[] }[] = [];
-  const base = await baseFamilies(ws, preset, override);
-  const add = (name: StageReport['name'], fams: readonly Family[]): void => {
-    const probs = stageProbs(fams);
-    if (probs) stages.push({ name, probs, models: fams.map((f) => f.name) });
+  const { labelled: table, labelledRow, families: fams } = await loadMemberFamilies(ws, folds);
+  const n = table.ids.length;
+  const stages: { name: StageReport['name']; probs: StageProbs; models: string[] }[] = [];
+  const base = await baseFamilies(ws, preset, labelledRow, n, override);
+  const add = (name: StageReport['name'], families: readonly Family[]): void => {
+    const probs = stageProbs(families, n);
+    if (probs) stages.push({ name, probs, models: families.map((f) => f.name) });
   };
   add('base', base);
-  const fams = await loadMemberFamilies(ws, folds);
   for (const stage of ['pooled-res', 'shallow', 'shallow-weighted'] as const) add(stage, fams.filter((f) => f.stage === stage));
   if (ensemble) {
-    const asMap = (a: Float32Array): Map<string, Float32Array> => new Map(ensemble.oofIds.map((id, i) => [id, a.slice(i * 6, i * 6 + 6)]));
-    stages.push({ name: 'ensemble-safe', probs: asMap(ensemble.oofSafe), models: ensemble.fit.safe.kept });
-    if (ensemble.oofRisky && ensemble.fit.risky) stages.push({ name: 'ensemble-risky', probs: asMap(ensemble.oofRisky), models: ensemble.fit.risky.kept });
+    const byRow = (a: Float32Array): StageProbs => {
+      const probs = new Float32Array(n * 6);
+      const has = new Uint8Array(n);
+      ensemble.oofIds.forEach((id, i) => {
+        const r = labelledRow.get(id);
+        if (r === undefined) return;
+        probs.set(a.subarray(i * 6, i * 6 + 6), r * 6);
+        has[r] = 1;
+      });
+      return { probs, has };
+    };
+    stages.push({ name: 'ensemble-safe', probs: byRow(ensemble.oofSafe), models: ensemble.fit.safe.kept });
+    if (ensemble.oofRisky && ensemble.fit.risky) stages.push({ name: 'ensemble-risky', probs: byRow(ensemble.oofRisky), models: ensemble.fit.risky.kept });
   }
-  const images = labeledImages(ws).filter((im) => stages.every((s) => s.probs.has(im.imageId)));
-  const all = new Uint8Array(images.length * 6);
-  images.forEach((im, i) => all.set(im.labels, i * 6));
-  const prior = images.length > 0 ? prevalenceBaseline(all) : null;
+  const rows = Int32Array.from(table.ids.keys()).filter((r) => stages.every((s) => s.probs.has[r] === 1));
+  const all = new Uint8Array(rows.length * 6);
+  rows.forEach((r, i) => all.set(table.labels.subarray(r * 6, r * 6 + 6), i * 6));
+  const prior = rows.length > 0 ? prevalenceBaseline(all) : null;
   const baseline = prior ? prior.loss : Number.NaN;
   return {
     baseline,
     ...(prior ? { baselinePerClass: { ...prior.perClass } } : {}),
-    stages: images.length > 0 ? stages.map((s) => {
-      const r = stageReport(s.name, s.probs, images, s.models);
+    stages: rows.length > 0 ? stages.map((s) => {
+      const r = stageReport(s.name, s.probs, rows, table, s.models);
       return { ...r, worseThanBaseline: !(r.oofMetric <= baseline) };
     }) : [],
-    preset: preset.name, folds, images: images.length, createdAt: new Date().toISOString(),
+    preset: preset.name, folds, images: rows.length, createdAt: new Date().toISOString(),
   };
 }
 
@@ -256,7 +277,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   }));
   // Patients added after the base CNNs were trained (the seed's stage-2 data) get their folds now:
   // their own seeded KFold, existing patients keep theirs.
-  ensureFolds(ws, folds, labeledImages(ws).map((im) => im.patientId));
+  ensureFolds(ws, folds, labelledImageTable(ws).patients);
   const refreshed = new Set<string>();
   if (selected.has('features')) requireModels(baseModels.flatMap((m) => Array.from({ length: foldsOf(preset, m, opts.folds).k }, (_, f) => baseModelId(m.name, foldsOf(preset, m, opts.folds), f))), 'features');
   await stage('features', baseModels.flatMap((m) => {

@@ -78,7 +78,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const { runId } = run;
     const warn = (text: string): void => run.message('warn', text);
     if (!(fold >= 0 && fold < folds.k)) throw new Error(`fold ${fold} is outside 0..${folds.k - 1}`);
-    const fs: FeatureSetData = await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold));
+    const fs: FeatureSetData = run.own(await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold)));
     const F = fs.featureSize;
     const all = seriesWithFeatures(ws, fs, folds, warn);
     const labelled = all.filter((s) => s.split === 'train');

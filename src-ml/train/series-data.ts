@@ -1,19 +1,24 @@
 /**
  * What the full-head stages train on: a base model's TTA feature set (features/<model>.k<K>/<fold>/)
  * and the workspace's series in slice order, each slice pointing at its rows in the feature file.
- * Labelled images are the "train" split (4 copies), the others "test" (8 copies).
+ * Labelled images are the "train" split (4 copies), the others "test" (8 copies). The feature files are
+ * read by rows as the batches need them (store/npy-rows.ts), never whole: at the RSNA size a fold's
+ * train.npy is about 3 GB. What stays in memory is the series index (ids, rows, labels).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../base/errors.ts';
-import { decodeNpy } from '../store/npy.ts';
+import type { FeatureSource } from '../data/feature-rows.ts';
+import { readNpy } from '../store/npy.ts';
+import { CachedNpyRows, NpyRowFile } from '../store/npy-rows.ts';
 import { listSeries } from '../store/queries.ts';
-import { labeledImages, loadFolds } from '../store/training-store.ts';
+import { labelledImageTable, loadFolds } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { FoldSpec } from './presets.ts';
 
 export interface FeatureSplit {
-  features: Float32Array;
+  /** The split's rows (copies x image + copy), read from its .npy on demand. */
+  features: FeatureSource;
   copies: number;
   ids: string[];
   index: Map<string, number>;
@@ -26,6 +31,8 @@ export interface FeatureSetData {
   test: FeatureSplit;
   /** Features of an all-black image (the shallow NN's padding rows), copy 0. */
   black: Float32Array;
+  /** Closes the feature files. */
+  dispose(): void;
 }
 
 export async function loadFeatureSet(dir: string): Promise<FeatureSetData> {
@@ -36,16 +43,30 @@ export async function loadFeatureSet(dir: string): Promise<FeatureSetData> {
   } catch (err) {
     throw new Error(`${idsFile}: ${errorMessage(err)} (run ich features first)`, { cause: err });
   }
-  const split = async (name: 'train' | 'test'): Promise<FeatureSplit> => {
-    const arr = decodeNpy(await readFile(path.join(dir, `${name}.npy`)));
-    const meta = ids[name];
-    if (arr.shape[0] !== meta.ids.length * meta.copies || arr.shape[1] !== ids.featureSize) {
-      throw new Error(`${path.join(dir, `${name}.npy`)}: shape [${arr.shape.join(', ')}] does not match ids.json (${meta.ids.length} images x ${meta.copies} copies, ${ids.featureSize} features)`);
-    }
-    return { features: arr.data as Float32Array, copies: meta.copies, ids: meta.ids, index: new Map(meta.ids.map((id, i) => [id, i])) };
+  const files: CachedNpyRows[] = [];
+  const dispose = (): void => {
+    for (const f of files) f.close();
   };
-  const black = decodeNpy(await readFile(path.join(dir, 'black.npy'))).data as Float32Array;
-  return { dir, featureSize: ids.featureSize, train: await split('train'), test: await split('test'), black };
+  const split = (name: 'train' | 'test'): FeatureSplit => {
+    const file = path.join(dir, `${name}.npy`);
+    const rows = NpyRowFile.open(file);
+    const meta = ids[name];
+    if (rows.shape.length !== 2 || rows.shape[0] !== meta.ids.length * meta.copies || rows.shape[1] !== ids.featureSize) {
+      rows.close();
+      throw new Error(`${file}: shape [${rows.shape.join(', ')}] does not match ids.json (${meta.ids.length} images x ${meta.copies} copies, ${ids.featureSize} features)`);
+    }
+    // One cache group is one image's copies: a slice's copies come in one read.
+    const features = new CachedNpyRows(rows, meta.copies);
+    files.push(features);
+    return { features, copies: meta.copies, ids: meta.ids, index: new Map(meta.ids.map((id, i) => [id, i])) };
+  };
+  try {
+    const black = (await readNpy(path.join(dir, 'black.npy'))).data as Float32Array;
+    return { dir, featureSize: ids.featureSize, train: split('train'), test: split('test'), black, dispose };
+  } catch (err) {
+    dispose();
+    throw err;
+  }
 }
 
 export interface SeriesRecord {
@@ -92,12 +113,17 @@ export function seriesWithFeatures(ws: Workspace, fs: FeatureSetData, folds: Fol
 
 /** Labels of the train split's images, row i = train image i (N x 6, project order). */
 export function trainLabelMatrix(ws: Workspace, fs: FeatureSetData): Uint8Array {
-  const byId = new Map(labeledImages(ws).map((im) => [im.imageId, im.labels]));
-  const out = new Uint8Array(fs.train.ids.length * 6);
-  fs.train.ids.forEach((id, i) => {
-    const y = byId.get(id);
-    if (!y) throw new Error(`image ${id} has features as a labelled image but no label now (labels changed: re-run ich features)`);
-    out.set(y, i * 6);
+  const table = labelledImageTable(ws);
+  const n = fs.train.ids.length;
+  const out = new Uint8Array(n * 6);
+  const seen = new Uint8Array(n);
+  table.ids.forEach((id, i) => {
+    const r = fs.train.index.get(id);
+    if (r === undefined) return;
+    out.set(table.labels.subarray(i * 6, i * 6 + 6), r * 6);
+    seen[r] = 1;
   });
+  const missing = seen.indexOf(0);
+  if (missing >= 0) throw new Error(`image ${fs.train.ids[missing]} has features as a labelled image but no label now (labels changed: re-run ich features)`);
   return out;
 }

@@ -34,14 +34,15 @@ import { saveModel } from '../nn/model-io.ts';
 import { TorchAdam } from '../nn/torch-adam.ts';
 import { featureDirOf } from './feature-stage.ts';
 import { loadShallow, predictShallowMany, saveShallowStats, stackShallow, type ShallowInputs, type ShallowItem } from '../predict/shallow-predict.ts';
-import { getModel, loadSampleWeights, upsertModel } from '../store/training-store.ts';
+import { getModel, sampleWeightsByRow, upsertModel } from '../store/training-store.ts';
 import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { restoreWeights } from './weight-snapshots.ts';
-import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSplit, type SeriesRecord } from './series-data.ts';
+import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
+import { featureRow, type FeatureSource } from '../data/feature-rows.ts';
 import { epochSeedKey, runStage, scoreValidation, stepFloor, type StageOptions } from './stage-runner.ts';
 
 export const SHALLOW_STAGE = 'shallow';
@@ -86,32 +87,39 @@ export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng
 /**
  * featureStats (data/series-layout.ts) over all copies of the images `images` of a split, without
  * copying them out: mean and population std in float64, std 1 for an exactly constant dimension.
+ * Rows are visited image by image in the order given (the sums' order), read from the source as needed.
  */
-export function trainingFeatureStats(split: Pick<FeatureSplit, 'features' | 'copies'>, featureSize: number, images: readonly number[]): { mean: Float32Array; std: Float32Array } {
+export function trainingFeatureStats(split: { features: FeatureSource; copies: number }, featureSize: number, images: readonly number[]): { mean: Float32Array; std: Float32Array } {
   const F = featureSize;
-  const rows: number[] = [];
-  for (const img of images) for (let c = 0; c < split.copies; c++) rows.push(img * split.copies + c);
-  if (rows.length === 0) throw new Error('trainingFeatureStats: no training images');
+  const copies = split.copies;
+  const count = images.length * copies;
+  if (count === 0) throw new Error('trainingFeatureStats: no training images');
   const x = split.features;
-  const first = rows[0]! * F;
+  const first = featureRow(x, images[0]! * copies, F).slice();
   const sum = new Float64Array(F);
   const constant = new Uint8Array(F).fill(1);
-  for (const r of rows) {
-    for (let f = 0; f < F; f++) {
-      const v = x[r * F + f]!;
-      sum[f] = sum[f]! + v;
-      if (v !== x[first + f]) constant[f] = 0;
+  for (const img of images) {
+    for (let c = 0; c < copies; c++) {
+      const row = featureRow(x, img * copies + c, F);
+      for (let f = 0; f < F; f++) {
+        const v = row[f]!;
+        sum[f] = sum[f]! + v;
+        if (v !== first[f]) constant[f] = 0;
+      }
     }
   }
-  const mean64 = sum.map((s) => s / rows.length);
+  const mean64 = sum.map((s) => s / count);
   const sq = new Float64Array(F);
-  for (const r of rows) {
-    for (let f = 0; f < F; f++) {
-      const d = x[r * F + f]! - mean64[f]!;
-      sq[f] = sq[f]! + d * d;
+  for (const img of images) {
+    for (let c = 0; c < copies; c++) {
+      const row = featureRow(x, img * copies + c, F);
+      for (let f = 0; f < F; f++) {
+        const d = row[f]! - mean64[f]!;
+        sq[f] = sq[f]! + d * d;
+      }
     }
   }
-  return { mean: Float32Array.from(mean64), std: Float32Array.from(sq, (s, f) => (constant[f] ? 1 : Math.sqrt(s / rows.length))) };
+  return { mean: Float32Array.from(mean64), std: Float32Array.from(sq, (s, f) => (constant[f] ? 1 : Math.sqrt(s / count))) };
 }
 
 /** Metadata columns of a split's images, aligned to its image order by id. */
@@ -163,7 +171,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
   return runStage(opts, { stage, idName: `${stage}-${base.name}`, modelName: base.name, config }, async (run) => {
     const { runId } = run;
     // ---- data ----
-    const fs = await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold));
+    const fs = run.own(await loadFeatureSet(featureDirOf(ws, base.name, folds.k, fold)));
     const F = fs.featureSize;
     const series = seriesWithFeatures(ws, fs, folds, (line) => run.message('warn', line));
     const trainSeries = series.filter((s) => s.split === 'train' && s.fold !== fold);
@@ -173,10 +181,12 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       throw new Error(`fold ${fold} of ${folds.k}: ${trainSeries.length} training and ${valSeries.length} validation series with features; need both`);
     }
     const labels = trainLabelMatrix(ws, fs);
-    const meta = computeMetadataFeatures(metadataRowsFromWorkspace(ws));
-    const metaRow = new Map(meta.imageIds.map((id, i) => [id, i]));
-    const trainMeta = metadataOf(meta, metaRow, fs.train.ids);
-    const testMeta = metadataOf(meta, metaRow, fs.test.ids);
+    // The metadata of every image is computed once and only the splits' columns kept.
+    const { trainMeta, testMeta } = (() => {
+      const meta = computeMetadataFeatures(metadataRowsFromWorkspace(ws));
+      const metaRow = new Map(meta.imageIds.map((id, i) => [id, i]));
+      return { trainMeta: metadataOf(meta, metaRow, fs.train.ids), testMeta: metadataOf(meta, metaRow, fs.test.ids) };
+    })();
 
     // ---- model and statistics ----
     const shallowId = fullheadModelId(SHALLOW_STAGE, base.name, folds, fold);
@@ -201,10 +211,12 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     const testInputs: ShallowInputs = { features: fs.test.features, featureSize: F, copiesPerImage: fs.test.copies, mean, std, black: fs.black, ...testMeta };
 
     // ---- training samples (windows of series beyond 60 slices) ----
-    let imageWeights: Map<string, number> | undefined;
+    // Sample weights by train row (NaN: none stored).
+    let imageWeights: Float64Array | undefined;
     if (weighted) {
-      imageWeights = loadSampleWeights(ws);
-      if (imageWeights.size === 0) throw new Error(`no sample weights in ${ws.dir}: run the sample-weight step before ${stage}`);
+      const { weights, stored } = sampleWeightsByRow(ws, fs.train.index, fs.train.ids.length);
+      if (stored === 0) throw new Error(`no sample weights in ${ws.dir}: run the sample-weight step before ${stage}`);
+      imageWeights = weights;
     }
     const samples: TrainSample[] = [];
     for (const s of trainSeries) {
@@ -213,8 +225,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
         if (imageWeights) {
           let sum = 0;
           for (let k = w.start; k < w.start + w.length; k++) {
-            const v = imageWeights.get(s.imageIds[k]!);
-            if (v === undefined) throw new Error(`image ${s.imageIds[k]} has no sample weight (re-run the sample-weight step)`);
+            const v = imageWeights[s.imageRows[k]!]!;
+            if (Number.isNaN(v)) throw new Error(`image ${s.imageIds[k]} has no sample weight (re-run the sample-weight step)`);
             sum += v;
           }
           weight = sum / w.length;
