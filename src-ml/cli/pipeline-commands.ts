@@ -10,7 +10,8 @@ import { runEnsembleStage } from '../train/ensemble-stage.ts';
 import { beginVersion } from '../store/versions.ts';
 import { imagesToPredict } from '../store/predictions.ts';
 import { imageIdsOfFiles } from '../store/image-files.ts';
-import { buildReport, finishRunVersion, formatReport, runPipeline, writeReport } from '../train/pipeline.ts';
+import { resolveBaseInit } from '../train/base-init.ts';
+import { buildReport, finishRunVersion, formatReport, memberFoldSchemes, runPipeline, writeReport } from '../train/pipeline.ts';
 import { trainPooledRes } from '../train/pooled-res-train.ts';
 import { foldsOf, loadPreset, type FoldSpec, type Preset } from '../train/presets.ts';
 import { computeAndStoreSampleWeights, describeWeights } from '../train/sample-weights-stage.ts';
@@ -53,15 +54,20 @@ export async function trainFullheadCommand(kind: 'fullhead' | 'shallow', flags: 
   try {
     const preset = loadPreset(flags.preset);
     const folds = foldSpec(preset, flags.folds);
-    const fl = foldList(folds, flags.fold);
-    const heads = preset.base.filter((m) => m.features && foldsOf(preset, m).k === folds.k);
+    if (flags.fold !== undefined && !Number.isInteger(Number(flags.fold))) foldList(folds, flags.fold); // one line for a bad --fold
+    // Every base model with features on its own folds (as ich pipeline trains them), or those on --folds K.
+    const heads = preset.base.filter((m) => m.features && (!flags.folds || foldsOf(preset, m).k === folds.k))
+      .map((m) => ({ base: m, folds: flags.folds ? folds : foldsOf(preset, m) }))
+      // --fold f: the heads whose scheme has a fold f (rsna's --fold 4: the 5-fold ones)
+      .filter((h, _i, all) => flags.fold === undefined || Number(flags.fold) < h.folds.k || all.every((o) => Number(flags.fold) >= o.folds.k))
+      .map((h) => ({ ...h, fl: foldList(h.folds, flags.fold) }));
     if (heads.length === 0) throw new Error(`preset ${preset.name} has no base model with features on ${folds.k} folds`);
     const backend = await initBackend({ purpose: 'train' }, { log });
     if (kind === 'shallow' && flags.weighted) {
       const r = await computeAndStoreSampleWeights(ws, folds);
       log(describeWeights(r));
     }
-    for (const base of heads) {
+    for (const { base, folds, fl } of heads) {
       for (const fold of fl) {
         const common = { ws, preset, base, fold, folds, backend, signal, onEvent: sink.onEvent };
         const r = kind === 'fullhead' ? await trainPooledRes(common) : await trainShallow({ ...common, weighted: !!flags.weighted });
@@ -83,8 +89,10 @@ export async function ensembleCommand(flags: { workspace?: string; preset: strin
     const folds = foldSpec(preset, flags.folds);
     // Refitted ensembles are a new model version, as a pipeline run's are.
     const version = beginVersion(ws);
-    const r = await runEnsembleStage(ws, folds, log, version);
-    const report = await buildReport(ws, preset, folds, r);
+    // The members of every fold scheme the preset's feature models use (or only --folds K's).
+    const override = flags.folds ? folds : undefined;
+    const r = await runEnsembleStage(ws, folds, log, version, memberFoldSchemes(preset, override));
+    const report = await buildReport(ws, preset, folds, r, override);
     finishRunVersion(ws, version, preset, folds, report, false, log);
     await writeReport(ws, report);
     const summary = {
@@ -106,7 +114,10 @@ export function parseStages(value: string): PipelineStage[] {
   return PIPELINE_STAGES.filter((s) => names.includes(s));
 }
 
-export async function pipelineCommand(flags: { data?: string[] | string; labels?: string; stages?: string; workspace?: string; preset: string; folds?: string; events?: boolean; progress: boolean; json?: boolean; promote?: boolean }): Promise<void> {
+export async function pipelineCommand(flags: {
+  data?: string[] | string; test?: string[] | string; labels?: string; stages?: string; workspace?: string; preset: string; folds?: string; init?: string; fromScratch?: boolean;
+  events?: boolean; progress: boolean; json?: boolean; promote?: boolean;
+}): Promise<void> {
   const stages = flags.stages ? parseStages(flags.stages) : undefined;
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
   const { signal, dispose } = abortOnSigint();
@@ -114,10 +125,15 @@ export async function pipelineCommand(flags: { data?: string[] | string; labels?
   try {
     const preset = loadPreset(flags.preset);
     const folds = flags.folds ? foldSpec(preset, flags.folds) : undefined;
+    const list = (v?: string[] | string): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+    const dataDirs = list(flags.data);
+    const testDirs = list(flags.test);
+    const init = { ...(flags.init ? { initDir: flags.init } : {}), ...(flags.fromScratch ? { fromScratch: true } : {}) };
+    // Where the base CNNs start, refused before the backend starts (runPipeline checks it again).
+    for (const m of preset.base) resolveBaseInit(ws, preset.name, m, init);
     const backend = await initBackend({ purpose: 'train' }, { log });
-    const dataDirs = flags.data === undefined ? [] : Array.isArray(flags.data) ? flags.data : [flags.data];
     const report = await runPipeline({
-      ws, preset, backend, dataDirs, signal, onEvent: sink.onEvent, log: (line) => {
+      ws, preset, backend, dataDirs, testDirs, init, signal, onEvent: sink.onEvent, log: (line) => {
         sink.stop();
         log(line);
       },

@@ -8,6 +8,7 @@ import { extractFeatures } from '../train/feature-stage.ts';
 import { getModel, getRun, listRunSummaries } from '../store/training-store.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { trainBase, type BaseRunConfig } from '../train/base-train.ts';
+import { resolveBaseInit } from '../train/base-init.ts';
 import { baseOofReport } from '../train/oof.ts';
 import { foldsOf, loadPreset, type FoldSpec } from '../train/presets.ts';
 import { abortOnSigint, positiveInt } from './cli-helpers.ts';
@@ -21,6 +22,8 @@ interface TrainBaseFlags {
   epochs?: string;
   resume?: string;
   model?: string;
+  init?: string;
+  fromScratch?: boolean;
   events?: boolean;
   progress: boolean;
 }
@@ -61,12 +64,13 @@ export async function trainBaseCommand(flags: TrainBaseFlags): Promise<void> {
       process.stderr.write(`${line}\n`);
     };
     if (flags.resume) {
+      if (flags.init || flags.fromScratch) throw new Error('--resume continues a run from its checkpoint with its own start: it takes no --init or --from-scratch');
       const run = getRun(ws, flags.resume);
       if (!run) throw new Error(`no run ${flags.resume} in ${ws.dir} (see ich runs)`);
       const cfg = run.config as unknown as BaseRunConfig;
       const preset = loadPreset(cfg.preset);
       const backend = await initBackend({ purpose: 'train' }, { log: backendLog });
-      const result = await trainBase({ ws, preset, model: cfg.model, fold: cfg.fold, folds: cfg.folds, epochs: cfg.epochs, backend, signal, onEvent: sink.onEvent }, flags.resume);
+      const result = await trainBase({ ws, preset, model: cfg.model, fold: cfg.fold, folds: cfg.folds, epochs: cfg.epochs, ...(cfg.init ? { init: cfg.init } : {}), backend, signal, onEvent: sink.onEvent }, flags.resume);
       sink.stop();
       process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
       return;
@@ -77,16 +81,20 @@ export async function trainBaseCommand(flags: TrainBaseFlags): Promise<void> {
     const models = flags.model ? preset.base.filter((m) => m.name === flags.model) : preset.base;
     if (models.length === 0) throw new Error(`preset ${preset.name} has no base model ${flags.model} (has: ${preset.base.map((m) => m.name).join(', ')})`);
     const epochs = flags.epochs ? positiveInt(flags.epochs, '--epochs') : undefined;
+    const initFlags = { ...(flags.init ? { initDir: flags.init } : {}), ...(flags.fromScratch ? { fromScratch: true } : {}) };
     const plan = models.map((m) => {
       const folds = foldsOf(preset, m, override);
       const fold = flags.fold !== undefined ? Number(flags.fold) : undefined;
       if (fold !== undefined && !(Number.isInteger(fold) && fold >= 0 && fold < folds.k)) throw new Error(`--fold must be 0..${folds.k - 1}, got "${flags.fold}"`);
-      return { m, folds, foldList: fold !== undefined ? [fold] : Array.from({ length: folds.k }, (_, i) => i) };
+      // Where its weights start (imported ImageNet weights, a parent model or random init): refused here, before
+      // the backend starts, when an rsna model has no weights and no --from-scratch.
+      const { model, init } = resolveBaseInit(ws, preset.name, m, initFlags);
+      return { m: model, init, folds, foldList: fold !== undefined ? [fold] : Array.from({ length: folds.k }, (_, i) => i) };
     });
     const backend = await initBackend({ purpose: 'train' }, { log: backendLog });
-    for (const { m, folds, foldList } of plan) {
+    for (const { m, init, folds, foldList } of plan) {
       for (const fold of foldList) {
-        const result = await trainBase({ ws, preset, model: m, fold, folds, ...(epochs ? { epochs } : {}), backend, signal, onEvent: sink.onEvent });
+        const result = await trainBase({ ws, preset, model: m, init, fold, folds, ...(epochs ? { epochs } : {}), backend, signal, onEvent: sink.onEvent });
         sink.stop();
         process.stdout.write(`${flags.events ? '' : '\n'}${JSON.stringify({ runId: result.runId, modelId: result.modelId, status: result.status, valMetric: result.metrics.valMetric })}\n`);
       }

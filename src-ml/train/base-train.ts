@@ -32,6 +32,7 @@ import { modelId } from '../base/model-id.ts';
 import { getModel, labeledImages, upsertModel, type LabeledImage } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
+import { applyImportedBody, describeInit, resolveBaseInit, type BaseInit } from './base-init.ts';
 import { checkpointFile } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
 import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
@@ -53,12 +54,19 @@ export interface BaseRunConfig {
   fold: number;
   folds: FoldSpec;
   epochs: number;
+  /** Where the weights started (absent in runs recorded before it was): base-init.ts. */
+  init?: BaseInit;
 }
 
 export interface TrainBaseOptions extends StageOptions {
   model: BaseModelPreset;
   /** Overrides the preset's epochs. */
   epochs?: number;
+  /**
+   * Where the weights start, from resolveBaseInit (base-init.ts) for the same `model` (whose rates it may have
+   * swapped for the from-scratch ones). Default: resolveBaseInit without flags.
+   */
+  init?: BaseInit;
 }
 
 export interface TrainBaseResult {
@@ -154,7 +162,9 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
   const arch = BASE_ARCHS[m.arch];
   if (!arch) throw new Error(`unknown arch ${m.arch}`);
   const epochs = opts.epochs ?? m.epochs;
-  const config: BaseRunConfig = { preset: preset.name, presetVersion: preset.version, model: m, fold, folds, epochs };
+  // Without a resolved start, the preset decides (an ImageNet `init` without weights refuses here).
+  const init: BaseInit = opts.init ?? resolveBaseInit(ws, preset.name, m).init;
+  const config: BaseRunConfig = { preset: preset.name, presetVersion: preset.version, model: m, fold, folds, epochs, init };
 
   return runStage<TrainBaseResult>(opts, { stage: BASE_STAGE, idName: m.name, modelName: m.name, config, resumeRunId }, async (run) => {
     const { runId, runDir } = run;
@@ -180,13 +190,16 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     if (!from && m.initFrom) {
       const fromId = baseModelId(m.initFrom, folds, fold);
       if (!getModel(ws, fromId)) throw new Error(`model ${m.name} starts from ${fromId}, which is not trained yet`);
-      const { model: init } = await loadModel(modelDirOf(ws, fromId));
-      trainModel.setWeights(init.getWeights());
-      init.dispose();
+      const { model: parent } = await loadModel(modelDirOf(ws, fromId));
+      trainModel.setWeights(parent.getWeights());
+      parent.dispose();
     } else if (!from) {
+      // The body from imported ImageNet weights (the windowing layer and the classifier are not in them).
+      if (init.kind === 'imported') await applyImportedBody(trainModel, init);
       // The classifier starts at the log-prior of what it is trained on (the sampled epoch's labels).
       setOutputPrior(trainModel, 'classifier', labelPrior(data.trainLabels, firstDraw), false);
     }
+    if (!from) run.message('info', `${m.name} fold ${fold}: ${describeInit(init)}`);
     if (repeats > 1) run.message('info', `${m.name} fold ${fold}: ${repeats} draws of the sampler per epoch (step floor ${m.minSteps})`);
     // The sampler enriches positives (negative subsampling): the trained logits are shifted by the odds
     // ratio of the sampled to the true prevalence. Validation undoes the shift, and the saved model has it
@@ -249,7 +262,7 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
       imageSize: m.imageSize, labels: [...METRIC_LABELS], windows: arch.windows, fold, nFolds: folds.k, foldSeed: folds.seed,
       featureSize: built.featureSize, keep: m.keep, epoch: chosen.epoch, epochs, metrics, runId, backend: opts.backend,
       trainedAt: new Date().toISOString(), trainImages: data.train.length, valImages: data.val.length,
-      dataFingerprint: fingerprint([...data.train, ...data.val]), features: m.features ?? null,
+      dataFingerprint: fingerprint([...data.train, ...data.val]), features: m.features ?? null, init,
     };
     await saveModel(keptModel, modelDirOf(ws, modelId), meta);
     keptModel.dispose();

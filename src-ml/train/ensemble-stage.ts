@@ -4,7 +4,7 @@
  * probabilities for the unlabelled ones; the safe and risky ensembles are fitted on the former and
  * applied to both, and everything (ensembles, bounded members, flags) is stored per slice.
  */
-import { familyId, parseModelId } from '../base/model-id.ts';
+import { familyId, parseFamilyId, parseModelId } from '../base/model-id.ts';
 import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
@@ -57,10 +57,12 @@ class RowSums {
 }
 
 /**
- * Groups the trained full-head models of `folds` into families and joins their per-fold outputs, as arrays
+ * Groups the trained full-head models of `folds` (one fold scheme, or several: the rsna members train on 5 and on
+ * 3 folds, pipeline.ts memberFoldSchemes) into families and joins their per-fold outputs, as arrays
  * by image row (no per-image objects: at the RSNA size 752,797 labelled and 121,232 unlabelled images).
  */
-export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec, stages: readonly FullheadStage[] = FULLHEAD_STAGES): Promise<MemberFamilies> {
+export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec | readonly FoldSpec[], stages: readonly FullheadStage[] = FULLHEAD_STAGES): Promise<MemberFamilies> {
+  const ks = new Set(('k' in folds ? [folds] : folds).map((f) => f.k));
   const labelled = labelledImageTable(ws);
   const labelledRow = new Map(labelled.ids.map((id, i) => [id, i]));
   const n = labelled.ids.length;
@@ -69,7 +71,7 @@ export async function loadMemberFamilies(ws: Workspace, folds: FoldSpec, stages:
   const families = new Map<string, MemberFamily>();
   const testSums = new Map<string, RowSums>();
   for (const m of listModels(ws)) {
-    if (!(stages as readonly string[]).includes(m.stage) || m.nFolds !== folds.k || m.fold === null) continue;
+    if (!(stages as readonly string[]).includes(m.stage) || m.nFolds === null || !ks.has(m.nFolds) || m.fold === null) continue;
     const id = parseModelId(m.id);
     const name = id ? familyId(id.name, id.k) : m.id;
     let fam = families.get(name);
@@ -152,16 +154,18 @@ function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
 
 /**
  * `version`: the model version being built (store/versions.ts) that gets the fit and the predictions;
- * without one they go straight to the live tables (the active ensemble).
+ * without one they go straight to the live tables (the active ensemble). `folds`: the blend's folds;
+ * `memberFolds`: the fold schemes whose members enter (default: `folds` alone).
  */
-export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (line: string) => void = () => {}, version?: string): Promise<EnsembleStageResult> {
-  const { labelled, labelledRow, testIds: testSeen, families } = await loadMemberFamilies(ws, folds);
+export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (line: string) => void = () => {}, version?: string, memberFolds: readonly FoldSpec[] = [folds]): Promise<EnsembleStageResult> {
+  const { labelled, labelledRow, testIds: testSeen, families } = await loadMemberFamilies(ws, memberFolds);
   const groupOf = (f: MemberFamily): 'A' | 'B' => (f.stage === 'pooled-res' ? 'B' : 'A');
   if (!families.some((f) => groupOf(f) === 'A') || !families.some((f) => groupOf(f) === 'B')) {
     throw new Error(`the ensemble needs trained shallow-NN and Pooled-Res models for ${folds.k} folds (found: ${families.map((f) => f.name).join(', ') || 'none'})`);
   }
   for (const f of families) {
-    if (f.folds.length !== folds.k) log(`warning: ${f.name} has ${f.folds.length} of ${folds.k} folds; its out-of-fold predictions cover part of the images`);
+    const k = parseFamilyId(f.name)?.k ?? folds.k;
+    if (f.folds.length !== k) log(`warning: ${f.name} has ${f.folds.length} of ${k} folds; its out-of-fold predictions cover part of the images`);
   }
   // Labelled images every member predicted out of fold (rows of the labelled table, in its order).
   const rows = Int32Array.from(labelled.ids.keys()).filter((r) => families.every((f) => f.hasOof[r] === 1));

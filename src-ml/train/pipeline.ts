@@ -14,10 +14,12 @@ import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
 import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
+import { imageIdsOfFiles } from '../store/image-files.ts';
 import { scanFolders } from '../store/scan.ts';
 import { getModel, labelledImageTable, listRuns, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { activeVersion, beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
+import { describeInit, resolveBaseInit, type BaseInit, type InitFlags } from './base-init.ts';
 import { baseModelId, modelDirOf, trainBase, trainedOnCurrentData, type BaseRunConfig } from './base-train.ts';
 import { loadMemberFamilies, runEnsembleStage, type EnsembleStageResult } from './ensemble-stage.ts';
 import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
@@ -58,7 +60,15 @@ export interface PipelineOptions {
   preset: Preset;
   backend: string;
   dataDirs?: string[];
+  /**
+   * Unlabelled test folders (`--test`), scanned before everything else: their images get TTA features and
+   * predictions, and they are the target the sample weights of the risky ensemble aim at (docs/seed-pipeline.md
+   * section 5: the seed weighted toward the stage-2 test set).
+   */
+  testDirs?: string[];
   labelsCsv?: string;
+  /** Where the base CNNs start (--init, --from-scratch): base-init.ts. */
+  init?: InitFlags;
   /** Overrides the preset's folds (the --folds flag). */
   folds?: FoldSpec;
   /** Stages to run (default: all). A stage left out is not run; a later stage that needs its models fails, naming them. */
@@ -68,6 +78,21 @@ export interface PipelineOptions {
   log?: (line: string) => void;
   /** Make the run's version active when it finishes (`--promote`). */
   promote?: boolean;
+}
+
+/**
+ * The fold schemes of the full-head members: every base model with features gets its Pooled-Res, shallow and
+ * weighted shallow models on its own folds (rsna: the 5-fold SE-nets on 5, the 3-fold SE-nets and DenseNets on
+ * 3, as the seed's), and all of them enter the ensembles; `override` (--folds) puts every model on one scheme.
+ */
+export function memberFoldSchemes(preset: Preset, override?: FoldSpec): FoldSpec[] {
+  const out: FoldSpec[] = [];
+  for (const m of preset.base) {
+    if (!m.features) continue;
+    const f = foldsOf(preset, m, override);
+    if (!out.some((o) => o.k === f.k && o.seed === f.seed)) out.push(f);
+  }
+  return out;
 }
 
 function featuresCurrent(ws: Workspace, base: BaseModelPreset, folds: FoldSpec, fold: number): boolean {
@@ -140,7 +165,7 @@ async function baseFamilies(ws: Workspace, preset: Preset, rowOf: ReadonlyMap<st
  * arrays by labelled-image row, not per-image objects.
  */
 export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec, ensemble?: EnsembleStageResult, override?: FoldSpec): Promise<PipelineReport> {
-  const { labelled: table, labelledRow, families: fams } = await loadMemberFamilies(ws, folds);
+  const { labelled: table, labelledRow, families: fams } = await loadMemberFamilies(ws, memberFoldSchemes(preset, override));
   const n = table.ids.length;
   const stages: { name: StageReport['name']; probs: StageProbs; models: string[] }[] = [];
   const base = await baseFamilies(ws, preset, labelledRow, n, override);
@@ -200,6 +225,21 @@ export async function writeReport(ws: Workspace, report: PipelineReport): Promis
   return file;
 }
 
+/** Whether the trained model `id` started where a run now would (its meta.json's init; none recorded counts as random init with the preset's rates). */
+function startedAsNow(ws: Workspace, id: string, init: BaseInit): boolean {
+  let was: BaseInit | undefined;
+  try {
+    was = (JSON.parse(readFileSync(path.join(modelDirOf(ws, id), 'meta.json'), 'utf8')) as { init?: BaseInit }).init;
+  } catch {
+    return false;
+  }
+  const before = was ?? { kind: 'random', rates: 'preset' };
+  if (before.kind !== init.kind) return false;
+  if (before.kind === 'imported' && init.kind === 'imported') return before.sha256 === init.sha256;
+  if (before.kind === 'random' && init.kind === 'random') return before.rates === init.rates;
+  return true;
+}
+
 /** A resumable run of this model x fold: the newest failed or cancelled one with the same settings. */
 function resumableRun(ws: Workspace, m: BaseModelPreset, folds: FoldSpec, fold: number): string | undefined {
   const runs = listRuns(ws).filter((r) => {
@@ -218,8 +258,19 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   const check = (): void => {
     if (signal?.aborted) throw new CancelledError('pipeline');
   };
+  for (const d of [...(opts.testDirs ?? []), ...(opts.dataDirs ?? [])]) checkDataFolder(d);
+  // Where each base CNN starts, checked before anything is scanned or trained (an rsna model without
+  // weights refuses here, unless --from-scratch).
+  const starts = new Map(preset.base.map((m) => [m.name, resolveBaseInit(ws, preset.name, m, opts.init)]));
+  let testImages: string[] = [];
+  if (opts.testDirs?.length) {
+    // The test images first: unlabelled, they are the sample weights' target and get predictions.
+    log(`test: ${opts.testDirs.join(', ')}`);
+    const s = await scanFolders(ws, { roots: opts.testDirs, ...(signal ? { signal } : {}) });
+    testImages = imageIdsOfFiles(ws, s.files);
+    log(`test: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.problems} problems; ${testImages.length} images`);
+  }
   if (opts.dataDirs?.length) {
-    for (const d of opts.dataDirs) checkDataFolder(d);
     log(`scan: ${opts.dataDirs.join(', ')}`);
     const s = await scanFolders(ws, { roots: opts.dataDirs, ...(signal ? { signal } : {}) });
     log(`scan: ${s.indexed} indexed, ${s.unchanged} unchanged, ${s.problems} problems`);
@@ -228,6 +279,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     checkLabelsMatch(ws, opts.labelsCsv);
     const r = await importLabels(ws, opts.labelsCsv, signal);
     log(`labels: ${r.images} images${r.errors.length ? `, ${r.errors.length} rejected (first: ${r.errors[0]})` : ''}`);
+  }
+  if (opts.testDirs?.length) {
+    const unlabelled = new Set(unlabeledImages(ws).map((im) => im.imageId));
+    const labelled = testImages.filter((id) => !unlabelled.has(id)).length;
+    log(`test: ${testImages.length - labelled} unlabelled images, the sample weights' target${labelled ? `; ${labelled} of the test images have labels and train as labelled images` : ''}`);
   }
   checkTrainable(ws, pipelineFoldCount(preset, opts.folds));
   const baseModels = preset.base.filter((m) => m.features);
@@ -256,21 +312,26 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     if (missing.length) throw new Error(`stage ${by} needs ${missing.join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} not trained: include its stage`);
   };
   const retrainedBase = new Set<string>();
-  await stage('base', preset.base.flatMap((m) => {
-    const mf = foldsOf(preset, m, opts.folds);
+  await stage('base', preset.base.flatMap((presetModel) => {
+    const mf = foldsOf(preset, presetModel, opts.folds);
+    // The model as it trains (--from-scratch swaps in its from-scratch rates) and where it starts.
+    const { model: m, init } = starts.get(presetModel.name)!;
     return Array.from({ length: mf.k }, (_, fold) => {
       const id = baseModelId(m.name, mf, fold);
       const trained = !!getModel(ws, id);
-      // A model trained on other images or labels (the workspace's data changed) is trained again.
-      const done = trained && trainedOnCurrentData(ws, id, mf, fold);
+      // A model trained on other images or labels (the workspace's data changed), or from another start
+      // (random init, now imported weights), is trained again.
+      const current = trained && trainedOnCurrentData(ws, id, mf, fold);
+      const done = current && startedAsNow(ws, id, init);
       if (done) log(`base ${id}: trained`);
+      else if (current) log(`base ${id}: trained from another start (now: ${describeInit(init)}); training it again`);
       else if (trained) log(`base ${id}: trained on other data; training it again`);
       return {
         id, done, run: async () => {
           retrainedBase.add(m.name);
           const resume = resumableRun(ws, m, mf, fold);
           log(`base ${id}: ${resume ? `resuming ${resume}` : 'training'}`);
-          await trainBase({ ws, preset, model: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
+          await trainBase({ ws, preset, model: m, init, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }, resume);
         },
       };
     });
@@ -290,37 +351,37 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
       },
     }));
   }));
-  // Full-head stages: only for base models on the pipeline's folds (every stage shares them).
-  const heads = baseModels.filter((m) => {
-    const mf = foldsOf(preset, m, opts.folds);
-    return mf.k === folds.k && mf.seed === folds.seed;
-  });
+  // Full-head stages: every base model with features, each on its own folds (the seed's members: the 5-fold
+  // SE-nets on 5 folds, the 3-fold SE-nets and DenseNets on 3); all of them enter the ensembles.
+  const heads = baseModels.map((m) => ({ m, mf: foldsOf(preset, m, opts.folds) }));
   const needs = (id: string, base: BaseModelPreset): boolean => !getModel(ws, id) || refreshed.has(base.name);
-  const headUnits = (kind: 'pooled-res' | 'shallow' | 'shallow-weighted', run: (m: BaseModelPreset, fold: number) => Promise<void>, redo?: (m: BaseModelPreset, fold: number) => boolean) =>
-    heads.flatMap((m) => Array.from({ length: folds.k }, (_, fold) => {
-      const id = fullheadModelId(kind, m.name, folds, fold);
+  type HeadRun = (m: BaseModelPreset, fold: number, mf: FoldSpec) => Promise<void>;
+  const headUnits = (kind: 'pooled-res' | 'shallow' | 'shallow-weighted', run: HeadRun, redo?: (m: BaseModelPreset, fold: number) => boolean) =>
+    heads.flatMap(({ m, mf }) => Array.from({ length: mf.k }, (_, fold) => {
+      const id = fullheadModelId(kind, m.name, mf, fold);
       return { id, done: !needs(id, m) && !(redo?.(m, fold) ?? false), run: async () => {
         log(`${kind} ${id}`);
-        await run(m, fold);
+        await run(m, fold, mf);
       } };
     }));
-  const featureIds = (): string[] => heads.flatMap((m) => Array.from({ length: folds.k }, (_, f) => baseModelId(m.name, folds, f)));
+  const eachFold = <T>(f: (m: BaseModelPreset, mf: FoldSpec, fold: number) => T): T[] => heads.flatMap(({ m, mf }) => Array.from({ length: mf.k }, (_, fold) => f(m, mf, fold)));
+  const featureIds = (): string[] => eachFold((m, mf, f) => baseModelId(m.name, mf, f));
   if (selected.has('pooled-res')) requireModels(featureIds(), 'pooled-res');
-  await stage('pooled-res', headUnits('pooled-res', (m, fold) => trainPooledRes({ ws, preset, base: m, fold, folds, backend, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {})));
+  await stage('pooled-res', headUnits('pooled-res', (m, fold, mf) => trainPooledRes({ ws, preset, base: m, fold, folds: mf, backend, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {})));
   if (selected.has('shallow')) requireModels(featureIds(), 'shallow');
-  await stage('shallow', headUnits('shallow', async (m, fold) => {
-    await trainShallow({ ws, preset, base: m, fold, folds, backend, weighted: false, ...(signal ? { signal } : {}), onEvent: emit });
+  await stage('shallow', headUnits('shallow', async (m, fold, mf) => {
+    await trainShallow({ ws, preset, base: m, fold, folds: mf, backend, weighted: false, ...(signal ? { signal } : {}), onEvent: emit });
     refreshed.add(`shallow:${m.name}:${fold}`);
   }));
   if (selected.has('shallow-weighted')) {
     // The weighted fine-tune starts from the shallow model and weighs toward the Pooled-Res estimate of the target.
-    requireModels(heads.flatMap((m) => Array.from({ length: folds.k }, (_, f) => [fullheadModelId('shallow', m.name, folds, f), fullheadModelId('pooled-res', m.name, folds, f)]).flat()), 'shallow-weighted');
+    requireModels(eachFold((m, mf, f) => [fullheadModelId('shallow', m.name, mf, f), fullheadModelId('pooled-res', m.name, mf, f)]).flat(), 'shallow-weighted');
     check();
     const weights = await computeAndStoreSampleWeights(ws, folds);
     log(describeWeights(weights));
   }
   // Redo a fine-tune whenever its shallow model was redone.
-  await stage('shallow-weighted', headUnits('shallow-weighted', (m, fold) => trainShallow({ ws, preset, base: m, fold, folds, backend, weighted: true, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {}),
+  await stage('shallow-weighted', headUnits('shallow-weighted', (m, fold, mf) => trainShallow({ ws, preset, base: m, fold, folds: mf, backend, weighted: true, ...(signal ? { signal } : {}), onEvent: emit }).then(() => {}),
     (m, fold) => refreshed.has(`shallow:${m.name}:${fold}`)));
   check();
   let ensemble: EnsembleStageResult | undefined;
@@ -329,7 +390,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
     emit({ type: 'stage', stage: 'ensembles', status: 'started', units: 1, done: 0 });
     // The run's ensembles, report and models become a new model version (a candidate once one is active).
     version = beginVersion(ws);
-    ensemble = await runEnsembleStage(ws, folds, log, version);
+    ensemble = await runEnsembleStage(ws, folds, log, version, memberFoldSchemes(preset, opts.folds));
     emit({ type: 'stage', stage: 'ensembles', status: 'done', units: 1, done: 1 });
   } else {
     emit({ type: 'stage', stage: 'ensembles', status: 'skipped', units: 1, done: 0 });

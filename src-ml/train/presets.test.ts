@@ -11,6 +11,7 @@ import { type BaseCnnArch, BASE_ARCHS, baseArch } from '../models/base-cnn-prese
 import { buildBaseCnn, countParams, paramGroupOf, type BaseCnn } from '../models/base-cnn.ts';
 import { initBackend } from '../nn/backend.ts';
 import { DENSENET_WINDOWS, SE_NET_WINDOWS } from '../nn/layers/windowing.ts';
+import { memberFoldSchemes } from './pipeline.ts';
 import { type BaseModelPreset, foldsOf, loadPreset, PRESET_DIR, type Preset, validatePreset } from './presets.ts';
 
 const BUILD_SIZE = 64;
@@ -200,7 +201,7 @@ describe.each(['tiny', 'rsna'])('preset %s', (name) => {
   });
 });
 
-// The seed's member set (spec section 0) uses four backbones; rsna may not list each yet (DenseNet161 today).
+// The seed's member set (spec section 0) uses four backbones; any rsna does not list are still built here.
 const SEED_ARCHS = ['se_resnext101_32x4d', 'se_resnet101', 'densenet169', 'densenet161'];
 const RSNA_ARCHS = new Set(loadPreset('rsna').base.map((m) => m.arch));
 
@@ -277,6 +278,32 @@ describe('rsna carries the seed numbers', () => {
 
   it('preset-wide folds: 5-fold KFold by patient, seed 432', () => {
     expect(rsna.folds).toEqual(F5);
+  });
+
+  it("the seed's member set: every seed run is a model, every feature run's full heads train on its own folds", () => {
+    expect(rsna.base.map((m) => seedKey(rsna, m)).sort()).toEqual(Object.keys(SEED_RUNS).sort());
+    // spec section 0: Zahar's candidates d7 (D161), d9/d11 (SE-ResNeXt101 3/5 folds), d12/d13 (SE-ResNet101 5, focal); Yuval's
+    // Pooled-Res of D169, both SE-nets on 3 and on 5 folds and the focal net: here every one of them gets both heads
+    expect(rsna.base.filter((m) => m.features).map((m) => seedKey(rsna, m)).sort()).toEqual([
+      'densenet161/3/bce', 'densenet169/3/bce', 'se_resnet101/3/bce', 'se_resnet101/5/bce', 'se_resnet101/5/focal', 'se_resnext101_32x4d/3/bce',
+      'se_resnext101_32x4d/5/bce',
+    ]);
+    expect(memberFoldSchemes(rsna)).toEqual([F5, F3]);
+  });
+
+  // The seed fine-tuned ImageNet bodies: a model that starts from nothing names that start and the rates it
+  // would take from random init instead (--from-scratch); one that starts from another model takes neither.
+  const SE_SCRATCH = { wso: 5e-5, layer0: 1e-3, layer1: 1e-3, layer2: 1e-3, layer3: 1e-3, layer4: 1e-3, classifier: 2e-3 };
+  const DENSE_SCRATCH = { wso: 5e-5, conv0: 1e-3, denseblock1: 1e-3, denseblock2: 1e-3, denseblock3: 1e-3, denseblock4: 1e-3, transition1: 1e-3,
+    transition2: 1e-3, transition3: 1e-3, norm5: 1e-3, classifier: 2e-3 };
+  it.each(rsna.base.map((m) => [m.name, m] as const))('%s: ImageNet init from <workspace>/weights, documented from-scratch rates', (_n, m) => {
+    if (m.initFrom) {
+      expect(m.init).toBeUndefined();
+      return;
+    }
+    expect(m.init).toMatchObject({ weights: 'imagenet', dir: 'weights' });
+    expect(m.init!.fromScratch.lr).toEqual(m.arch.startsWith('densenet') ? DENSE_SCRATCH : SE_SCRATCH);
+    expect(m.init!.fromScratch.note).toMatch(/from random init/);
   });
 
   it.each(rsna.base.map((m) => [m.name, m] as const))('%s: folds, epochs, sampler, loss, schedule, LRs, optimizer, features', (_n, m) => {
@@ -359,5 +386,19 @@ describe('validatePreset', () => {
     const dup = structuredClone(rsna);
     dup.base[1]!.name = dup.base[0]!.name;
     expect(() => validatePreset(dup, 'r.json')).toThrow(/duplicate model name/);
+  });
+
+  it('rejects an init without from-scratch rates for every group, of another kind, or beside initFrom', () => {
+    const rsna = loadPreset('rsna');
+    const missing = structuredClone(rsna);
+    delete (missing.base[0]!.init!.fromScratch.lr as Record<string, number>).layer4;
+    expect(() => validatePreset(missing, 'r.json')).toThrow(/r\.json\.base\[0\]\.init\.fromScratch\.lr: must name the groups of optimizer\.lr/);
+    const kind = structuredClone(rsna) as unknown as { base: { init: { weights: string } }[] };
+    kind.base[0]!.init.weights = 'random';
+    expect(() => validatePreset(kind, 'r.json')).toThrow(/r\.json\.base\[0\]\.init\.weights: expected one of imagenet/);
+    const both = structuredClone(rsna);
+    const staged = both.base.findIndex((m) => m.initFrom);
+    both.base[staged]!.init = structuredClone(rsna.base[0]!.init);
+    expect(() => validatePreset(both, 'r.json')).toThrow(/a model with initFrom starts from that model: it takes no init/);
   });
 });

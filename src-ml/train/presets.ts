@@ -23,11 +23,32 @@ export interface FoldSpec {
   seed: number;
 }
 
+/**
+ * Where a base model's body starts when it starts from no other model (no initFrom): the seed fine-tuned
+ * ImageNet weights, so its learning rates are fine-tuning rates, far too small to train a random body
+ * (the DenseNet transitions at 0 would even stay random for good). Such a model names its ImageNet start
+ * here; base-init.ts finds the weights (`ich weights import` folders) or refuses, unless the run is
+ * started with --from-scratch, which trains from random init with `fromScratch.lr` instead.
+ */
+export interface BaseInitPreset {
+  weights: 'imagenet';
+  /**
+   * Imported bodies: a folder written by `ich weights import`, or a folder holding one such folder per arch
+   * (`<dir>/<arch>/`). Relative to the workspace folder; default 'weights' (`<workspace>/weights/<arch>/`).
+   * The --init flag overrides it.
+   */
+  dir?: string;
+  /** The learning rates of a run from random init (--from-scratch), one per parameter group as optimizer.lr. */
+  fromScratch: { lr: Record<string, number>; note?: string };
+}
+
 export interface BaseModelPreset {
   name: string;
   arch: string;
   /** Start from this model's weights for the same fold (the seed's focal and DenseNet stage-2 runs). */
   initFrom?: string;
+  /** Start from imported ImageNet weights (models without initFrom); see BaseInitPreset. */
+  init?: BaseInitPreset;
   folds?: FoldSpec;
   imageSize: number;
   epochs: number;
@@ -114,6 +135,18 @@ function checkFolds(f: unknown, where: string): FoldSpec {
   return { k: num(o.k, `${where}.k`, 2, 20, true), seed: num(o.seed, `${where}.seed`, 0, 2 ** 32, true) };
 }
 
+function checkInit(v: unknown, w: string, groups: string[], hasInitFrom: boolean): void {
+  if (hasInitFrom) fail(w, 'a model with initFrom starts from that model: it takes no init');
+  const o = (v ?? {}) as Record<string, unknown>;
+  oneOf(o.weights, `${w}.weights`, ['imagenet'] as const);
+  if (o.dir !== undefined && (typeof o.dir !== 'string' || o.dir === '')) fail(`${w}.dir`, `expected a folder path, got ${JSON.stringify(o.dir)}`);
+  const fs = (o.fromScratch ?? {}) as Record<string, unknown>;
+  if (typeof fs.lr !== 'object' || fs.lr === null) fail(`${w}.fromScratch`, 'lr must map parameter groups to learning rates (the rates of a run from random init)');
+  const got = Object.keys(fs.lr).sort();
+  if (got.join(',') !== [...groups].sort().join(',')) fail(`${w}.fromScratch.lr`, `must name the groups of optimizer.lr (${[...groups].sort().join(', ')}), got ${got.join(', ') || 'none'}`);
+  for (const [g, lr] of Object.entries(fs.lr)) num(lr, `${w}.fromScratch.lr.${g}`, 0, 10);
+}
+
 export function validatePreset(raw: unknown, source: string): Preset {
   const p = (raw ?? {}) as Record<string, unknown>;
   if (typeof p.name !== 'string' || !p.name) fail(source, 'name is missing');
@@ -146,6 +179,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
     num(o.maxGradNorm, `${w}.optimizer.maxGradNorm`, 0);
     if (typeof o.lr !== 'object' || o.lr === null) fail(w, 'optimizer.lr must map parameter groups to learning rates');
     for (const [g, lr] of Object.entries(o.lr)) num(lr, `${w}.optimizer.lr.${g}`, 0, 10);
+    if (m.init !== undefined) checkInit(m.init, `${w}.init`, Object.keys(o.lr), m.initFrom !== undefined);
     const sc = (m.schedule ?? {}) as Record<string, unknown>;
     num(sc.tau, `${w}.schedule.tau`, 0, 100);
     num(sc.warmup, `${w}.schedule.warmup`, 0, 0.5);
