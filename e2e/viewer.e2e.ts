@@ -11,7 +11,7 @@ import { launchChromium, type Browser } from './lib/chromium.ts';
 import { startServe, type Served } from './lib/serve.ts';
 import { ich, REPO_ROOT, synth } from './lib/workspace.ts';
 import {
-  canvasDigest, currentStripSlices, openViewer, pageErrors, renderCount, screenshot, selectStudy, viewportState, waitForRender, waitForSlice,
+  canvasDigest, currentStripSlices, openViewer, pageErrors, renderCount, screenshot, selectStudy, showEngineering, viewportState, waitForRender, waitForSlice,
 } from './lib/viewer-page.ts';
 
 const LABELS = ['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any'] as const;
@@ -301,6 +301,7 @@ describe('viewer in Chromium against ich serve', () => {
     await page.locator(`[data-testid="strip-cell"][data-slice="${Math.floor(n / 2)}"][data-label="any"][data-source="safe"]`).click();
     await waitForSlice(page, served.origin, s.first, Math.floor(n / 2));
     const imageId = s.first.slices[Math.floor(n / 2)]!.imageId;
+    await showEngineering(page);
     for (const id of ['metadata-panel', 'ensemble-panel']) await page.locator(`[data-testid="${id}"][data-state="current"][data-image-id="${imageId}"]`).waitFor();
     await screenshot(page, 'viewer-compare');
 
@@ -315,6 +316,8 @@ describe('viewer in Chromium against ich serve', () => {
     await open();
     const s = studies[1]!;
     await selectStudy(page, served.origin, s.row.studyUid, s.first);
+    // The member, blend and feature tables are engineering detail, behind their toggle.
+    await showEngineering(page);
     const metadata = page.getByTestId('metadata-panel');
     const ensemble = page.getByTestId('ensemble-panel');
     const field = (name: string) => metadata.locator('table.kv').first().locator('tr').filter({ has: page.locator(`th:text-is("${name}")`) }).locator('td');
@@ -434,13 +437,15 @@ describe('real DICOM from ../shared/dicom', () => {
 
   it('draws every slice of every series, each frame of a multi-frame file its own', async () => {
     const page = await openViewer(browser.context, served.url);
-    // Bone window: wide enough that different images give different canvases.
-    await page.keyboard.press('4');
     const rows = await served.api<StudyRow[]>('listStudies', {});
     let multiFrame = 0;
     for (const row of rows) {
       await page.locator(`[data-testid="study-row"][data-study-uid="${row.studyUid}"]`).click();
       const list = await served.api<SeriesSummary[]>('getSeriesList', { studyUid: row.studyUid });
+      // Each study opens at the brain window; bone (key 4) is wide enough that different images give different
+      // canvases, and the study's other series keep it.
+      await page.locator(`[data-testid="viewport"][data-series-uid="${list[0]!.seriesUid}"]`).waitFor();
+      await page.keyboard.press('4');
       for (const [k, summary] of list.entries()) {
         if (k > 0) await page.keyboard.press('PageDown');
         const series = await served.api<SeriesDetail>('getSeries', { seriesUid: summary.seriesUid });

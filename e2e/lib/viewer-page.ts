@@ -109,10 +109,23 @@ export async function waitForRender(page: Page, after: number): Promise<void> {
   await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="viewport"] .viewport-canvas')?.dataset.renderCount ?? 0) > n, after);
 }
 
-/** Clicks the study's worklist row and waits for its first series' first slice on the canvas. */
+/**
+ * Clicks the study's worklist row, waits for its first series on the canvas (a study opens at its highest-`any`
+ * slice; the top study is open already when the page starts), then goes to the first slice (Home) and waits
+ * for it.
+ */
 export async function selectStudy(page: Page, origin: string, studyUid: string, series: SeriesDetail): Promise<void> {
   await page.locator(`[data-testid="study-row"][data-study-uid="${studyUid}"]`).click();
+  await page.locator(`[data-testid="viewport"][data-series-uid="${series.seriesUid}"][data-status="ready"]`).waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Home');
   await waitForSlice(page, origin, series, 0);
+}
+
+/** Turns the engineering tables (members, blend weights, metadata features) on. */
+export async function showEngineering(page: Page): Promise<void> {
+  const toggle = page.getByTestId('engineering-toggle');
+  if ((await toggle.getAttribute('aria-pressed')) !== 'true') await toggle.click();
+  await page.getByTestId('ensemble-panel').waitFor();
 }
 
 export interface CanvasDigest {

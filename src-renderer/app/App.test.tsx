@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { App } from './App.tsx';
 import { renderWithStore } from '../test/render.tsx';
-import { trainState, versionOf } from '../test/fixtures.ts';
+import { sliceDetailOf, trainState, versionOf } from '../test/fixtures.ts';
+import { KEY_BINDINGS } from '../state/keymap.ts';
 
 afterEach(cleanup);
 
@@ -16,14 +17,20 @@ async function app() {
 describe('App: the test hooks and the wiring', () => {
   it('has every hook; the viewport carries series, slice, SOP, window and status', async () => {
     const { store, renderer } = await app();
-    for (const id of ['viewport', 'prob-strip', 'ensemble-mode', 'metadata-panel', 'ensemble-panel']) expect(screen.getByTestId(id)).toBeTruthy();
+    for (const id of ['viewport', 'prob-strip', 'ensemble-mode', 'engineering-toggle']) expect(screen.getByTestId(id)).toBeTruthy();
+    // The engineering tables wait behind their toggle.
+    expect(screen.queryByTestId('metadata-panel')).toBeNull();
+    fireEvent.click(screen.getByTestId('engineering-toggle'));
+    for (const id of ['metadata-panel', 'ensemble-panel']) expect(screen.getByTestId(id)).toBeTruthy();
+    // The top study opens by itself, at its highest-`any` slice (slice 3 of 4).
     const vp = screen.getByTestId('viewport');
-    expect(vp.dataset.status).toBe('loading');
-    fireEvent.click(screen.getAllByTestId('study-row')[0]!);
     await waitFor(() => expect(vp.dataset.status).toBe('ready'));
-    expect(vp.dataset).toMatchObject({ seriesUid: '1.2.9.1', sliceIndex: '0', sopUid: '1.2.9.1.sop0', wc: '40', ww: '80' });
+    expect(vp.dataset).toMatchObject({ seriesUid: '1.2.9.1', sliceIndex: '2', sopUid: '1.2.9.1.sop2', wc: '40', ww: '80' });
+    expect(screen.getAllByTestId('study-row')[0]!.getAttribute('aria-selected')).toBe('true');
     expect(renderer.log.stacks).toEqual([[0, 1, 2, 3].map((i) => `/dicom/1.2.9.1.${i}?token=t`)]);
-    expect(screen.getByTestId('viewport').textContent).toContain('Slice 1 / 4');
+    expect(screen.getByTestId('viewport').textContent).toContain('Slice 3 / 4');
+    fireEvent.keyDown(window, { key: 'Home' });
+    await waitFor(() => expect(vp.dataset.sliceIndex).toBe('0'));
 
     fireEvent.keyDown(window, { key: 'ArrowDown' });
     fireEvent.keyDown(window, { key: '2' });
@@ -39,7 +46,6 @@ describe('App: the test hooks and the wiring', () => {
 
   it('the overlay lists the labels above threshold, colour-coded, and follows the ensemble mode', async () => {
     const { store } = await app();
-    fireEvent.click(screen.getAllByTestId('study-row')[0]!);
     await waitFor(() => expect(store.getState().series).not.toBeNull());
     act(() => store.getState().jumpToSlice(2));
     const findings = () => [...screen.getByTestId('overlay-findings').querySelectorAll('li')].map((li) => li.textContent);
@@ -54,7 +60,7 @@ describe('App: the test hooks and the wiring', () => {
 
   it('the panels show the current slice: fields, features raw and scaled, members, bounding, blend weights', async () => {
     await app();
-    fireEvent.click(screen.getAllByTestId('study-row')[0]!);
+    fireEvent.keyDown(window, { key: 'e' });
     await waitFor(() => expect(screen.getByTestId('metadata-features')).toBeTruthy());
     const meta = screen.getByTestId('metadata-panel');
     expect(meta.textContent).toContain('KVP');
@@ -66,6 +72,82 @@ describe('App: the test hooks and the wiring', () => {
     expect(members[1]!.querySelector('[data-bounded]')).toBeNull();
     expect(screen.getByTestId('blend-weights').textContent).toContain('0.60 / 0.40');
     expect(screen.getByTestId('blend-weights').textContent).toContain('0.30 / 0.70');
+  });
+
+  it('a press on the image takes the keyboard from the control used before: Up/Down move the slice, not the ensemble', async () => {
+    const { store } = await app();
+    const vp = screen.getByTestId('viewport');
+    await waitFor(() => expect(vp.dataset.status).toBe('ready'));
+    const select = screen.getByTestId('ensemble-mode') as HTMLSelectElement;
+    select.focus();
+    fireEvent.change(select, { target: { value: 'compare' } });
+    // On the select, arrows are the select's.
+    fireEvent.keyDown(select, { key: 'ArrowDown' });
+    expect(store.getState().sliceIndex).toBe(2);
+    fireEvent.mouseDown(vp, { button: 0 });
+    expect(document.activeElement).toBe(vp);
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    expect(store.getState().sliceIndex).toBe(3);
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowUp' });
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowUp' });
+    expect(store.getState().sliceIndex).toBe(1);
+    expect(store.getState().ensembleMode).toBe('compare');
+  });
+
+  it('? opens the help sheet generated from the key map; ? or Escape closes it, keys rest meanwhile', async () => {
+    const { store } = await app();
+    await waitFor(() => expect(store.getState().series).not.toBeNull());
+    fireEvent.keyDown(window, { key: '?' });
+    const sheet = screen.getByTestId('help-sheet');
+    const rows = screen.getAllByTestId('help-binding');
+    expect(rows.length).toBe(KEY_BINDINGS.length);
+    expect(rows.map((r) => r.dataset.keys)).toEqual(KEY_BINDINGS.map((b) => b.keys.join(' ')));
+    const n = rows.find((r) => r.dataset.keys === 'N')!;
+    expect(n.textContent).toContain('Shift+N');
+    expect(n.textContent).toContain('Previous flagged slice');
+    expect(sheet.textContent).toContain('Space');
+    const at = store.getState().sliceIndex;
+    fireEvent.keyDown(window, { key: 'ArrowDown' });
+    expect(store.getState().sliceIndex).toBe(at);
+    fireEvent.keyDown(window, { key: 'Escape' });
+    expect(screen.queryByTestId('help-sheet')).toBeNull();
+    fireEvent.click(screen.getByTestId('open-help'));
+    expect(screen.getByTestId('help-sheet')).toBeTruthy();
+    fireEvent.keyDown(window, { key: '?' });
+    expect(screen.queryByTestId('help-sheet')).toBeNull();
+  });
+
+  it('the HU under the pointer shows as "<value> HU" and goes when the pointer leaves', async () => {
+    await app();
+    const vp = screen.getByTestId('viewport');
+    await waitFor(() => expect(vp.dataset.status).toBe('ready'));
+    expect(screen.queryByTestId('hu-probe')).toBeNull();
+    fireEvent.mouseMove(vp, { clientX: 20, clientY: 30 });
+    expect(screen.getByTestId('hu-probe').textContent).toBe('-980 HU');
+    expect(screen.getByTestId('hu-probe').dataset).toMatchObject({ column: '20', row: '30' });
+    fireEvent.mouseMove(vp, { clientX: 200, clientY: 30 });
+    expect(screen.queryByTestId('hu-probe')).toBeNull();
+    fireEvent.mouseMove(vp, { clientX: 5, clientY: 5 });
+    expect(screen.getByTestId('hu-probe').textContent).toBe('-995 HU');
+    fireEvent.mouseLeave(vp);
+    expect(screen.queryByTestId('hu-probe')).toBeNull();
+  });
+
+  it('the overlay names the patient, age, sex, study date and time and series, with orientation markers', async () => {
+    const { client, store } = await app();
+    client.getSliceDetail = async (imageId) => ({
+      ...sliceDetailOf(imageId),
+      header: {
+        '0010,0010': 'Doe^Jane', '0010,0020': 'P9', '0010,1010': '067Y', '0010,0040': 'F', '0008,0020': '20240102', '0008,0030': '134501.5',
+        '0020,0011': '2', '0008,103E': 'HEAD 5mm', '0020,0037': '1\\0\\0\\0\\1\\0',
+      },
+    });
+    await waitFor(() => expect(store.getState().series).not.toBeNull());
+    await act(() => store.getState().loadSliceDetail(store.getState().series!.slices[store.getState().sliceIndex]!.imageId));
+    const patient = screen.getByTestId('overlay-patient');
+    expect([...patient.children].map((c) => c.textContent)).toEqual(['Doe Jane', 'P9 · age 67 y · sex F', '2024-01-02 13:45', '#2 HEAD 5mm']);
+    const markers = Object.fromEntries(screen.getAllByTestId('orientation-marker').map((m) => [m.dataset.side, m.textContent]));
+    expect(markers).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
   });
 
   it('job events from the engine show a progress bar', async () => {

@@ -2,14 +2,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { ProbabilityStrip } from './ProbabilityStrip.tsx';
+import { SliceNumbers } from './SliceNumbers.tsx';
 import { renderWithStore } from '../test/render.tsx';
 import { versionOf } from '../test/fixtures.ts';
 
 afterEach(cleanup);
 
 async function stripOnSeries() {
-  const r = renderWithStore(() => <ProbabilityStrip />);
+  const r = renderWithStore(() => <><ProbabilityStrip /><SliceNumbers /></>);
   await act(() => r.store.getState().selectStudy('1.2.9'));
+  act(() => r.store.getState().firstSlice());
   return r;
 }
 
@@ -34,12 +36,16 @@ describe('ProbabilityStrip', () => {
     expect(store.getState().sliceIndex).toBe(3);
   });
 
-  it('compare mode adds risky and difference rows; values above threshold are marked', async () => {
+  it('compare mode keeps six rows: each cell holds safe, risky and their difference (drawn between them); values above threshold are marked', async () => {
     const { store } = await stripOnSeries();
     act(() => store.getState().toggleEnsembleMode('compare'));
     const cells = screen.getAllByTestId('strip-cell');
     expect(cells).toHaveLength(3 * 6 * 4);
     expect(new Set(cells.map((c) => c.dataset.source))).toEqual(new Set(['safe', 'risky', 'diff']));
+    // Six label rows, one threshold tick each; the three values of a label and slice share one column.
+    expect(screen.getAllByTestId('threshold-tick')).toHaveLength(6);
+    const column = cells.find((c) => c.dataset.label === 'subdural' && c.dataset.slice === '2')!.parentElement!;
+    expect([...column.children].map((c) => (c as HTMLElement).dataset.source)).toEqual(['safe', 'risky', 'diff']);
     const above = cells.filter((c) => c.classList.contains('above')).map((c) => `${c.dataset.source}:${c.dataset.label}:${c.dataset.slice}`);
     expect(above.sort()).toEqual(['risky:any:2', 'risky:subdural:2', 'safe:any:2', 'safe:subdural:2']);
   });
@@ -50,6 +56,10 @@ describe('ProbabilityStrip', () => {
     const row = screen.getByTestId('strip-current').querySelector('tr[data-label="subdural"]')!;
     expect(row.textContent).toContain('0.80');
     expect(row.textContent).toContain('0.90');
+    expect(row.textContent).toContain('+0.10');
+    // A difference that rounds to zero reads 0.00, never -0.00.
+    expect(screen.getByTestId('strip-current').querySelector('tr[data-label="epidural"]')!.textContent).toContain('0.00');
+    expect(screen.getByTestId('strip-current').textContent).not.toContain('-0.00');
     expect(screen.getAllByTestId('threshold-tick')).toHaveLength(6);
     expect(screen.getByTestId('prob-strip').textContent).toContain('ich-ensemble · ensemble abc123 · trained 2026-11-01');
     expect(screen.getByTestId('prob-strip').textContent).toMatch(/research use only/i);

@@ -1,10 +1,13 @@
-// The current slice's detail (metadata and ensemble panels) and the one-line error bar.
+// The current slice's detail (metadata and ensemble panels, the overlay's header fields), whether the
+// engineering tables and the key help sheet show, and the one-line error bar.
 import type { PanelsSlice, SliceContext } from './types.ts';
 
 export function createPanelsSlice({ set, get, client, guard }: SliceContext): PanelsSlice {
   return {
     sliceDetail: null,
     error: null,
+    engineering: false,
+    helpOpen: false,
     async loadSliceDetail(imageId) {
       const detail = await guard(client.getSliceDetail(imageId));
       // Scrolling on before the answer came: keep only the current slice's detail.
@@ -12,5 +15,8 @@ export function createPanelsSlice({ set, get, client, guard }: SliceContext): Pa
       if (detail && s.series?.slices[s.sliceIndex]?.imageId === imageId) set({ sliceDetail: detail });
     },
     setError: (message) => set({ error: message }),
+    toggleEngineering: () => set({ engineering: !get().engineering }),
+    toggleHelp: () => set({ helpOpen: !get().helpOpen }),
+    closeHelp: () => set({ helpOpen: false }),
   };
 }

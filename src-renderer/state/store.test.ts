@@ -1,7 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAppStore } from './store.ts';
 import { fakeClient, versionOf } from '../test/fixtures.ts';
-import { runKey } from './keymap.ts';
+import { KEY_BINDINGS, KEYMAP, runKey } from './keymap.ts';
+import type { AppState } from './types.ts';
+
+/** Runs a key whose intent is async (a study or series change) and waits for it. */
+async function runKeyAsync(state: AppState, key: string) {
+  await KEYMAP[key]!(state);
+}
 
 async function storeWithStudy() {
   const client = fakeClient();
@@ -12,16 +18,133 @@ async function storeWithStudy() {
 }
 
 describe('store intents', () => {
-  it('selecting a study opens its first series at slice 0', async () => {
-    const { s } = await storeWithStudy();
-    expect(s().seriesList.map((x) => x.seriesUid)).toEqual(['1.2.9.1', '1.2.9.2']);
-    expect(s().series?.seriesUid).toBe('1.2.9.1');
+  it('the worklist opens its top study by itself, at the first series\' highest-`any` slice', async () => {
+    const client = fakeClient();
+    const store = createAppStore(client);
+    await store.getState().loadStudies();
+    const s = store.getState();
+    expect(s.selectedStudyUid).toBe('1.2.9');
+    expect(s.seriesList.map((x) => x.seriesUid)).toEqual(['1.2.9.1', '1.2.9.2']);
+    expect(s.series?.seriesUid).toBe('1.2.9.1');
+    // The fixture's any: 0.1 0.1 0.85 0.1 (safe).
+    expect(s.sliceIndex).toBe(2);
+    expect(s.predictions?.slices).toHaveLength(4);
+    // A later worklist load (a filter, a finished job) leaves the study open.
+    await store.getState().selectStudy('1.2.1');
+    await store.getState().loadStudies();
+    expect(store.getState().selectedStudyUid).toBe('1.2.1');
+  });
+
+  it('a click on the study already open changes nothing; another study opens at its highest `any`', async () => {
+    const { s, client } = await storeWithStudy();
+    s().jumpToSlice(0);
+    const calls = client.calls.length;
+    await s().selectStudy('1.2.9');
+    expect(client.calls.length).toBe(calls);
     expect(s().sliceIndex).toBe(0);
-    expect(s().predictions?.slices).toHaveLength(4);
+    await s().selectStudy('1.2.1');
+    expect(s().series?.seriesUid).toBe('1.2.1.1');
+    expect(s().sliceIndex).toBe(2);
+  });
+
+  it('a series without predictions opens at slice 0', async () => {
+    const client = fakeClient();
+    client.getPredictions = () => Promise.reject(new Error('no predictions'));
+    const store = createAppStore(client);
+    await store.getState().loadStudies();
+    expect(store.getState().series?.seriesUid).toBe('1.2.9.1');
+    expect(store.getState().sliceIndex).toBe(0);
+  });
+
+  it('n / Shift+N go to the next / previous slice whose `any` is at or above its threshold, in the mode shown', async () => {
+    const { s, store } = await storeWithStudy();
+    const p = s().predictions!;
+    // any (safe / risky): 0.1/0.2, 0.6/0.4, 0.1/0.7, 0.9/0.95
+    const any = [[0.1, 0.2], [0.6, 0.4], [0.1, 0.7], [0.9, 0.95]];
+    store.setState({ predictions: { ...p, slices: p.slices.map((x, i) => ({ ...x, safe: [...x.safe!.slice(0, 5), any[i]![0]!], risky: [...x.risky!.slice(0, 5), any[i]![1]!] })) } });
+    s().firstSlice();
+    expect(runKey(s(), 'n')).toBe(true);
+    expect(s().sliceIndex).toBe(1);
+    runKey(s(), 'n');
+    expect(s().sliceIndex).toBe(3);
+    runKey(s(), 'n'); // none after: stays
+    expect(s().sliceIndex).toBe(3);
+    runKey(s(), 'N');
+    expect(s().sliceIndex).toBe(1);
+    runKey(s(), 'N');
+    expect(s().sliceIndex).toBe(1);
+    s().toggleEnsembleMode('risky');
+    s().firstSlice();
+    runKey(s(), 'n');
+    expect(s().sliceIndex).toBe(2);
+    s().toggleEnsembleMode('compare');
+    runKey(s(), 'N');
+    expect(s().sliceIndex).toBe(1);
+  });
+
+  it('] / [ open the next / previous study of the worklist', async () => {
+    const { s } = await storeWithStudy();
+    await runKeyAsync(s(), ']');
+    expect(s().selectedStudyUid).toBe('1.2.1');
+    expect(s().series?.seriesUid).toBe('1.2.1.1');
+    await runKeyAsync(s(), ']'); // the last one: stays
+    expect(s().selectedStudyUid).toBe('1.2.1');
+    await runKeyAsync(s(), '[');
+    expect(s().selectedStudyUid).toBe('1.2.9');
+  });
+
+  it('each new study starts at the brain window unless the reader locked it; series of one study keep it', async () => {
+    const { s } = await storeWithStudy();
+    s().setPreset(4);
+    await s().nextSeries();
+    expect([s().ww, s().wc, s().preset]).toEqual([2800, 600, 4]);
+    await s().selectStudy('1.2.1');
+    expect([s().ww, s().wc, s().preset]).toEqual([80, 40, 1]);
+    s().setPreset(2);
+    runKey(s(), 'l');
+    expect(s().windowLocked).toBe(true);
+    await s().selectStudy('1.2.9');
+    expect([s().ww, s().wc, s().preset]).toEqual([200, 80, 2]);
+    s().setWindow(55, 120);
+    await s().selectStudy('1.2.1');
+    expect([s().ww, s().wc, s().preset]).toEqual([120, 55, null]);
+  });
+
+  it('i inverts, f fits, r resets zoom, pan, invert and window', async () => {
+    const { s } = await storeWithStudy();
+    runKey(s(), 'i');
+    expect(s().invert).toBe(true);
+    s().zoomIn();
+    s().panBy(5, 5);
+    runKey(s(), 'f');
+    expect([s().zoom, s().pan, s().invert]).toEqual([1, { x: 0, y: 0 }, true]);
+    s().zoomIn();
+    s().setPreset(4);
+    runKey(s(), 'r');
+    expect([s().zoom, s().pan, s().invert, s().preset, s().ww, s().wc]).toEqual([1, { x: 0, y: 0 }, false, 1, 80, 40]);
+    runKey(s(), ' ');
+    expect(s().cine).toBe(true);
+  });
+
+  it('the distance tool keeps lines per slice; Delete removes the current slice\'s', async () => {
+    const { s } = await storeWithStudy();
+    runKey(s(), 'm');
+    expect(s().measuring).toBe(true);
+    const id = s().series!.slices[s().sliceIndex]!.imageId;
+    s().addMeasurement(id, { x0: 0, y0: 0, x1: 3, y1: 4, mm: 5 });
+    s().addMeasurement(id, { x0: 1, y0: 1, x1: 2, y1: 2, mm: null });
+    expect(s().measurements[id]).toHaveLength(2);
+    s().nextSlice();
+    runKey(s(), 'Delete');
+    expect(s().measurements[id]).toHaveLength(2);
+    s().prevSlice();
+    runKey(s(), 'Delete');
+    expect(s().measurements[id]).toBeUndefined();
   });
 
   it('slice navigation stays within the series', async () => {
     const { s } = await storeWithStudy();
+    s().firstSlice();
     s().prevSlice();
     expect(s().sliceIndex).toBe(0);
     s().nextSlice();
@@ -47,7 +170,7 @@ describe('store intents', () => {
     s().jumpToSlice(2);
     await s().nextSeries();
     expect(s().series?.seriesUid).toBe('1.2.9.2');
-    expect(s().sliceIndex).toBe(0);
+    expect(s().sliceIndex).toBe(2); // its highest `any`
     await s().nextSeries();
     expect(s().series?.seriesUid).toBe('1.2.9.2');
     await s().prevSeries();
@@ -68,6 +191,7 @@ describe('store intents', () => {
 
   it('number keys run the presets; arrows, Home/End and PgUp/PgDn navigate', async () => {
     const { s } = await storeWithStudy();
+    s().firstSlice();
     expect(runKey(s(), '4')).toBe(true);
     expect([s().ww, s().wc]).toEqual([2800, 600]);
     runKey(s(), 'ArrowDown');
@@ -140,6 +264,15 @@ describe('store intents', () => {
     // a replayed finished job (a reconnect) does not
     s().onJobEvent({ ...base, jobId: 'predict-0', done: 10, status: 'done' });
     expect(count('listStudies')).toBe(studies + 1);
+  });
+});
+
+describe('the key map', () => {
+  it('is data: every key once, each binding labelled and grouped', () => {
+    const keys = KEY_BINDINGS.flatMap((b) => b.keys);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const b of KEY_BINDINGS) expect(b.label.length).toBeGreaterThan(3);
+    for (const k of ['ArrowDown', 'ArrowUp', 'n', 'N', ' ', 'i', 'r', 'f', '?', 'h', ']', '[', '1', '6', 'm']) expect(keys).toContain(k);
   });
 });
 

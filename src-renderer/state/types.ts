@@ -16,12 +16,26 @@ export interface WorklistSlice {
   seriesList: SeriesSummary[];
   /** Latest event per background job (scan, predict), in arrival order. */
   jobs: JobEvent[];
+  /** The worklist from the engine; with no study open yet, opens the top one. */
   loadStudies(): Promise<void>;
   setFilter(filter: string): Promise<void>;
+  /** Opens the study's first series; a click on the study already open (or opening) changes nothing. */
   selectStudy(studyUid: string): Promise<void>;
+  /** The next / previous study of the worklist (the first when none is open). */
+  nextStudy(): Promise<void>;
+  prevStudy(): Promise<void>;
   /** Starts indexing a folder; false when the engine refused it (its one-line reason is the store's error). */
   addFolder(path: string): Promise<boolean>;
   onJobEvent(e: JobEvent): void;
+}
+
+/** A distance drawn on a slice: image pixel coordinates and its length in mm (null without a pixel spacing). */
+export interface Measurement {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  mm: number | null;
 }
 
 export interface ViewerSlice {
@@ -39,12 +53,27 @@ export interface ViewerSlice {
   /** 1 = fit to the viewport. */
   zoom: number;
   pan: { x: number; y: number };
-  selectSeries(seriesUid: string): Promise<void>;
+  /** Grey scale inverted (key i). */
+  invert: boolean;
+  /** The reader locked the window: a new study keeps it instead of starting at brain. */
+  windowLocked: boolean;
+  /** The distance tool is on (key m): a left drag measures instead of panning. */
+  measuring: boolean;
+  /** Distances drawn, per slice (imageId). */
+  measurements: Record<string, Measurement[]>;
+  /**
+   * Shows the series at its highest-`any` slice (slice 0 without predictions). `newStudy`: the first series of a
+   * study just opened, whose window starts at brain unless locked.
+   */
+  selectSeries(seriesUid: string, opts?: { newStudy?: boolean }): Promise<void>;
   nextSlice(): void;
   prevSlice(): void;
   firstSlice(): void;
   lastSlice(): void;
   jumpToSlice(index: number): void;
+  /** The next / previous slice whose `any` (in the mode shown) is at or above its threshold; stays when none. */
+  nextFlagged(): void;
+  prevFlagged(): void;
   /** Cine step: the next slice, wrapping to the first. */
   cineStep(): void;
   nextSeries(): Promise<void>;
@@ -55,6 +84,14 @@ export interface ViewerSlice {
   zoomIn(): void;
   zoomOut(): void;
   fit(): void;
+  toggleInvert(): void;
+  toggleWindowLock(): void;
+  /** Fit, no pan, not inverted, brain window. */
+  resetView(): void;
+  toggleMeasure(): void;
+  addMeasurement(imageId: string, m: Measurement): void;
+  /** Removes the current slice's distances. */
+  clearMeasurements(): void;
   panBy(dx: number, dy: number): void;
   setLoaded(seriesUid: string, loaded: number): void;
   setDrawn(seriesUid: string, index: number): void;
@@ -74,8 +111,15 @@ export interface PanelsSlice {
   sliceDetail: SliceDetail | null;
   /** The one-line error the UI shows; null when all is well. */
   error: string | null;
+  /** The member, blend and feature tables are showing (the "engineering" toggle). */
+  engineering: boolean;
+  /** The key help sheet is showing (key ?). */
+  helpOpen: boolean;
   loadSliceDetail(imageId: string): Promise<void>;
   setError(message: string | null): void;
+  toggleEngineering(): void;
+  toggleHelp(): void;
+  closeHelp(): void;
 }
 
 export interface TrainingSlice {

@@ -6,6 +6,14 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
   // Only the latest listStudies answer is applied: typing in the filter fires several.
   let studiesRequest = 0;
   let studyRequest = 0;
+  /** The study whose series are being fetched (a second click on it waits for that, it does not start over). */
+  let opening: string | null = null;
+  const stepStudy = async (delta: number) => {
+    const { studies, selectedStudyUid } = get();
+    const at = studies.findIndex((s) => s.studyUid === selectedStudyUid);
+    const target = at < 0 ? studies[0] : studies[at + delta];
+    if (target) await get().selectStudy(target.studyUid);
+  };
   return {
     studies: [],
     filter: '',
@@ -22,6 +30,9 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
       const rows = await guard(client.listStudies(filter ? { filter, threshold } : { threshold }));
       if (n !== studiesRequest) return;
       set(rows ? { studies: rows, studiesLoading: false } : { studiesLoading: false });
+      // The reading starts on the top of the worklist (the most suspicious study), as triage tools open.
+      const top = rows?.[0];
+      if (top && get().selectedStudyUid === null) await get().selectStudy(top.studyUid);
     },
 
     async setFilter(filter) {
@@ -30,14 +41,24 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
     },
 
     async selectStudy(studyUid) {
+      const s = get();
+      if (s.selectedStudyUid === studyUid && (opening === studyUid || s.series?.studyUid === studyUid)) return;
       const n = ++studyRequest;
+      opening = studyUid;
       set({ selectedStudyUid: studyUid, seriesList: [] });
-      const list = await guard(client.getSeriesList(studyUid));
-      if (!list || n !== studyRequest) return;
-      set({ seriesList: list });
-      const first = list[0];
-      if (first) await get().selectSeries(first.seriesUid);
+      try {
+        const list = await guard(client.getSeriesList(studyUid));
+        if (!list || n !== studyRequest) return;
+        set({ seriesList: list });
+        const first = list[0];
+        if (first) await get().selectSeries(first.seriesUid, { newStudy: true });
+      } finally {
+        if (n === studyRequest) opening = null;
+      }
     },
+
+    nextStudy: () => stepStudy(1),
+    prevStudy: () => stepStudy(-1),
 
     async addFolder(path) {
       const trimmed = path.trim();

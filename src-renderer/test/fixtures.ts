@@ -167,6 +167,8 @@ export function fakeRenderer() {
     },
     setView: (v) => void log.views.push(v),
     resize: () => {},
+    // The pixel under (x, y) is (x, y) itself, its HU x - 1000 (off the image left of 0 and past 63).
+    probe: (x, y) => (x < 0 || y < 0 || x >= 64 || y >= 64 ? null : { column: Math.floor(x), row: Math.floor(y), hu: Math.floor(x) - 1000 }),
     destroy: () => {},
   });
   return { create, log };

@@ -23,3 +23,11 @@ export function diverging(d: number): string {
   const a = Math.abs(t);
   return `hsl(${t >= 0 ? 0 : 215} ${Math.min(80, 400 * a).toFixed(0)}% ${(22 + 38 * a).toFixed(0)}%)`;
 }
+
+/** A difference of probabilities with its sign, two decimals; one that rounds to zero is "0.00", never "-0.00". */
+export function fmtDiff(d: number | null | undefined): string {
+  if (d == null || !Number.isFinite(d)) return '–';
+  const r = Math.round(d * 100) / 100;
+  if (r === 0) return '0.00';
+  return `${r > 0 ? '+' : '−'}${Math.abs(r).toFixed(2)}`;
+}

@@ -8,6 +8,16 @@ export interface ViewState {
   /** 1 = fit. */
   zoom: number;
   pan: { x: number; y: number };
+  /** Grey scale inverted. */
+  invert?: boolean;
+}
+
+/** What is under a point of the element: the image pixel (column, row from 0) and its value in HU. */
+export interface PixelProbe {
+  column: number;
+  row: number;
+  /** The stored value through the modality LUT (rescale slope and intercept, as the header gives them). */
+  hu: number;
 }
 
 /** One slice of a stack: its file's URL and, in a multi-frame file, the frame (from 1; null for single-frame). */
@@ -30,6 +40,12 @@ export interface StackRenderer {
    * rows) the last one's bottom-right) is on the element, in CSS pixels; null before an image is shown.
    */
   pixelToElement?(x: number, y: number): { x: number; y: number } | null;
+  /** The image point (pixel coordinates, as pixelToElement takes them) under a point of the element; null before an image is shown. */
+  elementToPixel?(x: number, y: number): { x: number; y: number } | null;
+  /** The pixel under a point of the element (CSS pixels from its top-left); null off the image or before one is shown. */
+  probe?(x: number, y: number): PixelProbe | null;
+  /** The shown image's pixel spacing in mm (row: between rows, column: between columns); null when unknown. */
+  pixelSpacing?(): { row: number; column: number } | null;
   destroy(): void;
 }
 

@@ -104,8 +104,8 @@ describe('Worklist: the model version and predict actions', () => {
     expect(screen.getByTestId('predict-study-1.3.1').textContent).toBe('Predict');
     fireEvent.click(screen.getByTestId('predict-study-1.3.2'));
     await waitFor(() => expect(client.calls.find((c) => c.method === 'predictStudies')?.arg).toEqual({ studyUids: ['1.3.2'] }));
-    // the click does not open the study
-    expect(store.getState().selectedStudyUid).toBeNull();
+    // the click does not open the study (the top one, opened by itself, stays)
+    expect(store.getState().selectedStudyUid).toBe('1.2.9');
     expect(store.getState().predictRequests).toEqual({ 'predict-1': ['1.3.2'] });
     expect(screen.getByTestId('predict-missing').textContent).toBe('Predict all unpredicted (2)');
     fireEvent.click(screen.getByTestId('predict-missing'));

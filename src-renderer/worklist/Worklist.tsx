@@ -82,9 +82,12 @@ export function Worklist() {
         onChange={(e) => void setFilter(e.target.value)}
       />
       <table>
+        <colgroup>
+          <col className="c-flag" /><col /><col className="c-date" /><col className="c-ser" /><col className="c-sl" /><col className="c-prob" /><col className="c-prob" />
+        </colgroup>
         <thead>
           <tr>
-            <th title={`any ≥ ${threshold}`}>⚑</th><th>Patient</th><th>Date</th><th>Ser</th><th>Sl</th><th>safe</th><th>risky</th>
+            <th title={`any ≥ ${threshold}`}>⚑</th><th>Patient</th><th>Date</th><th title="series">Ser</th><th title="slices">Sl</th><th title="highest any, safe ensemble">safe</th><th title="highest any, risky ensemble">risky</th>
           </tr>
         </thead>
         <tbody>

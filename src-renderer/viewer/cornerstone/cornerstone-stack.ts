@@ -87,6 +87,7 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
       scale: fit.scale * view.zoom,
       translation: { x: view.pan.x / (fit.scale * view.zoom), y: view.pan.y / (fit.scale * view.zoom) },
       voi: { windowCenter: view.wc, windowWidth: view.ww },
+      invert: view.invert === true,
     });
   };
 
@@ -146,6 +147,28 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
     pixelToElement(x, y) {
       // The canvas is the element's size in CSS pixels (cornerstone sizes it to clientWidth x clientHeight).
       return shown ? cornerstone.pixelToCanvas(element, { x, y }) : null;
+    },
+
+    elementToPixel(x, y) {
+      return shown ? cornerstone.canvasToPixel(element, { x, y }) : null;
+    },
+
+    probe(x, y) {
+      if (!shown) return null;
+      const p = cornerstone.canvasToPixel(element, { x, y });
+      const column = Math.floor(p.x);
+      const row = Math.floor(p.y);
+      if (shown.color || column < 0 || row < 0 || column >= shown.columns || row >= shown.rows) return null;
+      const stored = shown.getPixelData()[row * shown.columns + column];
+      if (stored === undefined) return null;
+      const hu = shown.preScale?.scaled ? stored : stored * shown.slope + shown.intercept;
+      return { column, row, hu };
+    },
+
+    pixelSpacing() {
+      const row = shown?.rowPixelSpacing;
+      const column = shown?.columnPixelSpacing;
+      return row && column ? { row, column } : null;
     },
 
     destroy() {

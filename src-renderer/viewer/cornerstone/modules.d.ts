@@ -4,11 +4,23 @@ declare module 'cornerstone-core' {
     imageId: string;
     width: number;
     height: number;
+    rows: number;
+    columns: number;
+    /** The stored values (modality LUT not applied unless preScale.scaled). */
+    getPixelData(): ArrayLike<number>;
+    slope: number;
+    intercept: number;
+    /** Set when the loader applied the modality LUT to the pixel data already. */
+    preScale?: { scaled?: boolean };
+    rowPixelSpacing?: number;
+    columnPixelSpacing?: number;
+    color?: boolean;
   }
   export interface CsViewport {
     scale: number;
     translation: { x: number; y: number };
     voi: { windowWidth: number; windowCenter: number };
+    invert: boolean;
   }
   export function enable(element: HTMLElement): void;
   export function disable(element: HTMLElement): void;
@@ -19,6 +31,7 @@ declare module 'cornerstone-core' {
   export function getDefaultViewportForImage(element: HTMLElement, image: CsImage): CsViewport;
   export function resize(element: HTMLElement, fitToWindow?: boolean): void;
   export function pixelToCanvas(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
+  export function canvasToPixel(element: HTMLElement, point: { x: number; y: number }): { x: number; y: number };
   export const imageCache: { setMaximumSizeBytes(bytes: number): void };
   const cornerstone: {
     enable: typeof enable;
@@ -30,6 +43,7 @@ declare module 'cornerstone-core' {
     getDefaultViewportForImage: typeof getDefaultViewportForImage;
     resize: typeof resize;
     pixelToCanvas: typeof pixelToCanvas;
+    canvasToPixel: typeof canvasToPixel;
     imageCache: typeof imageCache;
   };
   export default cornerstone;
