@@ -59,6 +59,12 @@ describe('ich pipeline --test', () => {
     expect(fit.members).toEqual(['pooled-res.tiny-b.k3', 'pooled-res.tiny-se-resnext.k2', 'shallow-weighted.tiny-b.k3', 'shallow-weighted.tiny-se-resnext.k2',
       'shallow.tiny-b.k3', 'shallow.tiny-se-resnext.k2']);
     expect(fit.testImages).toBe(testImages);
+    // and the README's last step: predict the test folder with every member, 2- and 3-fold alike
+    const out = path.join(t.dir, 'sub.csv');
+    const p = ich('predict', test, '--workspace', ws, '--ensemble', 'risky', '--out', out, '--copies', '2', '--passes', '1');
+    expect(p.status, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout.trim().split('\n').at(-1)!)).toMatchObject({ images: testImages, ensemble: 'risky' });
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(1 + 6 * testImages);
   }, 600_000);
 
   it('a test folder that does not exist is refused with one line, before anything is scanned', () => {
