@@ -4,7 +4,7 @@ import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react
 import { App } from './App.tsx';
 import { renderWithStore } from '../test/render.tsx';
 import { sliceDetailOf, trainState, versionOf } from '../test/fixtures.ts';
-import { KEY_BINDINGS } from '../state/keymap.ts';
+import { KEY_BINDINGS, keyName } from '../state/keymap.ts';
 
 afterEach(cleanup);
 
@@ -101,8 +101,8 @@ describe('App: the test hooks and the wiring', () => {
     const sheet = screen.getByTestId('help-sheet');
     const rows = screen.getAllByTestId('help-binding');
     expect(rows.length).toBe(KEY_BINDINGS.length);
-    expect(rows.map((r) => r.dataset.keys)).toEqual(KEY_BINDINGS.map((b) => b.keys.join(' ')));
-    const n = rows.find((r) => r.dataset.keys === 'N')!;
+    expect(rows.map((r) => r.dataset.keys)).toEqual(KEY_BINDINGS.map((b) => b.keys.map(keyName).join(' ')));
+    const n = rows.find((r) => r.dataset.keys === 'Shift+N')!;
     expect(n.textContent).toContain('Shift+N');
     expect(n.textContent).toContain('Previous flagged slice');
     expect(sheet.textContent).toContain('Space');

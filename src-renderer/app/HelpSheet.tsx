@@ -17,7 +17,7 @@ export function HelpSheet() {
               <caption>{group}</caption>
               <tbody>
                 {KEY_BINDINGS.filter((b) => b.group === group).map((b) => (
-                  <tr key={b.keys.join(' ')} data-testid="help-binding" data-keys={b.keys.join(' ')}>
+                  <tr key={b.keys.join(' ')} data-testid="help-binding" data-keys={b.keys.map(keyName).join(' ')}>
                     <th>{b.keys.map((k) => <kbd key={k}>{keyName(k)}</kbd>)}</th>
                     <td>{b.label}</td>
                   </tr>
