@@ -37,7 +37,7 @@ const STYLE: Record<string, CSSProperties> = {
   layer: { position: 'absolute', inset: 0, pointerEvents: 'none' },
   canvas: { position: 'absolute', inset: 0, width: '100%', height: '100%' },
   legend: {
-    position: 'absolute', right: '.5rem', bottom: '2.2rem', whiteSpace: 'nowrap', padding: '.25rem .4rem', pointerEvents: 'auto',
+    position: 'absolute', right: '.5rem', bottom: '3.6rem', whiteSpace: 'nowrap', padding: '.25rem .4rem', pointerEvents: 'auto',
     background: 'rgba(0, 0, 0, .6)', border: '1px solid #444', borderRadius: 3, fontSize: 11, color: '#ddd', textAlign: 'right',
   },
   bar: { height: 6, margin: '.2rem 0 .1rem', background: LEGEND_GRADIENT },

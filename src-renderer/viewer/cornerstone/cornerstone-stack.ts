@@ -60,6 +60,8 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
   let shown: CsImage | null = null;
   let lastView: ViewState | null = null;
   let renders = 0;
+  /** show() calls so far: one whose image arrives after a newer call's must not draw over it. */
+  let shows = 0;
   /** The show() waiting for its image to reach the canvas; a newer show() settles the older one. */
   let pending: { id: string; done: () => void } | null = null;
 
@@ -118,13 +120,16 @@ export const createCornerstoneStack: CreateStackRenderer = (element) => {
     async show(index, view) {
       const id = ids[index];
       if (!id) throw new Error(`no slice ${index + 1}`);
+      const call = ++shows;
       let image: CsImage;
       try {
         image = await cornerstone.loadAndCacheImage(id);
       } catch (err) {
         throw new Error(oneLine(err));
       }
-      if (ids[index] !== id) return;
+      // Another stack, or a newer show() (fast scrolling while the stack loads: a slice still being fetched can
+      // arrive after a later one that was already cached), leaves the canvas to the newer call.
+      if (ids[index] !== id || call !== shows) return;
       const v = lastView ?? view;
       pending?.done();
       const drawn = new Promise<void>((resolve) => { pending = { id, done: resolve }; });
