@@ -6,6 +6,11 @@
  *     -> channel-group global max pool (`head_pool`) -> dropout (`head_dropout`) = features [B, F]
  *     -> dense(6) `classifier`, linear = logits [B, 6].
  *
+ * The body's input is WSO's output: 3 sigmoid windows, instance-normalised (per image and channel mean 0,
+ * variance 1; on the GE head CT air about -0.8, brain +1, bone +2.1 to +2.5), the scale of ImageNet-normalised
+ * RGB ((x/255 - mean)/std, about -2.1 .. +2.6). An imported ImageNet body (train/base-init.ts) takes it as is,
+ * with no ImageNet mean/std, as the seed's pretrained bodies did; window c feeds the body's input channel c.
+ *
  * The features are the pooled vector after dropout (identity at inference), as in the seed's
  * return_features=True. trainModel and featureModel are two tf.LayersModels over the same layers, so
  * training one trains the other. Every layer name starts with its parameter group (paramGroupOf).

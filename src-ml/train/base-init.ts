@@ -13,8 +13,8 @@
  *
  * What the imported body sees: the base CNN puts the learned windowing layer (`wso`) in front of it, so
  * the body's 3 input channels are sigmoid windows of the HU image after instance normalisation, per
- * image and channel mean 0 and variance 1 (for a head CT: air about -1, brain about +0.8, bone +2 to +3).
- * The ImageNet bodies were trained on (RGB / 255 - mean) / std, about -2.1 .. +2.6 per channel, so the
+ * image and channel mean 0 and variance 1 (measured on the bundled GE head CT with the initial windows:
+ * -1.2 .. +3.5 in all; air about -0.8, brain +1, bone +2.1 to +2.5). The ImageNet bodies were trained on (RGB / 255 - mean) / std, about -2.1 .. +2.6 per channel, so the
  * scale is the one they know, though not the content; the seed fed its pretrained bodies exactly this,
  * with no ImageNet normalisation, and so does the engine. Window channel c goes to the body's input
  * channel c (R, G, B), as in the seed. The windowing layer and the 6-logit classifier are not in the
