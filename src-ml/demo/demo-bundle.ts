@@ -6,10 +6,11 @@
 // Layout: <bundle>/demo.json, <bundle>/dicom/{head-ct-ge,synthetic}/..., <bundle>/workspace/index.sqlite,
 // <bundle>/workspace/models/<model-id>/...
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { replaceDirSync, writeFileAtomicSync } from '../base/atomic-write.ts';
 import { predictImages } from '../predict/predict-images.ts';
+import { identityOf } from '../store/file-identity.ts';
 import { checkpointIndex, compactIndex, resolveTokenFilePaths, tokenizeFilePaths } from '../store/demo-records.ts';
 import { indexCounts, indexedImageIds } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
@@ -177,8 +178,10 @@ export function installDemo(bundle: string, dest: string): DemoManifest {
     const stagingRoot = path.join(staging, 'dicom');
     resolveTokenFilePaths(ws, DEMO_ROOT_TOKEN, (rel) => {
       // A git checkout does not keep mtimes: record the copies' own, so a rescan sees them unchanged.
+      // The staging folder is renamed onto the target (same file system): the copy keeps its device and inode.
       const st = statSync(stagingRoot + rel);
-      return { path: root + rel, mtimeMs: Math.round(st.mtimeMs), size: st.size };
+      const id = lstatSync(stagingRoot + rel, { bigint: true });
+      return { path: root + rel, mtimeMs: Math.round(st.mtimeMs), size: st.size, identity: id.isFile() ? identityOf(id, false) : undefined };
     });
     checkpointIndex(ws);
   } finally {

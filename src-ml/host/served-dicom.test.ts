@@ -2,7 +2,8 @@
 // grown, shrunk, replaced or deleted files, files indexed through a link, and rows of old workspaces (no identity).
 import { execFileSync } from 'node:child_process';
 import {
-  appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
+  appendFileSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import os from 'node:os';
@@ -174,14 +175,15 @@ describe('files indexed through a symlink, and old workspaces', () => {
     expect(() => readFileWithIdentity(path.join(dir, 'none.dcm'))).toThrow(/ENOENT/);
   });
 
-  it('the installed demo (an index made before identities, paths rewritten at install) serves its regular files', async () => {
+  it('the installed demo (an index made before identities, paths rewritten at install) records its copies\' identities and serves them', async () => {
     const dest = path.join(root, 'demo-ws');
     installDemo(path.join(REPO_ROOT, 'assets', 'demo'), dest);
     const w = Workspace.open(dest);
     try {
       const row = w.db.prepare('SELECT i.image_id id FROM instances i LIMIT 1').get() as { id: string };
       const r = indexedFileRecordLookup(w)(row.id)!;
-      expect(r.identity).toBeNull();
+      const st = lstatSync(r.path, { bigint: true });
+      expect(r.identity).toMatchObject({ dev: String(st.dev), ino: String(st.ino), size: Number(st.size), link: false });
       expect((await bytesOf(await openIndexedDicom(row.id, r))).equals(readFileSync(r.path))).toBe(true);
     } finally {
       w.close();
