@@ -6,6 +6,8 @@
  * them in the index (those are the honest numbers for labelled images) and get fresh ones only in the
  * returned result.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { familyId, modelId, parseFamilyId } from '../base/model-id.ts';
 import { computeMetadataFeatures } from '../data/metadata-features.ts';
@@ -16,6 +18,8 @@ import { buildBaseCnn } from '../models/base-cnn.ts';
 import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { loadModel } from '../nn/model-io.ts';
 import { imageFileRefs } from '../store/image-files.ts';
+import { writeNpyPartsAtomic } from '../store/npy.ts';
+import { CachedNpyRows, NpyRowFile } from '../store/npy-rows.ts';
 import { loadEnsembleRecord, outOfFoldImageIds, savePredictions, type PredictionRow } from '../store/predictions.ts';
 import { listSeries } from '../store/queries.ts';
 import { getModel } from '../store/training-store.ts';
@@ -113,72 +117,94 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   });
 
   const memberSums = new Map<string, { sum: Float64Array; n: number }>();
-  const baseFamilies = [...new Set(families.map((f) => familyId(f.base, f.k)))].map((id) => parseFamilyId(id)!);
-  const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseFamilies.reduce((n, b) => n + b.k, 0);
-  let unitsDone = 0;
-  const progress = (what: string): void => opts.onProgress?.(++unitsDone, totalUnits, what);
-  for (const { name: base, k } of baseFamilies) {
-    for (let fold = 0; fold < k; fold++) {
-      const baseId = modelId(base, k, fold);
-      if (!getModel(ws, baseId)) throw new Error(`base model ${baseId} is missing from ${ws.dir}`);
-      // Base features of every slice, K TTA copies, for this fold's model.
-      const { features, copies, featureSize, black } = await timed('base features', async () => {
-        const { model: loaded, meta: bm } = await loadModel<BaseMeta>(servingModelDir(ws, baseId));
-        const built = buildBaseCnn(bm.archConfig, bm.imageSize);
-        built.trainModel.setWeights(loaded.getWeights());
-        loaded.dispose();
-        try {
-          const copiesN = opts.copies ?? bm.features?.testCopies ?? 8;
-          const images = new SliceImages(bm.imageSize, 256 << 20, (line) => log(`warning: ${line}`));
-          const out = await extractChunk(built.featureModel, images, sliceRefs, copiesN, augmentConfigOf(bm.features?.augment ?? 'se-tta'), baseId, bm.features?.batchSize ?? 64, built.featureSize);
-          const blackImage = new Float32Array(bm.imageSize * bm.imageSize).fill(-1024);
-          const b = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, bm.imageSize, bm.imageSize, 1])) as tf.Tensor[])[0]!);
-          const blackF = (await b.data()) as Float32Array;
-          b.dispose();
-          return { features: out.features, copies: copiesN, featureSize: built.featureSize, black: blackF };
-        } finally {
-          built.trainModel.dispose();
-        }
-      });
-      progress(`features ${baseId}`);
-      for (const fam of families.filter((f) => f.base === base && f.k === k)) {
-        const memberId = modelId(`${fam.stage}.${fam.base}`, fam.k, fold);
-        if (!getModel(ws, memberId)) throw new Error(`model ${memberId} is missing from ${ws.dir}`);
-        const dir = servingModelDir(ws, memberId);
-        const rng = createRng(`predict:${memberId}`);
-        const probs = await timed(fam.stage, async () => {
-          const out = new Float32Array(ids.length * 6);
-          if (fam.stage === 'pooled-res') {
-            const { model, meta: pm } = await loadPooledRes(dir);
-            const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
-            try {
-              for (const rows of sliceRowsOf) {
-                const p = predictPooledResSeries(model, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
-                rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
+  // The feature files of the base folds live here while their members predict.
+  const tmp = await mkdtemp(path.join(ws.dir, '.predict-'));
+  const open: CachedNpyRows[] = [];
+  try {
+    const baseFamilies = [...new Set(families.map((f) => familyId(f.base, f.k)))].map((id) => parseFamilyId(id)!);
+    const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseFamilies.reduce((n, b) => n + b.k, 0);
+    let unitsDone = 0;
+    const progress = (what: string): void => opts.onProgress?.(++unitsDone, totalUnits, what);
+    for (const { name: base, k } of baseFamilies) {
+      for (let fold = 0; fold < k; fold++) {
+        const baseId = modelId(base, k, fold);
+        if (!getModel(ws, baseId)) throw new Error(`base model ${baseId} is missing from ${ws.dir}`);
+        // Base features of every slice, K TTA copies, for this fold's model: extracted in chunks into a temporary
+        // .npy beside the index and read back by rows (the images may be a whole test set: 121,232 x 8 x F).
+        const { features, copies, featureSize, black } = await timed('base features', async () => {
+          const { model: loaded, meta: bm } = await loadModel<BaseMeta>(servingModelDir(ws, baseId));
+          const built = buildBaseCnn(bm.archConfig, bm.imageSize);
+          built.trainModel.setWeights(loaded.getWeights());
+          loaded.dispose();
+          try {
+            const copiesN = opts.copies ?? bm.features?.testCopies ?? 8;
+            const batchSize = bm.features?.batchSize ?? 64;
+            const images = new SliceImages(bm.imageSize, 256 << 20, (line) => log(`warning: ${line}`));
+            const tta = augmentConfigOf(bm.features?.augment ?? 'se-tta');
+            // Whole batches per chunk, so the batches are the ones one pass over all images would make.
+            const chunkImages = batchSize * Math.max(1, Math.round(256 / batchSize));
+            const file = path.join(tmp, `${baseId}.npy`);
+            await writeNpyPartsAtomic(file, [sliceRefs.length * copiesN, built.featureSize], (async function* () {
+              for (let at = 0; at < sliceRefs.length; at += chunkImages) {
+                yield (await extractChunk(built.featureModel, images, sliceRefs.slice(at, at + chunkImages), copiesN, tta, baseId, batchSize, built.featureSize)).features;
               }
-            } finally {
-              model.dispose();
-            }
-          } else {
-            const { model, meta: sm } = await loadShallow(dir);
-            try {
-              for (const rows of sliceRowsOf) {
-                const p = predictShallowSeries(model, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
-                rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
-              }
-            } finally {
-              model.dispose();
-            }
+            })());
+            const blackImage = new Float32Array(bm.imageSize * bm.imageSize).fill(-1024);
+            const b = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, bm.imageSize, bm.imageSize, 1])) as tf.Tensor[])[0]!);
+            const blackF = (await b.data()) as Float32Array;
+            b.dispose();
+            const rows = new CachedNpyRows(NpyRowFile.open(file), copiesN);
+            open.push(rows);
+            return { features: rows, copies: copiesN, featureSize: built.featureSize, black: blackF };
+          } finally {
+            built.trainModel.dispose();
           }
-          return out;
         });
-        progress(memberId);
-        let acc = memberSums.get(fam.name);
-        if (!acc) memberSums.set(fam.name, (acc = { sum: new Float64Array(ids.length * 6), n: 0 }));
-        for (let i = 0; i < probs.length; i++) acc.sum[i]! += probs[i]!;
-        acc.n++;
+        progress(`features ${baseId}`);
+        for (const fam of families.filter((f) => f.base === base && f.k === k)) {
+          const memberId = modelId(`${fam.stage}.${fam.base}`, fam.k, fold);
+          if (!getModel(ws, memberId)) throw new Error(`model ${memberId} is missing from ${ws.dir}`);
+          const dir = servingModelDir(ws, memberId);
+          const rng = createRng(`predict:${memberId}`);
+          const probs = await timed(fam.stage, async () => {
+            const out = new Float32Array(ids.length * 6);
+            if (fam.stage === 'pooled-res') {
+              const { model, meta: pm } = await loadPooledRes(dir);
+              const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
+              try {
+                for (const rows of sliceRowsOf) {
+                  const p = predictPooledResSeries(model, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
+                  rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
+                }
+              } finally {
+                model.dispose();
+              }
+            } else {
+              const { model, meta: sm } = await loadShallow(dir);
+              try {
+                for (const rows of sliceRowsOf) {
+                  const p = predictShallowSeries(model, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
+                  rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
+                }
+              } finally {
+                model.dispose();
+              }
+            }
+            return out;
+          });
+          progress(memberId);
+          let acc = memberSums.get(fam.name);
+          if (!acc) memberSums.set(fam.name, (acc = { sum: new Float64Array(ids.length * 6), n: 0 }));
+          for (let i = 0; i < probs.length; i++) acc.sum[i]! += probs[i]!;
+          acc.n++;
+        }
+        features.close();
+        await rm(path.join(tmp, `${baseId}.npy`), { force: true });
       }
     }
+  } finally {
+    for (const f of open) f.close();
+    await rm(tmp, { recursive: true, force: true });
   }
   const members = new Map([...memberSums].map(([name, a]) => [name, Float32Array.from(a.sum, (v) => v / a.n)]));
   const t0 = performance.now();
@@ -188,16 +214,19 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   let stored = 0;
   if (opts.store !== false) {
     const oofAlready = outOfFoldImageIds(ws);
-    const rows: PredictionRow[] = [];
-    ids.forEach((imageId, i) => {
-      if (oofAlready.has(imageId)) return;
-      const sl = (a: Float32Array): Float32Array => a.subarray(i * 6, i * 6 + 6);
-      rows.push({ imageId, source: 'safe', kind: 'ensemble', oof: false, probs: sl(preds.safe.blended) });
-      if (preds.risky) rows.push({ imageId, source: 'risky', kind: 'ensemble', oof: false, probs: sl(preds.risky.blended) });
-      for (const m of preds.members) rows.push({ imageId, source: m.name, kind: 'member', oof: false, probs: sl(m.bounded), bounded: (m.rule1[i] ? 1 : 0) | (m.rule2[i] ? 2 : 0) });
-    });
+    // The rows are made as the store writes them (one image's at a time), not held.
+    const rows = function* (): Generator<PredictionRow> {
+      for (let i = 0; i < ids.length; i++) {
+        const imageId = ids[i]!;
+        if (oofAlready.has(imageId)) continue;
+        const sl = (a: Float32Array): Float32Array => a.subarray(i * 6, i * 6 + 6);
+        yield { imageId, source: 'safe', kind: 'ensemble', oof: false, probs: sl(preds.safe.blended) };
+        if (preds.risky) yield { imageId, source: 'risky', kind: 'ensemble', oof: false, probs: sl(preds.risky.blended) };
+        for (const m of preds.members) yield { imageId, source: m.name, kind: 'member', oof: false, probs: sl(m.bounded), bounded: (m.rule1[i] ? 1 : 0) | (m.rule2[i] ? 2 : 0) };
+      }
+    };
     const t1 = performance.now();
-    stored = savePredictions(ws, rows);
+    stored = savePredictions(ws, rows());
     timings['store'] = (performance.now() - t1) / 1000;
   }
   return { imageIds: ids, preds, timings, stored };

@@ -40,36 +40,45 @@ export function labeledImages(ws: Workspace): LabeledImage[] {
 
 /**
  * The labelled images of labeledImages (same order) as columns, for the stages that hold every labelled
- * image at once (at the RSNA size 752,797): ids, labels (6 per image) and each image's patient as an index
- * into `patients`, without a record object per image.
+ * image at once (at the RSNA size 752,797): ids, labels (6 per image) and each image's patient and study as
+ * indices into `patients` and `studies` (each listed once, in order of first appearance), without a record
+ * object per image.
  */
 export interface LabelledImageTable {
   ids: string[];
   labels: Uint8Array;
   patient: Int32Array;
   patients: string[];
+  study: Int32Array;
+  studies: string[];
 }
 
 export function labelledImageTable(ws: Workspace): LabelledImageTable {
   const cols = LABELS.map((l, k) => `l."${l}" AS y${k}`).join(', ');
-  const sql = `SELECT i.image_id, st.patient_id, ${cols} ${IMAGE_JOIN} JOIN labels l ON l.image_id = i.image_id WHERE l.excluded = 0 ORDER BY i.image_id`;
+  const sql = `SELECT i.image_id, st.patient_id, i.study_uid, ${cols} ${IMAGE_JOIN} JOIN labels l ON l.image_id = i.image_id WHERE l.excluded = 0 ORDER BY i.image_id`;
   const n = Number((ws.db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get() as { n: number }).n);
   const ids: string[] = [];
   const labels = new Uint8Array(n * LABELS.length);
   const patient = new Int32Array(n);
+  const study = new Int32Array(n);
   const patients: string[] = [];
+  const studies: string[] = [];
   const patientIndex = new Map<string, number>();
+  const studyIndex = new Map<string, number>();
+  const intern = (index: Map<string, number>, list: string[], v: string): number => {
+    let k = index.get(v);
+    if (k === undefined) index.set(v, (k = list.push(v) - 1));
+    return k;
+  };
   let i = 0;
   for (const r of ws.db.prepare(sql).iterate() as Iterable<Record<string, string | number>>) {
     if (i >= n) break; // a write between the count and the read (the index is in WAL mode): keep the counted rows
     ids.push(String(r.image_id));
     for (let k = 0; k < LABELS.length; k++) labels[i * LABELS.length + k] = Number(r[`y${k}`]);
-    const p = String(r.patient_id);
-    let pi = patientIndex.get(p);
-    if (pi === undefined) patientIndex.set(p, (pi = patients.push(p) - 1));
-    patient[i++] = pi;
+    patient[i] = intern(patientIndex, patients, String(r.patient_id));
+    study[i++] = intern(studyIndex, studies, String(r.study_uid));
   }
-  return { ids, labels: labels.subarray(0, i * LABELS.length), patient: patient.subarray(0, i), patients };
+  return { ids, labels: labels.subarray(0, i * LABELS.length), patient: patient.subarray(0, i), patients, study: study.subarray(0, i), studies };
 }
 
 /** Indexed images without labels (the "test" side of feature extraction), ordered by image id. */
@@ -232,7 +241,7 @@ export function upsertFeatureSet(ws: Workspace, f: FeatureSetRecord): void {
 // ---- sample weights ----
 
 /** Replaces the stored per-image sample weights (docs/seed-pipeline.md section 5). */
-export function saveSampleWeights(ws: Workspace, weights: ReadonlyMap<string, number>): void {
+export function saveSampleWeights(ws: Workspace, weights: Iterable<readonly [string, number]>): void {
   const ins = ws.db.prepare('INSERT INTO sample_weights (image_id, weight) VALUES (?, ?)');
   ws.transaction(() => {
     ws.db.exec('DELETE FROM sample_weights');

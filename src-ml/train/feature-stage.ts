@@ -21,7 +21,7 @@ import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn } from '../models/base-cnn.ts';
 import { loadModel } from '../nn/model-io.ts';
 import { extractChunk } from '../predict/tta-features.ts';
-import { decodeNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
+import { readNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
 import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
@@ -64,7 +64,7 @@ export function featureDirOf(ws: Workspace, modelName: string, nFolds: number, f
 }
 
 async function* readParts(files: readonly string[]): AsyncGenerator<Float32Array> {
-  for (const f of files) yield decodeNpy(await readFile(f)).data as Float32Array;
+  for (const f of files) yield (await readNpy(f)).data as Float32Array;
 }
 
 export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<FeatureSetResult> {

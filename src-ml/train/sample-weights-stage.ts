@@ -22,7 +22,7 @@
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { computeMetadataFeatures, N_CAT, N_CONTINUOUS, N_FLOAT, type MetaFeatures } from '../data/metadata-features.ts';
 import { computeSampleWeights, type WeightInputs, type WeightReport } from '../data/sample-weights.ts';
-import { labeledImages, listModels, saveSampleWeights } from '../store/training-store.ts';
+import { labelledImageTable, listModels, saveSampleWeights } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf } from './base-train.ts';
 import { readMemberOutputs } from './member-outputs.ts';
@@ -98,10 +98,17 @@ export async function computeAndStoreSampleWeights(ws: Workspace, folds: FoldSpe
   const meta = computeMetadataFeatures(rows);
   const rowOf = new Map(meta.imageIds.map((id, i) => [id, i]));
 
-  const labelled = labeledImages(ws).filter((im) => rowOf.has(im.imageId));
+  // The labelled images with metadata, as columns (row in `table`, row in `meta`): no record per image.
+  const table = labelledImageTable(ws);
+  const labelled = Int32Array.from(table.ids.keys()).filter((i) => rowOf.has(table.ids[i]!));
   if (labelled.length === 0) throw new Error(`workspace ${ws.dir} has no labelled CT images: nothing to weight`);
-  const labelledIds = new Set(labelled.map((im) => im.imageId));
-  const seriesPositive = new Set(labelled.filter((im) => im.labels[5] === 1).map((im) => im.seriesUid));
+  const labelledIds = new Set(Array.from(labelled, (i) => table.ids[i]!));
+  const trainRows = Array.from(labelled, (i) => rowOf.get(table.ids[i]!)!);
+  const anyOf = (i: number): number => table.labels[i * 6 + 5]!;
+  const seriesPositive = new Set<string>();
+  labelled.forEach((i, k) => {
+    if (anyOf(i) === 1) seriesPositive.add(rows[trainRows[k]!]!.seriesUid);
+  });
 
   // Prefer the Pooled-Res models of this fold scheme; any registered ones otherwise.
   const all = listModels(ws, POOLED_RES_STAGE);
@@ -119,19 +126,17 @@ export async function computeAndStoreSampleWeights(ws: Workspace, folds: FoldSpe
     if (targetIds.length === 0) throw new Error(`none of the ${unlabelled.length} unlabelled images has a ${POOLED_RES_STAGE} test prediction: re-run the Pooled-Res stage`);
   } else {
     predicted = meanAny(outs.map((o) => ({ ids: o.oofIds, probs: o.oofProbs })));
-    targetIds = labelled.map((im) => im.imageId).filter((id) => predicted.has(id));
+    targetIds = Array.from(labelled, (i) => table.ids[i]!).filter((id) => predicted.has(id));
     if (targetIds.length === 0) throw new Error(`no labelled image has a ${POOLED_RES_STAGE} OOF prediction: re-run the Pooled-Res stage`);
   }
 
-  const trainRows = labelled.map((im) => rowOf.get(im.imageId)!);
-  const trainRaw = trainRows.map((r) => rows[r]!);
   const inputs: WeightInputs = {
     train: {
       features: subsetMetaFeatures(meta, trainRows),
-      anyLabel: Uint8Array.from(labelled, (im) => (im.labels[5] === 1 ? 1 : 0)),
-      seriesAny: Uint8Array.from(labelled, (im) => (seriesPositive.has(im.seriesUid) ? 1 : 0)),
-      pixelRepresentation: Int32Array.from(trainRaw, (r) => r.pixelRepresentation ?? -1),
-      rescaleIntercept: Float32Array.from(trainRaw, (r) => r.rescaleIntercept ?? NaN),
+      anyLabel: Uint8Array.from(labelled, (i) => (anyOf(i) === 1 ? 1 : 0)),
+      seriesAny: Uint8Array.from(trainRows, (r) => (seriesPositive.has(rows[r]!.seriesUid) ? 1 : 0)),
+      pixelRepresentation: Int32Array.from(trainRows, (r) => rows[r]!.pixelRepresentation ?? -1),
+      rescaleIntercept: Float32Array.from(trainRows, (r) => rows[r]!.rescaleIntercept ?? NaN),
     },
     target: {
       features: subsetMetaFeatures(meta, targetIds.map((id) => rowOf.get(id)!)),
@@ -151,6 +156,8 @@ export async function computeAndStoreSampleWeights(ws: Workspace, folds: FoldSpe
       fallback: `every labelled image got weight 0 against the ${targetIds.length} target images: uniform weights`,
     };
   }
-  saveSampleWeights(ws, new Map(labelled.map((im, i) => [im.imageId, report.weights[i]!])));
+  saveSampleWeights(ws, (function* () {
+    for (let k = 0; k < labelled.length; k++) yield [table.ids[labelled[k]!]!, report.weights[k]!] as const;
+  })());
   return report;
 }
