@@ -6,31 +6,19 @@ import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SYNTAX_DIR } from '../testing/fixtures.ts';
-import { DicomError, type ProblemKind } from './errors.ts';
 import { checkFrameCount, MAX_FRAMES } from './frame-count.ts';
 import { dumpHeader, readSliceHeader, readSliceHeaders } from './header.ts';
-import { DEFLATED_LE, maxInflatedBytes, parseDicomBytes, type ParsedDicom } from './parse.ts';
+import { DEFLATED_LE, maxInflatedBytes, parseDicomBytes } from './parse.ts';
 import { decodeFrameStored, initCodecs, readPixelModule } from './pixels.ts';
 import { readCtImageFile } from './read-image.ts';
+import { parseMinimal, problemOf } from './testing/dicom-problems.ts';
 import { setNumberOfFrames } from './testing/mutate-dicom.ts';
-import { RLE_UID, writeMinimalDicom, type MinimalImageSpec } from './testing/write-minimal-dicom.ts';
+import { RLE_UID, writeMinimalDicom } from './testing/write-minimal-dicom.ts';
 import { encodeDataSet, encodeFileMeta } from './write.ts';
 
 const MULTI_FRAME = path.join(SYNTAX_DIR, 'dicomparser/encapsulated/multi-frame');
 
-function parse(spec: MinimalImageSpec): ParsedDicom {
-  return parseDicomBytes(writeMinimalDicom(spec));
-}
-
-function problemOf(fn: () => unknown): { kind: ProblemKind; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DicomError) return { kind: err.kind, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DicomError');
-}
+const parse = parseMinimal;
 
 /** Runs fn and reports how long it took and how much the heap grew (after a GC where exposed). */
 function cost(fn: () => void): { ms: number; heapGrowth: number } {

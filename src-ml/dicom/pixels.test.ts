@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEncapsulatedFrame } from './codecs/fragments.ts';
+import { parseMinimal, problemOf } from './testing/dicom-problems.ts';
 import { DicomError } from './errors.ts';
 import type { ProblemKind } from './errors.ts';
 import { parseDicomBytes } from './parse.ts';
@@ -19,19 +20,7 @@ const SAMPLES = path.resolve(REPO_ROOT, '../shared/dicom');
 const PYTHON = '/usr/bin/python3'; // Debian's, with python3-pydicom / python3-gdcm / python3-numpy
 const REFERENCE_SCRIPT = fileURLToPath(new URL('./testing/reference_hu.py', import.meta.url));
 
-function parse(spec: MinimalImageSpec): ParsedDicom {
-  return parseDicomBytes(writeMinimalDicom(spec));
-}
-
-function problemOf(fn: () => unknown): { kind: ProblemKind; message: string } {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DicomError) return { kind: err.kind, message: err.message };
-    throw err;
-  }
-  throw new Error('expected a DicomError, nothing was thrown');
-}
+const parse = parseMinimal;
 
 /** An RLE frame (PS3.5 G.5): 64-byte header with segment offsets, then the given PackBits segments. */
 function rleFrame(segments: readonly (readonly number[])[]): Uint8Array {

@@ -5,6 +5,7 @@
 // element-wise; big-endian and deflated ones get the byte-level mutations.
 import dicomParser from 'dicom-parser';
 import { parseDicomBytes } from '../parse.ts';
+import { concatBytes as concat } from '../../base/bytes.ts';
 import { mulberry32 } from '../../base/random.ts';
 
 /** VRs whose explicit-VR header has a 4-byte length (the others have 2). */
@@ -54,16 +55,6 @@ export function elementLayout(bytes: Uint8Array): ElementLayout {
   }
   elements.sort((a, b) => a.start - b.start);
   return { transferSyntaxUid: ts, editable, elements };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /** A string element (explicit or implicit LE) with an even-padded value. */

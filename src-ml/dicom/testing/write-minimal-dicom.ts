@@ -2,6 +2,7 @@
 // little or big endian, with native or encapsulated pixel data, so tests can build exactly the
 // header they need (including lying ones). The meta group and little-endian data sets come from the
 // production writer (../write.ts); only big endian, which it never writes, is encoded here.
+import { concatBytes as concat } from '../../base/bytes.ts';
 import { CT_IMAGE_STORAGE, encodeDataSet, encodeFileMeta, EXPLICIT_VR_LITTLE_ENDIAN } from '../write.ts';
 import type { DicomElement } from '../write.ts';
 
@@ -61,16 +62,6 @@ function encodeElement(spec: ElementSpec, littleEndian: boolean): Uint8Array {
   if (long) view.setUint32(8, value.length, littleEndian);
   else view.setUint16(6, value.length, littleEndian);
   return concat([head, value]);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 function item(tag: number, payload: Uint8Array, lengthOverride?: number): Uint8Array {

@@ -1,6 +1,7 @@
 // Test-only: a minimal ZIP writer (stored entries, CRC-32, central directory), to build archives
 // the zip reader must read or reject without depending on Python.
 import { crc32 } from 'node:zlib';
+import { concatBytes } from '../../base/bytes.ts';
 
 export function writeZip(entries: { name: string; data: Uint8Array }[]): Uint8Array {
   const enc = new TextEncoder();
@@ -42,14 +43,7 @@ export function writeZip(entries: { name: string; data: Uint8Array }[]): Uint8Ar
   ev.setUint16(10, entries.length, true);
   ev.setUint32(12, cdSize, true);
   ev.setUint32(16, offset, true);
-  const parts = [...locals, ...centrals, eocd];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes([...locals, ...centrals, eocd]);
 }
 
 /** Pickle-building pieces (protocol 2 opcodes) for hand-made data.pkl files. */
