@@ -150,6 +150,24 @@ describe('App: the test hooks and the wiring', () => {
     expect(markers).toEqual({ left: 'R', right: 'L', top: 'A', bottom: 'P' });
   });
 
+  it('a series with the broken-intercept header carries a warning: HU as written, as the model read them', async () => {
+    const { client, store } = await app();
+    const header = { '0028,0103': '0', '0028,1052': '1', '0010,0020': 'P9' };
+    client.getSliceDetail = async (imageId) => ({ ...sliceDetailOf(imageId), header });
+    await waitFor(() => expect(store.getState().series).not.toBeNull());
+    const imageId = () => store.getState().series!.slices[store.getState().sliceIndex]!.imageId;
+    await act(() => store.getState().loadSliceDetail(imageId()));
+    expect(screen.getByTestId('intercept-warning').textContent).toContain('Broken-intercept header (unsigned, intercept 1)');
+    // Signed pixels, or the usual -1024: no warning.
+    header['0028,0103'] = '1';
+    client.getSliceDetail = async (id) => ({ ...sliceDetailOf(id), header: { ...header } });
+    await act(() => store.getState().loadSliceDetail(imageId()));
+    expect(screen.queryByTestId('intercept-warning')).toBeNull();
+    client.getSliceDetail = async (id) => ({ ...sliceDetailOf(id), header: { '0028,0103': '0', '0028,1052': '-1024' } });
+    await act(() => store.getState().loadSliceDetail(imageId()));
+    expect(screen.queryByTestId('intercept-warning')).toBeNull();
+  });
+
   it('job events from the engine show a progress bar', async () => {
     const { client } = await app();
     act(() => client.emit({ type: 'job', jobId: 'job-1', kind: 'scan', stage: 'scan', done: 4, total: 10, status: 'running' }));

@@ -16,6 +16,7 @@ import { WINDOW_PRESETS } from '../../src-shared/windows.ts';
 import type { PresetNumber } from '../state/windows.ts';
 import { TrainingPanel } from '../training/TrainingPanel.tsx';
 import { SliceNumbers } from '../predictions/SliceNumbers.tsx';
+import { ModelCard } from '../predictions/ModelCard.tsx';
 import { HelpSheet } from './HelpSheet.tsx';
 
 /** Waits this long after the last slice change before fetching its detail, so scrolling stays cheap. */
@@ -104,6 +105,7 @@ export function App({ client }: { client: EngineClient }) {
       <aside className="right">
         <SliceDetailLoader />
         <SliceNumbers />
+        <ModelCard />
         {/* Engineering detail, not a reading aid: the member and blend tables, then the long header tables. */}
         {engineering && (
           <>

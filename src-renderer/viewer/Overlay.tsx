@@ -9,7 +9,7 @@ import { fmtMm, fmtProb } from '../ui/format.ts';
 import { WINDOW_PRESETS } from '../../src-shared/windows.ts';
 import type { PixelProbe, StackRenderer } from './stack-renderer.ts';
 import { orientationOf, pixelSpacingOf, scaleBar } from './geometry.ts';
-import { patientInfo } from './patient-info.ts';
+import { brokenIntercept, patientInfo } from './patient-info.ts';
 
 /** The scale bar's longest length on screen, CSS pixels. */
 const SCALE_MAX_PX = 110;
@@ -54,6 +54,12 @@ export const Overlay = memo(function Overlay({ renderer, probe }: { renderer?: (
             <div data-field="id-age-sex">{info.patientId && info.patientId !== info.patient ? `${info.patientId} · ` : ''}age {info.age} · sex {info.sex}</div>
             <div data-field="study-date">{info.studyDateTime}</div>
             <div data-field="series">{info.series}</div>
+          </div>
+        )}
+        {header && brokenIntercept(header) && (
+          <div className="intercept-warning" data-testid="intercept-warning"
+            title={`PixelRepresentation ${header['0028,0103']} (unsigned) with RescaleIntercept ${header['0028,1052']}: the known broken-intercept header, whose HU are off by about 1000 (wrapping at 4096) and whose brain window looks blown out. The image and the HU probe use the header's values as written: the same HU the model read. Training leaves such images out (zero sample weight).`}>
+            ⚠ Broken-intercept header (unsigned, intercept {header['0028,1052']}): HU as written, as the model read them
           </div>
         )}
         <div>Slice {sliceIndex + 1} / {total}</div>

@@ -60,3 +60,14 @@ export function patientInfo(header: Record<string, string>): PatientInfo {
     series: [number ? `#${number}` : '', description].filter(Boolean).join(' ') || '–',
   };
 }
+
+/**
+ * The broken-intercept header (known from the RSNA 2019 data): unsigned pixels (PixelRepresentation 0) with a
+ * RescaleIntercept of 0 or more, whose HU are off by about 1000 (the brain window shows the slice blown out). The
+ * same rule the sample weights use to leave such training images out (data/sample-weights.ts, step 3).
+ */
+export function brokenIntercept(header: Record<string, string>): boolean {
+  const pr = tag(header, '0028,0103');
+  const intercept = Number(tag(header, '0028,1052'));
+  return pr === '0' && tag(header, '0028,1052') !== '' && Number.isFinite(intercept) && intercept >= 0;
+}
