@@ -26,6 +26,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: [' ', 'c'], label: 'Cine on / off', group: 'Slices', run: (s) => s.toggleCine() },
   { keys: [']'], label: 'Next study in the worklist', group: 'Studies and series', run: (s) => s.nextStudy() },
   { keys: ['['], label: 'Previous study in the worklist', group: 'Studies and series', run: (s) => s.prevStudy() },
+  { keys: ['u'], label: 'Mark the open study unread (opening one marks it read)', group: 'Studies and series', run: (s) => s.toggleRead() },
   { keys: ['PageDown'], label: 'Next series', group: 'Studies and series', run: (s) => s.nextSeries() },
   { keys: ['PageUp'], label: 'Previous series', group: 'Studies and series', run: (s) => s.prevSeries() },
   // 1-6: the window presets in key order, labelled from the presets themselves (W / L).

@@ -5,6 +5,7 @@ import type {
 } from '../../src-ml/api/engine.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
+import type { StudySortKey } from './worklist-sort.ts';
 import type { SaliencySlice } from './saliency-slice.ts';
 
 export interface WorklistSlice {
@@ -19,9 +20,18 @@ export interface WorklistSlice {
   /** The worklist from the engine; with no study open yet, opens the top one. */
   loadStudies(): Promise<void>;
   setFilter(filter: string): Promise<void>;
-  /** Opens the study's first series; a click on the study already open (or opening) changes nothing. */
+  /** A column the reader sorted by; null: the engine's priority order. */
+  sortKey: StudySortKey | null;
+  sortDir: 1 | -1;
+  /** Studies the reader opened (or marked read), kept in the browser's storage. */
+  readStudies: Record<string, true>;
+  /** Sorts by the column; the same column again reverses it, a third time goes back to the priority order. */
+  setSort(key: StudySortKey): void;
+  /** Marks a study (default: the open one) read or unread. */
+  toggleRead(studyUid?: string): void;
+  /** Opens the study's first series and marks it read; a click on the study already open (or opening) changes nothing. */
   selectStudy(studyUid: string): Promise<void>;
-  /** The next / previous study of the worklist (the first when none is open). */
+  /** The next / previous study of the worklist as shown (the first when none is open). */
   nextStudy(): Promise<void>;
   prevStudy(): Promise<void>;
   /** Starts indexing a folder; false when the engine refused it (its one-line reason is the store's error). */

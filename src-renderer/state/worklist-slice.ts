@@ -1,6 +1,7 @@
 // Studies, the selected study's series, and the engine's background jobs (folder scans, predictions).
 import type { SliceContext, WorklistSlice } from './types.ts';
 import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
+import { FIRST_DIR, loadRead, saveRead, sortStudies } from './worklist-sort.ts';
 
 export function createWorklistSlice({ set, get, client, guard }: SliceContext): WorklistSlice {
   // Only the latest listStudies answer is applied: typing in the filter fires several.
@@ -9,7 +10,8 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
   /** The study whose series are being fetched (a second click on it waits for that, it does not start over). */
   let opening: string | null = null;
   const stepStudy = async (delta: number) => {
-    const { studies, selectedStudyUid } = get();
+    const { selectedStudyUid } = get();
+    const studies = sortStudies(get().studies, get().sortKey, get().sortDir);
     const at = studies.findIndex((s) => s.studyUid === selectedStudyUid);
     const target = at < 0 ? studies[0] : studies[at + delta];
     if (target) await get().selectStudy(target.studyUid);
@@ -22,6 +24,25 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
     selectedStudyUid: null,
     seriesList: [],
     jobs: [],
+    sortKey: null,
+    sortDir: -1,
+    readStudies: loadRead(),
+
+    setSort(key) {
+      const { sortKey, sortDir } = get();
+      if (sortKey !== key) set({ sortKey: key, sortDir: FIRST_DIR[key] });
+      else if (sortDir === FIRST_DIR[key]) set({ sortDir: (-sortDir) as 1 | -1 });
+      else set({ sortKey: null, sortDir: -1 });
+    },
+
+    toggleRead(studyUid) {
+      const uid = studyUid ?? get().selectedStudyUid;
+      if (!uid) return;
+      const { [uid]: was, ...rest } = get().readStudies;
+      const readStudies = was ? rest : { ...rest, [uid]: true as const };
+      set({ readStudies });
+      saveRead(readStudies);
+    },
 
     async loadStudies() {
       const n = ++studiesRequest;
@@ -45,7 +66,9 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
       if (s.selectedStudyUid === studyUid && (opening === studyUid || s.series?.studyUid === studyUid)) return;
       const n = ++studyRequest;
       opening = studyUid;
-      set({ selectedStudyUid: studyUid, seriesList: [] });
+      const readStudies = s.readStudies[studyUid] ? s.readStudies : { ...s.readStudies, [studyUid]: true as const };
+      set({ selectedStudyUid: studyUid, seriesList: [], readStudies });
+      if (readStudies !== s.readStudies) saveRead(readStudies);
       try {
         const list = await guard(client.getSeriesList(studyUid));
         if (!list || n !== studyRequest) return;

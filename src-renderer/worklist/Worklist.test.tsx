@@ -6,7 +6,10 @@ import { renderWithStore } from '../test/render.tsx';
 import { STUDIES, versionOf, type FakeClient } from '../test/fixtures.ts';
 import type { JobEvent, StudyRow } from '../../src-ml/api/engine.ts';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  localStorage.clear();
+});
 
 async function worklist() {
   const r = renderWithStore(() => <Worklist />);
@@ -26,6 +29,45 @@ describe('Worklist', () => {
     expect(rows[0]!.textContent).toContain('2024-01-02');
     expect(rows[0]!.textContent).toContain('0.91');
     expect(rows[0]!.textContent).toContain('0.95');
+  });
+
+  it('a column header sorts by it, again reverses, a third time back to the priority order; ] follows the order shown', async () => {
+    const { store } = await worklist();
+    const order = () => screen.getAllByTestId('study-row').map((r) => r.dataset.studyUid);
+    fireEvent.click(screen.getByTestId('sort-patient'));
+    expect(order()).toEqual(['1.2.1', '1.2.9']); // Amy, Zed
+    expect(screen.getByTestId('sort-patient').closest('th')!.getAttribute('aria-sort')).toBe('ascending');
+    fireEvent.click(screen.getByTestId('sort-patient'));
+    expect(order()).toEqual(['1.2.9', '1.2.1']);
+    fireEvent.click(screen.getByTestId('sort-date'));
+    expect(order()).toEqual(['1.2.1', '1.2.9']); // newest first
+    expect(screen.getByTestId('sort-date').textContent).toBe('Date▼');
+    // The study after the open one (1.2.9) in the order shown: none, it is last.
+    await act(() => store.getState().nextStudy());
+    expect(store.getState().selectedStudyUid).toBe('1.2.9');
+    await act(() => store.getState().prevStudy());
+    expect(store.getState().selectedStudyUid).toBe('1.2.1');
+    fireEvent.click(screen.getByTestId('sort-date'));
+    fireEvent.click(screen.getByTestId('sort-date'));
+    expect(order()).toEqual(['1.2.9', '1.2.1']);
+    expect(store.getState().sortKey).toBeNull();
+  });
+
+  it('studies opened are read (kept in the browser), the others bold; u marks the open one unread again', async () => {
+    const { store } = await worklist();
+    const read = () => screen.getAllByTestId('study-row').map((r) => r.dataset.read);
+    // The top study opened by itself.
+    expect(read()).toEqual(['true', 'false']);
+    expect(screen.getAllByTestId('study-row')[1]!.classList.contains('unread')).toBe(true);
+    fireEvent.click(screen.getAllByTestId('study-row')[1]!);
+    await waitFor(() => expect(read()).toEqual(['true', 'true']));
+    act(() => store.getState().toggleRead());
+    expect(read()).toEqual(['true', 'false']);
+    expect(JSON.parse(localStorage.getItem('ich-viewer.read-studies')!)).toEqual(['1.2.9']);
+    // A new page (a new store) remembers them.
+    cleanup();
+    await worklist();
+    expect(read()).toEqual(['true', 'false']);
   });
 
   it('the filter box queries the engine and shows what it returns', async () => {

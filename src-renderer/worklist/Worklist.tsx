@@ -1,4 +1,4 @@
-// One row per study in the API's priority order, a filter box, the selected study's series, and the
+// One row per study in the API's priority order (or sorted by a column header), unread ones in bold, a filter box, the selected study's series, and the
 // add-folder entry with job progress. The header names the model version the numbers come from; studies
 // without predictions get a Predict action while a version is active (and all of them at once).
 import type { JobEvent, StudyRow } from '../../src-ml/api/engine.ts';
@@ -6,6 +6,32 @@ import type { AppState } from '../state/types.ts';
 import { useApp } from '../state/context.tsx';
 import { fmtDate, fmtProb } from '../ui/format.ts';
 import { AddFolder } from './AddFolder.tsx';
+import { sortStudies, type StudySortKey } from '../state/worklist-sort.ts';
+
+/** The sortable columns after the flag, in column order, with their header text and what they hold. */
+const COLUMNS: { key: StudySortKey; label: string; title: string }[] = [
+  { key: 'patient', label: 'Patient', title: 'patient name (or ID)' },
+  { key: 'date', label: 'Date', title: 'study date' },
+  { key: 'series', label: 'Ser', title: 'series' },
+  { key: 'slices', label: 'Sl', title: 'slices' },
+  { key: 'safe', label: 'safe', title: 'highest any, safe ensemble' },
+  { key: 'risky', label: 'risky', title: 'highest any, risky ensemble' },
+];
+
+function SortHeader({ column }: { column: (typeof COLUMNS)[number] }) {
+  const key = useApp((s) => s.sortKey);
+  const dir = useApp((s) => s.sortDir);
+  const setSort = useApp((s) => s.setSort);
+  const on = key === column.key;
+  return (
+    <th aria-sort={on ? (dir === 1 ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" className="sort" data-testid={`sort-${column.key}`} title={`sort by ${column.title} (again: reverse, a third time: priority order)`}
+        onClick={() => setSort(column.key)}>
+        {column.label}{on ? (dir === 1 ? '▲' : '▼') : ''}
+      </button>
+    </th>
+  );
+}
 
 export const unpredicted = (s: StudyRow): boolean => s.maxAnySafe === null && s.maxAnyRisky === null;
 
@@ -58,7 +84,11 @@ function WorklistHead() {
 }
 
 export function Worklist() {
-  const studies = useApp((s) => s.studies);
+  const rows = useApp((s) => s.studies);
+  const sortKey = useApp((s) => s.sortKey);
+  const sortDir = useApp((s) => s.sortDir);
+  const read = useApp((s) => s.readStudies);
+  const studies = sortStudies(rows, sortKey, sortDir);
   const filter = useApp((s) => s.filter);
   const setFilter = useApp((s) => s.setFilter);
   const selected = useApp((s) => s.selectedStudyUid);
@@ -87,7 +117,8 @@ export function Worklist() {
         </colgroup>
         <thead>
           <tr>
-            <th title={`any ≥ ${threshold}`}>⚑</th><th>Patient</th><th>Date</th><th title="series">Ser</th><th title="slices">Sl</th><th title="highest any, safe ensemble">safe</th><th title="highest any, risky ensemble">risky</th>
+            <th title={`any ≥ ${threshold}`}>⚑</th>
+            {COLUMNS.map((c) => <SortHeader key={c.key} column={c} />)}
           </tr>
         </thead>
         <tbody>
@@ -97,7 +128,8 @@ export function Worklist() {
               data-testid="study-row"
               data-study-uid={s.studyUid}
               data-flagged={s.flagged ? 'true' : 'false'}
-              className={`${s.studyUid === selected ? 'selected' : ''}${s.flagged ? ' flagged' : ''}`}
+              data-read={read[s.studyUid] ? 'true' : 'false'}
+              className={`${s.studyUid === selected ? 'selected' : ''}${s.flagged ? ' flagged' : ''}${read[s.studyUid] ? '' : ' unread'}`}
               aria-selected={s.studyUid === selected}
               onClick={() => void selectStudy(s.studyUid)}
             >
