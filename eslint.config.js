@@ -19,6 +19,18 @@ export default tseslint.config(
     },
   },
   {
+    // The domain folders sit under the entry points: nothing in them imports src-ml/host or src-ml/cli (those turn
+    // the engine into processes and commands; the arrow points from them to the domain, never back).
+    files: ['src-ml/**/*.ts'],
+    ignores: ['src-ml/host/**', 'src-ml/cli/**', 'src-ml/base/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'react', 'react-dom'], message: 'The engine never imports Electron or React.' },
+        { regex: '^(\\.\\./)+(host|cli)/', message: 'Domain folders never import src-ml/host or src-ml/cli: the entry points import the domain.' },
+      ] }],
+    },
+  },
+  {
     // The store owns every SQL statement (src-ml/store): elsewhere no node:sqlite, and no statement run on a
     // workspace's connection (ws.db.prepare / ws.db.exec); callers call the store's typed functions.
     // Tests and test fixtures may look into the index directly.
