@@ -52,6 +52,12 @@ export interface StudyRow {
   maxAnyRisky: number | null;
   /** max(maxAnySafe, maxAnyRisky) >= threshold. */
   flagged: boolean;
+  /**
+   * Per label, how many of the study's slices have a probability (the higher of safe and risky) at or above the
+   * threshold: which subtypes the models see, and on how many slices. Absent without predictions (and from an
+   * engine older than it).
+   */
+  slicesAbove?: Record<EngineLabel, number>;
 }
 
 export interface SeriesSummary {

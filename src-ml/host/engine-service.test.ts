@@ -65,6 +65,13 @@ describe('EngineService', () => {
     expect(strict.map((r) => r.studyUid)).toEqual(rows.map((r) => r.studyUid));
     const low = await service.listStudies({ threshold: 0.2 });
     expect(low.filter((r) => r.flagged)).toHaveLength(2);
+    // Slices at or above the threshold per label (the higher of safe and risky): study 0's one bleed slice
+    // (safe any 0.9: EDH 0.225, IPH 0.3, SDH 0.45); study 1's (risky any 0.3); study 2 has no predictions.
+    const none = { epidural: 0, intraparenchymal: 0, intraventricular: 0, subarachnoid: 0, subdural: 0, any: 0 };
+    expect(low.map((r) => r.slicesAbove)).toEqual([
+      { ...none, epidural: 1, intraparenchymal: 1, subdural: 1, any: 1 }, { ...none, any: 1 }, undefined,
+    ]);
+    expect(rows.map((r) => r.slicesAbove)).toEqual([{ ...none, any: 1 }, none, undefined]);
 
     const pid = series[2]!.patientId;
     const filtered = await service.listStudies({ filter: pid.toLowerCase() });

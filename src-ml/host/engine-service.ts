@@ -94,7 +94,7 @@ export class EngineService implements EngineClient {
     const threshold = query.threshold ?? DEFAULT_FLAG_THRESHOLD;
     const needle = query.filter?.trim().toLowerCase() ?? '';
     const out: StudyRow[] = [];
-    for (const r of studySummaries(this.ws)) {
+    for (const r of studySummaries(this.ws, threshold)) {
       const row: StudyRow = { ...r, flagged: false };
       row.flagged = Math.max(row.maxAnySafe ?? -1, row.maxAnyRisky ?? -1) >= threshold;
       if (needle && ![row.patientId, row.patientName, row.studyDate, row.description, row.studyUid].some((f) => f.toLowerCase().includes(needle))) continue;

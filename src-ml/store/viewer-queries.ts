@@ -4,6 +4,8 @@
 // predictions from predictions.ts (seriesEnsemblePredictions).
 import type { SeriesSummary, StudyRow } from '../api/engine.ts';
 import { METADATA_COLUMNS } from './schema.ts';
+import { LABELS, type Label } from '../../src-shared/labels.ts';
+import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
 import type { Workspace } from './workspace.ts';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'bigint' ? Number(v) : null);
@@ -17,20 +19,29 @@ const ENSEMBLE_JOINS = `LEFT JOIN predictions ps ON ps.image_id = i.image_id AND
 /** A worklist row before the flag (the threshold is the caller's). */
 export type StudySummaryRecord = Omit<StudyRow, 'flagged'>;
 
-/** Every study with at least one indexed slice (unordered: the worklist sorts and filters). */
-export function studySummaries(ws: Workspace): StudySummaryRecord[] {
+/** Per label: the slices whose higher of the safe and risky probability is at or above the threshold (`?`). */
+const SLICES_ABOVE = LABELS.map((l) => `SUM(CASE WHEN MAX(COALESCE(ps.p_${l}, -1), COALESCE(pr.p_${l}, -1)) >= ? THEN 1 ELSE 0 END) above_${l}`).join(',\n        ');
+
+/**
+ * Every study with at least one indexed slice (unordered: the worklist sorts and filters), with its slices at or
+ * above `threshold` per label.
+ */
+export function studySummaries(ws: Workspace, threshold = DEFAULT_FLAG_THRESHOLD): StudySummaryRecord[] {
   const rows = ws.db.prepare(`
       SELECT st.study_uid, st.patient_id, st.patient_name, st.study_date, st.study_description,
-        COUNT(DISTINCT i.series_uid) series_count, COUNT(i.image_id) slice_count, ${MAX_ANY}
+        COUNT(DISTINCT i.series_uid) series_count, COUNT(i.image_id) slice_count, ${MAX_ANY},
+        COUNT(ps.image_id) + COUNT(pr.image_id) predicted,
+        ${SLICES_ABOVE}
       FROM studies st
         JOIN instances i ON i.study_uid = st.study_uid
         ${ENSEMBLE_JOINS}
-      GROUP BY st.study_uid`).all() as Record<string, unknown>[];
+      GROUP BY st.study_uid`).all(...LABELS.map(() => threshold)) as Record<string, unknown>[];
   return rows.map((r) => ({
     studyUid: str(r.study_uid), patientId: str(r.patient_id), patientName: str(r.patient_name),
     studyDate: str(r.study_date), description: str(r.study_description),
     seriesCount: Number(r.series_count), sliceCount: Number(r.slice_count),
     maxAnySafe: num(r.max_safe), maxAnyRisky: num(r.max_risky),
+    ...(Number(r.predicted) > 0 ? { slicesAbove: Object.fromEntries(LABELS.map((l) => [l, Number(r[`above_${l}`])])) as Record<Label, number> } : {}),
   }));
 }
 

@@ -6,7 +6,10 @@ import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '..
 import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
 
 export const STUDIES: StudyRow[] = [
-  { studyUid: '1.2.9', patientId: 'P9', patientName: 'Zed', studyDate: '20240102', description: 'CT HEAD', seriesCount: 2, sliceCount: 7, maxAnySafe: 0.91, maxAnyRisky: 0.95, flagged: true },
+  {
+    studyUid: '1.2.9', patientId: 'P9', patientName: 'Zed', studyDate: '20240102', description: 'CT HEAD', seriesCount: 2, sliceCount: 7, maxAnySafe: 0.91, maxAnyRisky: 0.95, flagged: true,
+    slicesAbove: { epidural: 0, intraparenchymal: 0, intraventricular: 0, subarachnoid: 0, subdural: 1, any: 1 },
+  },
   { studyUid: '1.2.1', patientId: 'P1', patientName: 'Amy', studyDate: '20240301', description: 'CT HEAD', seriesCount: 1, sliceCount: 3, maxAnySafe: 0.1, maxAnyRisky: 0.2, flagged: false },
 ];
 

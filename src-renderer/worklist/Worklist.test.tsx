@@ -29,6 +29,9 @@ describe('Worklist', () => {
     expect(rows[0]!.textContent).toContain('2024-01-02');
     expect(rows[0]!.textContent).toContain('0.91');
     expect(rows[0]!.textContent).toContain('0.95');
+    // The subtypes the models see, on how many slices (any is the flag itself).
+    expect(rows[0]!.querySelector('[data-testid="study-subtypes"]')!.textContent).toBe('SDH 1');
+    expect(rows[1]!.querySelector('[data-testid="study-subtypes"]')).toBeNull();
   });
 
   it('a column header sorts by it, again reverses, a third time back to the priority order; ] follows the order shown', async () => {

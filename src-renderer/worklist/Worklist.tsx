@@ -7,6 +7,7 @@ import { useApp } from '../state/context.tsx';
 import { fmtDate, fmtProb } from '../ui/format.ts';
 import { AddFolder } from './AddFolder.tsx';
 import { sortStudies, type StudySortKey } from '../state/worklist-sort.ts';
+import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../../src-shared/labels.ts';
 
 /** The sortable columns after the flag, in column order, with their header text and what they hold. */
 const COLUMNS: { key: StudySortKey; label: string; title: string }[] = [
@@ -17,6 +18,21 @@ const COLUMNS: { key: StudySortKey; label: string; title: string }[] = [
   { key: 'safe', label: 'safe', title: 'highest any, safe ensemble' },
   { key: 'risky', label: 'risky', title: 'highest any, risky ensemble' },
 ];
+
+/** The subtypes the models see in the study (at or above the threshold), with their slice counts. */
+function Subtypes({ row }: { row: StudyRow }) {
+  const above = row.slicesAbove;
+  if (!above) return null;
+  const seen = LABELS.filter((l) => l !== 'any' && (above[l] ?? 0) > 0);
+  if (seen.length === 0) return null;
+  return (
+    <div className="subtypes" data-testid="study-subtypes" title={seen.map((l) => `${l}: ${above[l]} slices`).join(', ')}>
+      {seen.map((l) => (
+        <span key={l} data-label={l} style={{ color: LABEL_COLOR[l] }}>{LABEL_SHORT[l]} {above[l]}</span>
+      ))}
+    </div>
+  );
+}
 
 function SortHeader({ column }: { column: (typeof COLUMNS)[number] }) {
   const key = useApp((s) => s.sortKey);
@@ -134,7 +150,10 @@ export function Worklist() {
               onClick={() => void selectStudy(s.studyUid)}
             >
               <td>{s.flagged && <span className="flag" data-testid="study-flag" title={`any ≥ ${threshold}`}>⚑</span>}</td>
-              <td title={s.description}>{s.patientName || s.patientId}<div className="muted">{s.patientName ? s.patientId : s.description}</div></td>
+              <td title={[s.patientName || s.patientId, s.patientId, s.description].filter(Boolean).join(' · ')}>
+                {s.patientName || s.patientId}<div className="muted">{s.patientName ? s.patientId : s.description}</div>
+                <Subtypes row={s} />
+              </td>
               <td>{fmtDate(s.studyDate)}</td>
               <td>{s.seriesCount}</td>
               <td>{s.sliceCount}</td>
