@@ -34,6 +34,7 @@ const SAMPLES: { [M in EngineMethod]: EngineArgs<M> } = {
   promoteVersion: ['v2'],
   predictStudies: [{ studyUids: ['1.2.3'] }],
   getSaliency: [{ imageId: 'ID_0a1b2c#2', label: 'subdural' }],
+  listProblems: [],
 };
 
 const methods = Object.keys(SAMPLES) as EngineMethod[];

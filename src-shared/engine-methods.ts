@@ -6,8 +6,8 @@
 // web host check `validateRequest(method, body)`, and the engine's dispatch calls `callEngine(client, method,
 // body)`. No Node or DOM imports: every process imports this file.
 import type {
-  EngineEvent, EngineInfo, JobEvent, PredictStudiesRequest, SaliencyMap, SaliencyRequest, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest,
-  StudyQuery, StudyRow,
+  EngineEvent, EngineInfo, JobEvent, PredictStudiesRequest, SaliencyMap, SaliencyRequest, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail,
+  StartTrainingRequest, StudyQuery, StudyRow,
 } from './engine.ts';
 import {
   EngineError, idField, invalid, isObject, noFields, pathField, validatePredictStudies, validateSaliencyRequest, validateStartTraining, validateStudyQuery, validateVersion,
@@ -51,6 +51,8 @@ export interface EngineMethods {
    * computed on demand and cached per version, slice and label.
    */
   getSaliency: { request: SaliencyRequest; response: SaliencyMap };
+  /** The files the scans could not index and why (as `ich scan` reports them), by path. */
+  listProblems: { request: Record<string, never>; response: ScanProblemRecord[] };
 }
 
 export type EngineMethod = keyof EngineMethods;
@@ -90,6 +92,7 @@ export const ENGINE_METHOD_TABLE = {
   promoteVersion: { args: field('version'), validate: validateVersion },
   predictStudies: { args: 'body', validate: validatePredictStudies },
   getSaliency: { args: 'body', validate: validateSaliencyRequest },
+  listProblems: { args: 'none', validate: noFields },
 } as const satisfies { readonly [M in EngineMethod]: MethodSpec<M> };
 
 type Table = typeof ENGINE_METHOD_TABLE;

@@ -207,6 +207,14 @@ export interface StartTrainingRequest {
 }
 
 
+/** A file a scan could not index (not DICOM, unreadable, no pixels, not CT, an unsupported encoding) and why. */
+export interface ScanProblemRecord {
+  path: string;
+  kind: 'not_dicom' | 'unreadable' | 'no_pixels' | 'not_ct' | 'unsupported';
+  /** One line. */
+  message: string;
+}
+
 /** What predictStudies predicts: these studies, or (without studyUids) every indexed CT slice still without a prediction. */
 export interface PredictStudiesRequest {
   studyUids?: string[];

@@ -1,7 +1,7 @@
 // The engine service on a real small workspace (synth -> scan -> labels) with a few stored predictions.
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,6 +215,30 @@ describe('EngineService', () => {
     expect(last).toMatchObject({ jobId, status: 'done', result: { unchanged: last.total, indexed: 0 } });
     expect(last.total).toBeGreaterThan(0);
     expect((await service.listJobs()).find((j) => j.jobId === jobId)?.status).toBe('done');
+  });
+
+  it('listProblems: the files a scan could not index, and why', async () => {
+    // The synthetic data folder's labels.csv and truth.json were scanned with the studies.
+    const before = await service.listProblems();
+    expect(before.map((p) => [path.relative(root, p.path), p.kind])).toEqual([['data/labels.csv', 'not_dicom'], ['data/truth.json', 'not_dicom']]);
+    const junk = path.join(root, 'junk');
+    mkdirSync(junk);
+    writeFileSync(path.join(junk, 'notes.dcm'), 'not a DICOM file at all, just text long enough to be looked at'.repeat(4));
+    const done = new Promise<void>((resolve) => {
+      const off = service.onEvent((e) => {
+        if (e.type === 'job' && (e.status === 'done' || e.status === 'failed')) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await service.addFolder(junk);
+    await done;
+    const problems = await service.listProblems();
+    expect(problems.map((p) => path.relative(root, p.path))).toEqual(['data/labels.csv', 'data/truth.json', 'junk/notes.dcm']);
+    expect(problems[2]).toMatchObject({ kind: 'not_dicom', message: before[0]!.message });
+    expect(problems[2]!.message).not.toContain('\n');
+    expect(JSON.parse(JSON.stringify(problems))).toEqual(problems);
   });
 });
 

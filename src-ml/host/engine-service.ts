@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { loadEnsembleRecord, predictionsOf, seriesEnsemblePredictions } from '../store/predictions.ts';
-import { indexCounts, orderedSeriesSlices, type OrderedSeries } from '../store/queries.ts';
+import { indexCounts, listProblems, orderedSeriesSlices, type OrderedSeries } from '../store/queries.ts';
 import { scanFolders } from '../store/scan.ts';
 import { listModels, listRunSummaries } from '../store/training-store.ts';
 import { seriesSummaries, sliceRecord, studySummaries } from '../store/viewer-queries.ts';
@@ -17,7 +17,7 @@ import type { EnsembleFit } from '../ensemble/safe-risky.ts';
 import {
   DEFAULT_FLAG_THRESHOLD, ENGINE_LABELS, EngineError,
   type EngineClient, type EngineEvent, type EngineInfo, type JobEvent, type MemberDetail, type ModelInfo, type PredictStudiesRequest,
-  type SaliencyMap, type SaliencyRequest, type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
+  type SaliencyMap, type SaliencyRequest, type ScanProblemRecord, type SeriesDetail, type SeriesPredictions, type SeriesSummary, type SliceDetail, type SliceInfo, type StartTrainingRequest, type StudyQuery, type StudyRow,
 } from '../api/engine.ts';
 import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../api/training.ts';
 import { sliceMetadataFeatures } from './slice-features.ts';
@@ -229,6 +229,11 @@ export class EngineService implements EngineClient {
   async predictStudies(req: PredictStudiesRequest): Promise<{ jobId: string }> {
     if (!activeVersion(this.ws)) throw new EngineError('invalid', 'no active model version to predict with: train one first (Training panel or ich pipeline)');
     return { jobId: this.queuePredict(req.studyUids) };
+  }
+
+  /** Every file the scans could not index, by path (the index's problems, as `ich scan` reports them). */
+  async listProblems(): Promise<ScanProblemRecord[]> {
+    return listProblems(this.ws);
   }
 
   /** The active version's base CNNs on one slice (predict/saliency-maps.ts), cached per version, slice and label. */

@@ -31,6 +31,7 @@ export function App({ client }: { client: EngineClient }) {
 
   useEffect(() => {
     void store.getState().loadStudies();
+    void store.getState().loadProblems();
     // Training jobs started before this page (or before a reload) show as they are now; so do the versions.
     void store.getState().loadTraining();
     void store.getState().loadActiveVersion();

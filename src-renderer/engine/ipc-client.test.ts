@@ -27,6 +27,7 @@ function fakeApi(): IchDesktopApi & { listeners: Set<(e: EngineEvent) => void> }
     promoteVersion: vi.fn(async (version: string) => ({ active: version, previous: null })),
     predictStudies: vi.fn(async () => ({ jobId: 'predict-1' })),
     getSaliency: vi.fn(async () => ({}) as never),
+    listProblems: vi.fn(async () => []),
     openFolderDialog: vi.fn(async () => null),
     onEvent: (l) => {
       listeners.add(l);

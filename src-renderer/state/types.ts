@@ -1,7 +1,7 @@
 // The store's shape: seven slices (worklist, viewer, predictions, panels, training, versions, saliency) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
 import type {
-  EngineClient, JobEvent, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
+  EngineClient, JobEvent, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
 } from '../../src-ml/api/engine.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
@@ -17,6 +17,9 @@ export interface WorklistSlice {
   seriesList: SeriesSummary[];
   /** Latest event per background job (scan, predict), in arrival order. */
   jobs: JobEvent[];
+  /** The files the scans could not index, and why (listProblems); refreshed when a scan ends. */
+  problems: ScanProblemRecord[];
+  loadProblems(): Promise<void>;
   /** The worklist from the engine; with no study open yet, opens the top one. */
   loadStudies(): Promise<void>;
   setFilter(filter: string): Promise<void>;

@@ -24,6 +24,7 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
     selectedStudyUid: null,
     seriesList: [],
     jobs: [],
+    problems: [],
     sortKey: null,
     sortDir: -1,
     readStudies: loadRead(),
@@ -33,6 +34,12 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
       if (sortKey !== key) set({ sortKey: key, sortDir: FIRST_DIR[key] });
       else if (sortDir === FIRST_DIR[key]) set({ sortDir: (-sortDir) as 1 | -1 });
       else set({ sortKey: null, sortDir: -1 });
+    },
+
+    async loadProblems() {
+      // An engine older than listProblems (or a failure) leaves the list as it was: not worth an error line.
+      const problems = await client.listProblems().catch(() => null);
+      if (problems) set({ problems });
     },
 
     toggleRead(studyUid) {
@@ -95,6 +102,7 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
       // A finished scan or predict job changes the worklist; the replay of an old finished job on reconnect does not.
       if (e.status === 'done' && before && before.status !== 'done') {
         void get().loadStudies();
+        if (e.kind === 'scan') void get().loadProblems();
         // New predictions: the open series may be among them.
         if (e.kind === 'predict') void get().reloadPredictions();
       }

@@ -1,6 +1,6 @@
 // A fake EngineClient with two studies (the first with two series) and a recording fake StackRenderer,
 // shared by the renderer tests.
-import type { EngineClient, EngineEvent, SaliencyMap, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
+import type { EngineClient, EngineEvent, SaliencyMap, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StudyRow } from '../../src-ml/api/engine.ts';
 import { LABELS, type Label } from '../../src-shared/labels.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { StackRenderer, ViewState } from '../viewer/stack-renderer.ts';
@@ -75,6 +75,8 @@ export interface FakeClient extends EngineClient {
   training: { jobs: TrainJobState[]; history: TrainHistory | null; runs: RunSummary[]; startError: string | null };
   /** What listVersions answers (tests set it); promoteVersion makes the named one active in it. */
   versions: VersionSummary[];
+  /** What listProblems answers (tests set it). */
+  problems: ScanProblemRecord[];
 }
 
 /** A training job's state as the engine reports it: all stages pending unless given. */
@@ -112,6 +114,7 @@ export function fakeClient(): FakeClient {
   };
   const training: FakeClient['training'] = { jobs: [], history: null, runs: [], startError: null };
   const versions: VersionSummary[] = [];
+  const problems: ScanProblemRecord[] = [];
   let nextTrain = 1;
   return {
     calls,
@@ -141,6 +144,7 @@ export function fakeClient(): FakeClient {
     getTrainingHistory: (jobId) => rec('getTrainingHistory', jobId, training.history ?? { jobId, epochs: [], losses: [] }),
     listRuns: () => rec('listRuns', {}, training.runs),
     versions,
+    problems,
     listVersions: () => rec('listVersions', {}, versions),
     promoteVersion: (version) => {
       const previous = versions.find((v) => v.status === 'active')?.version ?? null;
@@ -149,6 +153,7 @@ export function fakeClient(): FakeClient {
     },
     predictStudies: (req) => rec('predictStudies', req, { jobId: 'predict-1' }),
     getSaliency: (req) => rec('getSaliency', req, saliencyOf(req.imageId, req.label, versions.find((v) => v.status === 'active')?.version ?? 'v1')),
+    listProblems: () => rec('listProblems', undefined, problems.map((p) => ({ ...p }))),
     onEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

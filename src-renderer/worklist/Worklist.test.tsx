@@ -87,6 +87,22 @@ describe('Worklist', () => {
     expect(screen.getAllByRole('button', { name: /axial|thin/ })).toHaveLength(2);
   });
 
+  it('the files the scans could not index show folded under their count, and refresh when a scan ends', async () => {
+    const { client, store } = await worklist();
+    await act(() => store.getState().loadProblems());
+    expect(screen.queryByTestId('scan-problems')).toBeNull();
+    client.problems.push({ path: '/data/ct/notes.txt', kind: 'not_dicom', message: 'no DICM prefix at byte 128' });
+    const base = { type: 'job', jobId: 'scan-9', kind: 'scan', stage: 'scan', total: 3 } as const;
+    act(() => store.getState().onJobEvent({ ...base, done: 1, status: 'running' }));
+    act(() => store.getState().onJobEvent({ ...base, done: 3, status: 'done', result: { indexed: 2, unchanged: 0, removed: 0, problems: 1 } }));
+    await waitFor(() => expect(screen.getByTestId('scan-problems').dataset.count).toBe('1'));
+    expect(screen.getByTestId('scan-problems').querySelector('summary')!.textContent).toBe('1 file not indexed');
+    const item = screen.getByTestId('scan-problem');
+    expect(item.dataset.kind).toBe('not_dicom');
+    expect(item.textContent).toBe('notes.txt not dicomno DICM prefix at byte 128');
+    expect(item.title).toBe('/data/ct/notes.txt: no DICM prefix at byte 128');
+  });
+
   it('adding a folder calls the engine and clears the entry', async () => {
     const { client } = await worklist();
     fireEvent.change(screen.getByLabelText('Folder to add'), { target: { value: '/data/new' } });
