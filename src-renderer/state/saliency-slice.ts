@@ -3,24 +3,7 @@
 // slice and label, so stepping back to a slice or a label shows its map at once.
 import type { SaliencyMap, SlicePrediction } from '../../src-ml/api/engine.ts';
 import { LABELS, type Label } from '../../src-shared/labels.ts';
-import type { AppState, EnsembleMode, SliceContext } from './types.ts';
-
-export type SaliencyStatus = 'off' | 'loading' | 'ready' | 'error';
-
-export interface SaliencySlice {
-  saliencyOn: boolean;
-  /** The label the reader chose in the overlay; null: the current slice's top label (saliencyLabelOf). */
-  saliencyLabel: Label | null;
-  /** The map on screen: the current slice's, of the label shown; null while none is. */
-  saliency: SaliencyMap | null;
-  saliencyStatus: SaliencyStatus;
-  /** One line, when the engine could not make the map (no model version, a file gone). */
-  saliencyError: string | null;
-  toggleSaliency(): void;
-  setSaliencyLabel(label: Label | null): void;
-  /** Shows the current slice's map (from the cache or the engine); the overlay calls it when the slice or the label changes. */
-  loadSaliency(): Promise<void>;
-}
+import type { AppState, EnsembleMode, SaliencySlice, SliceContext } from './types.ts';
 
 /** Maps kept in the page (each at most 128 x 128 numbers). */
 const CACHE_SIZE = 200;

@@ -1,12 +1,12 @@
 // The store's shape: seven slices (worklist, viewer, predictions, panels, training, versions, saliency) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
 import type {
-  EngineClient, JobEvent, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
+  EngineClient, JobEvent, SaliencyMap, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
 } from '../../src-ml/api/engine.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
 import type { StudySortKey } from './worklist-sort.ts';
-import type { SaliencySlice } from './saliency-slice.ts';
+import type { Label } from '../../src-shared/labels.ts';
 
 export interface WorklistSlice {
   studies: StudyRow[];
@@ -193,6 +193,24 @@ export interface VersionsSlice {
   onVersionsEvent(e: VersionsEvent): void;
   /** Starts a predict job for these studies (none: every study without predictions). */
   predictStudies(studyUids?: string[]): Promise<void>;
+}
+
+/** The saliency overlay's state (saliency-slice.ts builds it). */
+export type SaliencyStatus = 'off' | 'loading' | 'ready' | 'error';
+
+export interface SaliencySlice {
+  saliencyOn: boolean;
+  /** The label the reader chose in the overlay; null: the current slice's top label (saliencyLabelOf). */
+  saliencyLabel: Label | null;
+  /** The map on screen: the current slice's, of the label shown; null while none is. */
+  saliency: SaliencyMap | null;
+  saliencyStatus: SaliencyStatus;
+  /** One line, when the engine could not make the map (no model version, a file gone). */
+  saliencyError: string | null;
+  toggleSaliency(): void;
+  setSaliencyLabel(label: Label | null): void;
+  /** Shows the current slice's map (from the cache or the engine); the overlay calls it when the slice or the label changes. */
+  loadSaliency(): Promise<void>;
 }
 
 export type AppState = WorklistSlice & ViewerSlice & PredictionsSlice & PanelsSlice & TrainingSlice & VersionsSlice & SaliencySlice;
