@@ -58,6 +58,28 @@ export interface StudyRow {
    * engine older than it).
    */
   slicesAbove?: Record<EngineLabel, number>;
+  /** DICOM TM (HHMMSS.frac) of the study as one of its slices' headers gives it; "" when none does (absent from an older engine). */
+  studyTime?: string;
+  /**
+   * The study's key images: its (at most KEY_IMAGES) slices with the highest `any` (the higher of safe and
+   * risky), highest first; absent without predictions (and from an engine older than it).
+   */
+  keyImages?: KeyImage[];
+}
+
+/** How many key images a worklist row carries. */
+export const KEY_IMAGES = 3;
+
+/** One of a study's top slices, with what the renderer needs to draw its thumbnail and open it. */
+export interface KeyImage {
+  seriesUid: string;
+  imageId: string;
+  /** The frame (from 1) in a multi-frame file; null for single-frame. */
+  frame: number | null;
+  /** The file's URL, as SliceInfo.dicomUrl gives it. */
+  dicomUrl: string;
+  /** The higher of the safe and risky `any`. */
+  pAny: number;
 }
 
 export interface SeriesSummary {

@@ -72,6 +72,15 @@ describe('EngineService', () => {
       { ...none, epidural: 1, intraparenchymal: 1, subdural: 1, any: 1 }, { ...none, any: 1 }, undefined,
     ]);
     expect(rows.map((r) => r.slicesAbove)).toEqual([{ ...none, any: 1 }, none, undefined]);
+    // Key images: the top slices by any (at most 3), highest first, with the file's URL; none without predictions.
+    const key = rows[0]!.keyImages!;
+    expect(key.length).toBeGreaterThan(0);
+    expect(key.length).toBeLessThanOrEqual(3);
+    expect(key[0]).toMatchObject({ seriesUid: series[0]!.seriesInstanceUid, pAny: 0.9, dicomUrl: `/dicom/${encodeURIComponent(key[0]!.imageId)}` });
+    expect(key.map((k) => k.pAny)).toEqual([...key.map((k) => k.pAny)].sort((a, b) => b - a));
+    expect(rows[1]!.keyImages?.[0]?.pAny).toBe(0.3);
+    expect(rows[2]!.keyImages).toBeUndefined();
+    expect(rows.every((r) => typeof r.studyTime === 'string')).toBe(true);
 
     const pid = series[2]!.patientId;
     const filtered = await service.listStudies({ filter: pid.toLowerCase() });

@@ -95,7 +95,11 @@ export class EngineService implements EngineClient {
     const needle = query.filter?.trim().toLowerCase() ?? '';
     const out: StudyRow[] = [];
     for (const r of studySummaries(this.ws, threshold)) {
-      const row: StudyRow = { ...r, flagged: false };
+      const { keyImages, ...rest } = r;
+      const row: StudyRow = {
+        ...rest, flagged: false,
+        ...(keyImages ? { keyImages: keyImages.map(({ urlImageId, ...k }) => ({ ...k, dicomUrl: this.options.dicomUrl(urlImageId) })) } : {}),
+      };
       row.flagged = Math.max(row.maxAnySafe ?? -1, row.maxAnyRisky ?? -1) >= threshold;
       if (needle && ![row.patientId, row.patientName, row.studyDate, row.description, row.studyUid].some((f) => f.toLowerCase().includes(needle))) continue;
       out.push(row);

@@ -1,7 +1,7 @@
 // The store's shape: seven slices (worklist, viewer, predictions, panels, training, versions, saliency) over one zustand store. Every user
 // intent is a plain function here, so keys, buttons and tests call the same thing.
 import type {
-  EngineClient, JobEvent, SaliencyMap, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
+  EngineClient, JobEvent, KeyImage, SaliencyMap, ScanProblemRecord, SeriesDetail, SeriesPredictions, SeriesSummary, SliceDetail, StartTrainingRequest, StudyRow, VersionsEvent,
 } from '../../src-ml/api/engine.ts';
 import type { RunSummary, TrainHistory, TrainJobState, VersionSummary } from '../../src-ml/api/training.ts';
 import type { PresetNumber } from './windows.ts';
@@ -37,6 +37,8 @@ export interface WorklistSlice {
   /** The next / previous study of the worklist as shown (the first when none is open). */
   nextStudy(): Promise<void>;
   prevStudy(): Promise<void>;
+  /** Opens the study (if it is not open) and its key image's series at that slice. */
+  openKeyImage(studyUid: string, key: KeyImage): Promise<void>;
   /** Starts indexing a folder; false when the engine refused it (its one-line reason is the store's error). */
   addFolder(path: string): Promise<boolean>;
   onJobEvent(e: JobEvent): void;

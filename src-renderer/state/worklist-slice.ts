@@ -87,6 +87,16 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
       }
     },
 
+    async openKeyImage(studyUid, key) {
+      await get().selectStudy(studyUid);
+      if (get().selectedStudyUid !== studyUid) return;
+      if (get().series?.seriesUid !== key.seriesUid) await get().selectSeries(key.seriesUid);
+      const s = get();
+      if (s.selectedStudyUid !== studyUid || s.series?.seriesUid !== key.seriesUid) return;
+      const index = s.series.slices.findIndex((x) => x.imageId === key.imageId);
+      if (index >= 0) s.jumpToSlice(index);
+    },
+
     nextStudy: () => stepStudy(1),
     prevStudy: () => stepStudy(-1),
 

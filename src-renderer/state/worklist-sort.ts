@@ -10,7 +10,7 @@ export const FIRST_DIR: Record<StudySortKey, 1 | -1> = { patient: 1, date: -1, s
 const valueOf = (s: StudyRow, key: StudySortKey): string | number | null => {
   switch (key) {
     case 'patient': return (s.patientName || s.patientId).toLowerCase();
-    case 'date': return s.studyDate || null;
+    case 'date': return s.studyDate ? `${s.studyDate} ${s.studyTime ?? ''}`.trim() : null;
     case 'series': return s.seriesCount;
     case 'slices': return s.sliceCount;
     case 'safe': return s.maxAnySafe;

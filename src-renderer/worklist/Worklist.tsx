@@ -6,6 +6,8 @@ import type { AppState } from '../state/types.ts';
 import { useApp } from '../state/context.tsx';
 import { fmtDate, fmtProb } from '../ui/format.ts';
 import { AddFolder } from './AddFolder.tsx';
+import { KeyImages } from './KeyImages.tsx';
+import { fmtTime } from '../viewer/patient-info.ts';
 import { sortStudies, type StudySortKey } from '../state/worklist-sort.ts';
 import { LABELS, LABEL_COLOR, LABEL_SHORT } from '../../src-shared/labels.ts';
 
@@ -154,7 +156,9 @@ export function Worklist() {
                 {s.patientName || s.patientId}<div className="muted">{s.patientName ? s.patientId : s.description}</div>
                 <Subtypes row={s} />
               </td>
-              <td>{fmtDate(s.studyDate)}</td>
+              <td title={[fmtDate(s.studyDate), fmtTime(s.studyTime ?? '')].filter(Boolean).join(' ')}>
+                {fmtDate(s.studyDate)}{s.studyTime && fmtTime(s.studyTime) && <div className="muted" data-testid="study-time">{fmtTime(s.studyTime)}</div>}
+              </td>
               <td>{s.seriesCount}</td>
               <td>{s.sliceCount}</td>
               {active && unpredicted(s) ? (
@@ -179,6 +183,7 @@ export function Worklist() {
         </tbody>
       </table>
       {studies.length === 0 && <p className="muted">{filter ? 'No study matches the filter.' : 'No studies yet: add a folder below.'}</p>}
+      <KeyImages />
       <SeriesList />
       <AddFolder />
     </section>
