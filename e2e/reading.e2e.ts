@@ -363,4 +363,26 @@ describe('the reading room on the demo at 1280x720', () => {
     await page.keyboard.press('m');
     expect(pageErrors(page)).toEqual([]);
   });
+  it('key images: the top study\'s highest-`any` slices as thumbnails beside the worklist; a click opens that slice', async () => {
+    const keys = top.row.keyImages ?? [];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.map((k) => k.pAny)).toEqual([...keys.map((k) => k.pAny)].sort((a, b) => b - a));
+    await expect.poll(() => page.locator('[data-testid="study-row"][aria-selected="true"]').getAttribute('data-study-uid')).toBe(top.row.studyUid);
+    const strip = page.getByTestId('key-images');
+    await strip.waitFor();
+    expect(await strip.locator('[data-testid="key-image"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.imageId)))
+      .toEqual(keys.map((k) => k.imageId));
+    // Each thumbnail is drawn (its own small canvas, cornerstone's cached image).
+    await expect.poll(() => strip.locator('[data-testid="key-thumb"][data-status="ready"]').count()).toBe(keys.length);
+    expect(await strip.locator('[data-testid="key-thumb"] canvas').count()).toBe(keys.length);
+    const target = keys[keys.length - 1]!;
+    const series = await served.api<SeriesDetail>('getSeries', { seriesUid: target.seriesUid });
+    const index = series.slices.findIndex((x) => x.imageId === target.imageId);
+    expect(index).toBeGreaterThanOrEqual(0);
+    await strip.locator(`[data-testid="key-image"][data-image-id="${target.imageId}"]`).click();
+    await waitForSlice(page, origin, series, index);
+    expect(await strip.locator(`[data-testid="key-image"][data-image-id="${target.imageId}"]`).getAttribute('class')).toBe('selected');
+    await screenshot(page, 'reading-key-images');
+    expect(pageErrors(page)).toEqual([]);
+  });
 });
