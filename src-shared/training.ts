@@ -143,12 +143,36 @@ export interface TrainHistory {
 
 export type VersionStatus = 'active' | 'candidate' | 'archived';
 
+/** One bin of a reliability diagram: the mean predicted probability of its slices, the rate observed among them, how many. */
+export interface ReliabilityBin {
+  p: number;
+  observed: number;
+  n: number;
+}
+
+/** One label's out-of-fold calibration: sensitivity and specificity at the flag threshold and a 10-bin reliability diagram. */
+export interface ClassCalibration {
+  threshold: number;
+  /** Positives at or above the threshold / positives; null without positives. */
+  sensitivity: number | null;
+  /** Negatives below the threshold / negatives; null without negatives. */
+  specificity: number | null;
+  positives: number;
+  negatives: number;
+  /** Equal-width bins over [0, 1] (the last one closed); empty bins left out. */
+  bins: ReliabilityBin[];
+}
+
 /** A pipeline run's report.json: the out-of-fold metric of every stage, against the prevalence baseline. */
 export interface VersionReport {
   baseline: number;
   /** The prevalence baseline per label (reports from before it was recorded lack it). */
   baselinePerClass?: Record<string, number>;
-  stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; models: string[]; worseThanBaseline?: boolean }[];
+  stages: {
+    name: string; oofMetric: number; perClass: Record<string, number>; n: number; models: string[]; worseThanBaseline?: boolean;
+    /** The ensembles' per-label calibration (reports from before it was recorded lack it). */
+    calibration?: Record<string, ClassCalibration>;
+  }[];
   preset?: string;
   images?: number;
   createdAt?: string;

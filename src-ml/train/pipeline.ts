@@ -12,6 +12,9 @@ import { familyId } from '../base/model-id.ts';
 import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
+import { calibrationByLabel } from '../metrics/calibration.ts';
+import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
+import type { ClassCalibration } from '../../src-shared/training.ts';
 import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
 import { imageIdsOfFiles } from '../store/image-files.ts';
@@ -40,6 +43,8 @@ export interface StageReport {
   models: string[];
   /** Out of fold worse than predicting the prevalence: such a stage never enters an ensemble. */
   worseThanBaseline?: boolean;
+  /** The ensembles' out-of-fold calibration per label: sensitivity and specificity at the flag threshold, reliability bins. */
+  calibration?: Record<string, ClassCalibration>;
 }
 
 export interface PipelineReport {
@@ -132,7 +137,8 @@ function stageReport(name: StageReport['name'], stage: StageProbs, rows: Int32Ar
     y.set(table.labels.subarray(r * 6, r * 6 + 6), i * 6);
   });
   const m = weightedLogLoss(p, y);
-  return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models };
+  const calibration = name.startsWith('ensemble') ? { calibration: calibrationByLabel(p, y, DEFAULT_FLAG_THRESHOLD) } : {};
+  return { name, oofMetric: m.loss, perClass: m.perClass, n: m.n, models, ...calibration };
 }
 
 async function baseFamilies(ws: Workspace, preset: Preset, rowOf: ReadonlyMap<string, number>, n: number, override?: FoldSpec): Promise<Family[]> {
