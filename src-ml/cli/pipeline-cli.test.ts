@@ -9,6 +9,7 @@ import { writeCtSlice } from '../dicom/write.ts';
 import { generateDataset } from '../synth/generate.ts';
 import { REPO_ROOT, tempDir } from '../testing/fixtures.ts';
 import { testPreset } from '../train/test-preset.ts';
+import type { ClassCalibration } from '../../src-shared/training.ts';
 
 const ICH = path.join(REPO_ROOT, 'bin/ich.js');
 const ich = (...args: string[]) => spawnSync(process.execPath, [ICH, ...args], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 64 << 20 });
@@ -67,13 +68,27 @@ describe('ich pipeline / predict / metric', () => {
   it('pipeline trains every stage and writes report.json with the contract shape; a rerun resumes', () => {
     const r = ich('pipeline', '--data', data, '--labels', labels, '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(readFileSync(path.join(ws, 'report.json'), 'utf8')) as { baseline: number; stages: { name: string; oofMetric: number; perClass: Record<string, number> }[] };
+    const report = JSON.parse(readFileSync(path.join(ws, 'report.json'), 'utf8')) as {
+      baseline: number; stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; calibration?: Record<string, ClassCalibration> }[];
+    };
     expect(JSON.parse(r.stdout)).toMatchObject({ baseline: report.baseline });
     expect(report.baseline).toBeGreaterThan(0);
     expect(report.stages.map((s) => s.name)).toEqual(['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky']);
     for (const s of report.stages) {
       expect(s.oofMetric).toBeGreaterThan(0);
       expect(Object.keys(s.perClass)).toEqual(['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']);
+      // The ensembles' calibration per class (sensitivity, specificity at the threshold, reliability bins over every image).
+      if (!s.name.startsWith('ensemble')) {
+        expect(s.calibration).toBeUndefined();
+        continue;
+      }
+      expect(Object.keys(s.calibration!)).toEqual(Object.keys(s.perClass));
+      for (const c of Object.values(s.calibration!)) {
+        expect(c.threshold).toBe(0.5);
+        expect(c.positives + c.negatives).toBe(s.n);
+        expect(c.bins.reduce((n, b) => n + b.n, 0)).toBe(s.n);
+        for (const v of [c.sensitivity, c.specificity]) if (v !== null) expect(v).toBeGreaterThanOrEqual(0);
+      }
     }
     // everything trained is kept: a second run only refits the ensembles
     const again = ich('pipeline', '--data', data, '--labels', labels, '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
