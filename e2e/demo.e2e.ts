@@ -3,14 +3,12 @@
 // worklist shows the real GE head CT and the synthetic studies, each with the predictions the demo's
 // tiny-preset models made; the top study is flagged; its slices draw with the probability strip beside them.
 // The screenshot (e2e/artifacts/demo.png) is the README's desktop picture.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './lib/chromium.ts';
+import { startApp, type StartedApp } from './lib/npm-start.ts';
 import { openViewer, pageErrors, screenshot } from './lib/viewer-page.ts';
 import { REPO_ROOT } from './lib/workspace.ts';
 
@@ -20,46 +18,25 @@ interface DemoManifest { studies: number; images: number }
 const GE_STUDY_UID = '1.2.826.0.1.3680043.9.4245.1760717064491086528325869788156915668';
 
 describe('npm start brings up the demo (browser fallback)', () => {
-  let home: string;
-  let child: ChildProcess;
-  const lines: string[] = [];
+  let app: StartedApp;
+  let home = '';
+  let lines: string[] = [];
   let url = '';
   let workspace = '';
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    home = mkdtempSync(path.join(tmpdir(), 'ich-e2e-demo-'));
     // A fresh user-data folder: no last workspace, so the demo is installed and opened.
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: home, ICH_NO_OPEN: '1' };
-    delete env['ICH_WORKSPACE'];
-    child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src-main/start.ts', '--browser', '--no-build'], {
-      cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    [url, workspace] = await new Promise<[string, string]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL from npm start in 90 s: ${lines.join(' | ')}`)), 90_000);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line);
-        const m = /^ICH Viewer \(workspace (.+)\): (http:\/\/127\.0\.0\.1:\d+\/\S+)$/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve([m[2]!, m[1]!]);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${lines.join(' | ')}`)));
-    });
+    app = await startApp('ich-e2e-demo-');
+    ({ home, lines, url, workspace } = app);
     browser = await launchChromium();
     page = await openViewer(browser.context, url);
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await gone;
-    }
-    rmSync(home, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it('says why it falls back and installs the demo into the user-data folder', () => {

@@ -5,18 +5,15 @@
 // H again gives back the very same picture. Screenshots: e2e/artifacts/saliency-*.png (viewport before and after,
 // the reading view at 1280x720 and 1920x1080; docs/saliency.png, the README's picture, is a copy of
 // saliency-reading-1280x720.png).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { decode } from 'fast-png';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SaliencyMap, SeriesDetail, SeriesPredictions, StudyRow } from '../src-ml/api/engine.ts';
 import { launchChromium, type Browser } from './lib/chromium.ts';
+import { startApp, type StartedApp } from './lib/npm-start.ts';
 import { ARTIFACTS, openViewer, pageErrors, screenshot, waitForSlice } from './lib/viewer-page.ts';
-import { REPO_ROOT } from './lib/workspace.ts';
 
 /** The viewport element's pixels as the page shows them (image, overlay text, saliency canvas). */
 async function viewportShot(page: Page, name: string): Promise<{ width: number; height: number; data: Uint8Array }> {
@@ -47,33 +44,15 @@ function diff(a: { width: number; height: number; data: Uint8Array }, b: { width
 }
 
 describe('H shows where the model looks (demo, 1280x720)', () => {
-  let home: string;
-  let child: ChildProcess;
-  const lines: string[] = [];
+  let app: StartedApp;
   let url = '';
   let browser: Browser;
   let page: Page;
   let api: <T>(method: string, body?: unknown) => Promise<T>;
 
   beforeAll(async () => {
-    home = mkdtempSync(path.join(tmpdir(), 'ich-e2e-saliency-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: home, ICH_NO_OPEN: '1' };
-    delete env['ICH_WORKSPACE'];
-    child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src-main/start.ts', '--browser', '--no-build'], {
-      cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL from npm start in 90 s: ${lines.join(' | ')}`)), 90_000);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line);
-        const m = /^ICH Viewer \(workspace .+\): (http:\/\/127\.0\.0\.1:\d+\/\S+)$/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${lines.join(' | ')}`)));
-    });
+    app = await startApp('ich-e2e-saliency-');
+    url = app.url;
     const u = new URL(url);
     const token = u.searchParams.get('token') ?? '';
     api = async <T>(method: string, body: unknown = {}): Promise<T> => {
@@ -89,12 +68,7 @@ describe('H shows where the model looks (demo, 1280x720)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGINT');
-      await gone;
-    }
-    rmSync(home, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it('H overlays the map of the top label on the top study\'s most suspicious slice, with its legend; H again takes it off', async () => {
