@@ -3,6 +3,7 @@ import { createAppStore } from './store.ts';
 import { fakeClient, versionOf } from '../test/fixtures.ts';
 import { KEY_BINDINGS, KEYMAP, runKey } from './keymap.ts';
 import type { AppState } from './types.ts';
+import { SCAN_REFRESH_MS } from './training-slice.ts';
 
 /** Runs a key whose intent is async (a study or series change) and waits for it. */
 async function runKeyAsync(state: AppState, key: string) {
@@ -249,6 +250,28 @@ describe('store intents', () => {
     s().onJobEvent({ ...base, done: 10, status: 'done' });
     expect(s().jobs).toEqual([{ ...base, done: 10, status: 'done' }]);
     expect(client.calls.filter((c) => c.method === 'listStudies').length).toBe(before + 1);
+  });
+
+  it('a running scan job reloads the worklist while it indexes, at most every SCAN_REFRESH_MS', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const { s, client } = await storeWithStudy();
+      const count = () => client.calls.filter((c) => c.method === 'listStudies').length;
+      const base = { type: 'job', jobId: 'j9', kind: 'scan', stage: 'scan', total: 100 } as const;
+      const start = count();
+      s().onJobEvent({ ...base, done: 0, status: 'running' });
+      expect(count()).toBe(start);
+      s().onJobEvent({ ...base, done: 10, status: 'running' });
+      expect(count()).toBe(start + 1);
+      s().onJobEvent({ ...base, done: 20, status: 'running' });
+      expect(count()).toBe(start + 1);
+      vi.setSystemTime(1_000_000 + SCAN_REFRESH_MS);
+      s().onJobEvent({ ...base, done: 30, status: 'running' });
+      expect(count()).toBe(start + 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a finished predict job reloads the worklist and the open series\' predictions', async () => {

@@ -2,6 +2,7 @@
 import type { SliceContext, WorklistSlice } from './types.ts';
 import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
 import { FIRST_DIR, loadRead, saveRead, sortStudies } from './worklist-sort.ts';
+import { SCAN_REFRESH_MS } from './training-slice.ts';
 
 export function createWorklistSlice({ set, get, client, guard }: SliceContext): WorklistSlice {
   // Only the latest listStudies answer is applied: typing in the filter fires several.
@@ -9,6 +10,8 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
   let studyRequest = 0;
   /** The study whose series are being fetched (a second click on it waits for that, it does not start over). */
   let opening: string | null = null;
+  /** When a running scan job last reloaded the worklist (studies appear while a big folder is still indexing). */
+  let lastLiveRefresh = 0;
   const stepStudy = async (delta: number) => {
     const { selectedStudyUid } = get();
     const studies = sortStudies(get().studies, get().sortKey, get().sortDir);
@@ -109,6 +112,11 @@ export function createWorklistSlice({ set, get, client, guard }: SliceContext): 
     onJobEvent(e) {
       const before = get().jobs.find((j) => j.jobId === e.jobId);
       set((s) => ({ jobs: before ? s.jobs.map((j) => (j.jobId === e.jobId ? e : j)) : [...s.jobs, e] }));
+      // A running scan writes its batches as it goes: reload the worklist at most every SCAN_REFRESH_MS meanwhile.
+      if (e.kind === 'scan' && e.status === 'running' && e.done > 0 && Date.now() - lastLiveRefresh >= SCAN_REFRESH_MS) {
+        lastLiveRefresh = Date.now();
+        void get().loadStudies();
+      }
       // A finished scan or predict job changes the worklist; the replay of an old finished job on reconnect does not.
       if (e.status === 'done' && before && before.status !== 'done') {
         void get().loadStudies();
