@@ -385,4 +385,27 @@ describe('the reading room on the demo at 1280x720', () => {
     await screenshot(page, 'reading-key-images');
     expect(pageErrors(page)).toEqual([]);
   });
+
+  it('the model card of the demo\'s version: per-class sensitivity and specificity at the threshold, a reliability diagram', async () => {
+    const card = page.getByTestId('model-card');
+    await card.waitFor();
+    expect(await card.getByTestId('model-calibration-missing').count()).toBe(0);
+    const details = card.getByTestId('model-calibration');
+    await details.locator('summary').click();
+    const rows = details.getByTestId('model-sens-spec').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(6);
+    // Every cell a number (a fraction at the threshold), for safe and risky.
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(1).map((td) => td.textContent ?? '')));
+    for (const row of cells) for (const c of row) expect(c).toMatch(/^(\d+(\.\d+)?|–)$/);
+    expect(await details.getByTestId('reliability-bin').count()).toBeGreaterThan(4);
+    // Opened, the table and the plot stay inside the card (nothing cut off at 1280x720).
+    const box = await card.boundingBox();
+    for (const part of [details.getByTestId('model-sens-spec'), details.getByTestId('reliability')]) {
+      const b = (await part.boundingBox())!;
+      expect(b.x + b.width).toBeLessThanOrEqual(box!.x + box!.width + 1);
+    }
+    expect(await sidewaysOverflow(page)).toEqual([]);
+    await screenshot(page, 'reading-model-card');
+    expect(pageErrors(page)).toEqual([]);
+  });
 });

@@ -65,7 +65,10 @@ function Calibration({ safe, risky }: { safe?: Record<string, ClassCalibration>;
     <details className="model-calibration" data-testid="model-calibration">
       <summary>Sensitivity, specificity{threshold != null ? ` at ${threshold}` : ''}; calibration</summary>
       <table className="strip-now" data-testid="model-sens-spec" title="Out of fold, at the flag threshold: sensitivity = flagged positives / positives, specificity = unflagged negatives / negatives">
-        <thead><tr><th /><th>sens safe</th><th>spec</th><th>sens risky</th><th>spec</th></tr></thead>
+        <thead>
+          <tr><th /><th colSpan={2}>safe</th><th colSpan={2}>risky</th></tr>
+          <tr><th /><th>sens</th><th>spec</th><th>sens</th><th>spec</th></tr>
+        </thead>
         <tbody>
           {LABELS.map((l) => (
             <tr key={l} data-label={l} className={l === label ? 'selected' : ''} onClick={() => setLabel(l)}>
