@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asIndexedFile, indexedFileRecordLookup, type IndexedFile } from '../src-ml/host/indexed-files.ts';
-import { makeTinyCtWorkspace, type TinyCtWorkspace } from '../src-ml/host/served-dicom-fixture.ts';
-import { readFileWithIdentity } from '../src-ml/store/file-identity.ts';
+import { makeTinyCtWorkspace, readFileWithIdentity, type TinyCtWorkspace } from '../src-ml/host/served-dicom-fixture.ts';
 import { Workspace } from '../src-ml/store/workspace.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 

@@ -1,8 +1,9 @@
 // Test fixture of the DICOM-serving tests: a folder of a few tiny CT slices (ID_<hex>.dcm, as the RSNA release)
 // scanned into a fresh workspace by the real scanner, so each file's identity is the one a scan records.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeCtSlice } from '../dicom/write.ts';
+import { identityOf, openForIndex, type FileIdentity } from '../store/file-identity.ts';
 import { scanFolders } from '../store/scan.ts';
 import { Workspace } from '../store/workspace.ts';
 
@@ -43,4 +44,20 @@ export async function makeTinyCtWorkspace(root: string, n = 4): Promise<TinyCtWo
     ws.close();
   }
   return { wsDir, dataDir, files };
+}
+
+/**
+ * The whole file and the identity of exactly those bytes (fstat of the descriptor read), opened as the scanner
+ * opens (store/scan-file.ts). Throws for anything
+ * but a regular file (a device or FIFO swapped in after the folder walk), without blocking on a FIFO.
+ */
+export function readFileWithIdentity(filePath: string): { bytes: Buffer; identity: FileIdentity } {
+  const { fd, link } = openForIndex(filePath);
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) throw new Error('not a regular file (a device, FIFO or folder)');
+    return { bytes: readFileSync(fd), identity: identityOf(st, link) };
+  } finally {
+    closeSync(fd);
+  }
 }

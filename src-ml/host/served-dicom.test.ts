@@ -11,11 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDemo } from '../demo/demo-bundle.ts';
 import { REPO_ROOT } from '../testing/fixtures.ts';
-import { identityAtWrite, readFileWithIdentity } from '../store/file-identity.ts';
+import { identityAtWrite } from '../store/file-identity.ts';
 import { MIGRATIONS } from '../store/schema.ts';
 import { INDEX_FILE, Workspace } from '../store/workspace.ts';
 import { indexedFileRecordLookup, type IndexedFile } from './indexed-files.ts';
-import { makeTinyCtWorkspace, type TinyCtWorkspace } from './served-dicom-fixture.ts';
+import { makeTinyCtWorkspace, readFileWithIdentity, type TinyCtWorkspace } from './served-dicom-fixture.ts';
 import { dicomNodeStream, dicomWebStream, MAX_SERVED_DICOM_BYTES, openIndexedDicom, type OpenedDicom } from './served-dicom.ts';
 
 let root: string;

@@ -1,13 +1,13 @@
 // The identity of an indexed file: device, inode, size and mtime (ns), plus whether the indexed path was a
 // symbolic link. Best taken by the scanner with fstat on the descriptor it read the bytes from (openForIndex,
-// identityOfFd, readFileWithIdentity); a reader that reports none gets identityAtWrite's (the path's own lstat
+// then identityOf of its fstat: store/scan-file.ts); a reader that reports none gets identityAtWrite's (the path's own lstat
 // at index-write time, matching the scan's size and mtime; never for a symlink). The DICOM routes (web host
 // /dicom/<id>, the desktop app:// route: host/served-dicom.ts) compare the file they open with it, so a file
 // swapped under the index (a symlink to a secret, a device, another file) is never served as the indexed
 // image. Stored as one JSON text column (files.identity, schema migration 5); NULL for rows indexed before it
 // existed, and cleared by a trigger whenever a row's path, size or mtime is rewritten without a new identity
 // (the demo bundle's path rewrite, for one).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, openSync, type BigIntStats } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
 export interface FileIdentity {
@@ -41,26 +41,6 @@ export function sameIdentity(st: BigIntStats, id: FileIdentity): boolean {
 export function openForIndex(filePath: string): { fd: number; link: boolean } {
   const link = lstatSync(filePath).isSymbolicLink();
   return { fd: openSync(filePath, constants.O_RDONLY | OPEN_NONBLOCK | (link ? 0 : OPEN_NOFOLLOW)), link };
-}
-
-/** The identity of the file open on `fd` (`link`: from openForIndex). */
-export function identityOfFd(fd: number, link: boolean): FileIdentity {
-  return identityOf(fstatSync(fd, { bigint: true }), link);
-}
-
-/**
- * The whole file and the identity of exactly those bytes (fstat of the descriptor read). Throws for anything
- * but a regular file (a device or FIFO swapped in after the folder walk), without blocking on a FIFO.
- */
-export function readFileWithIdentity(filePath: string): { bytes: Buffer; identity: FileIdentity } {
-  const { fd, link } = openForIndex(filePath);
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    if (!st.isFile()) throw new Error('not a regular file (a device, FIFO or folder)');
-    return { bytes: readFileSync(fd), identity: identityOf(st, link) };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
