@@ -110,6 +110,7 @@ describe('electron-builder.yml', () => {
     expect(unpacked('node_modules/@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm')).toBe(true);
     expect(unpacked('node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node')).toBe(true);
     expect(unpacked('node_modules/@tensorflow/tfjs-node-gpu/deps/lib/libtensorflow.so.2')).toBe(true);
+    expect(unpacked('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1')).toBe(true);
     expect(unpacked('out/main/main.cjs')).toBe(false);
   });
 
