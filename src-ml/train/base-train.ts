@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunStatus } from '../api/training.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
-import { applyAugment, sampleAugment } from '../data/augment.ts';
+import { createBatchMaker } from '../data/batch-prefetch.ts';
 import { sampleEpoch, sampleEpochPerClass } from '../data/sampler.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { CancelledError } from '../jobs/progress.ts';
@@ -210,26 +210,19 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
-    const x = new Float32Array(m.batchSize * size * size);
-    const y = new Float32Array(m.batchSize * 6);
+    // Batches made one ahead on a worker thread where that pays (data/batch-prefetch.ts; ICH_PREFETCH=0: inline).
+    const batchMaker = run.own(createBatchMaker(images, { cacheBytes: 1 << 30, warn: (line) => run.message('warn', line), signal: opts.signal }));
     const maxLr = Math.max(...Object.values(m.optimizer.lr));
     const { history } = await run.fit({
       model: trainModel, compiled, epochs, batches, repeats, batchSize: m.batchSize, validate, trainLoss: 'per-sample', checkpoints, from,
       beginEpoch: (epoch) => {
         const order = epochOrder(m, data.trainLabels, seedKey, epoch, repeats);
         const augRng = createRng(`${seedKey}:augment:${epoch}`);
+        const itemsOf = (b: number): LabeledImage[] => Array.from(order.subarray(b * m.batchSize, Math.min(order.length, (b + 1) * m.batchSize)), (i) => data.train[i]!);
+        const batchAt = batchMaker.epoch(batches, itemsOf, augCfg ? { cfg: augCfg, rng: augRng } : null);
         return async (b) => {
-          const idx = order.subarray(b * m.batchSize, Math.min(order.length, (b + 1) * m.batchSize));
-          const n = idx.length;
-          for (let i = 0; i < n; i++) {
-            const im = data.train[idx[i]!]!;
-            const src = await images.get(im);
-            const dst = x.subarray(i * size * size, (i + 1) * size * size);
-            if (augCfg) applyAugment(src, size, sampleAugment(augCfg, augRng), dst);
-            else dst.set(src);
-            y.set(im.labels, i * 6);
-          }
-          return { xs: tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1]), y: tf.tensor2d(y.subarray(0, n * 6), [n, 6]), n };
+          const { x, y, n } = await batchAt(b);
+          return { xs: tf.tensor4d(x, [n, size, size, 1]), y: tf.tensor2d(y, [n, 6]), n };
         };
       },
       learningRate: (step) => {
