@@ -185,7 +185,7 @@ function pooling(ctx: ConvertContext, spatial: number, op: 'MaxPool' | 'AverageP
   const { x, attrs } = spatialPads(ctx, input, str(ctx, 'padding', 'valid'), k, strides, new Array<number>(spatial).fill(1), false);
   const xcf = ctx.g.get(x, channelsFirstLayout(x.shape.length));
   const out = outShape(ctx);
-  const extra = op === 'AveragePool' ? { count_include_pad: attr.int(0) } : {};
+  const extra: Record<string, AttributeValue> = op === 'AveragePool' ? { count_include_pad: attr.int(0) } : {};
   return [ctx.g.op(op, [xcf.name], ctx.layer.name, out, channelsFirstLayout(out.length), {
     ...attrs, ...extra, kernel_shape: attr.ints(k), strides: attr.ints(strides),
   })];

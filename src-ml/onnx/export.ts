@@ -104,7 +104,7 @@ export function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): OnnxExp
   const expected = EXPECTED_INPUTS[family];
   if (model.inputs.length !== expected.count || model.inputs.some((t) => t.shape.length !== expected.rank)) {
     throw new Error(`ONNX export: a ${family} model has ${expected.count} rank-${expected.rank} input(s), `
-      + `got [${model.inputs.map((t) => `[${t.shape.join(', ')}]`).join(', ')}]`);
+      + `got [${model.inputs.map((t) => `[${t.shape.map((d) => d ?? 'null').join(', ')}]`).join(', ')}]`);
   }
   const g = new GraphBuilder();
   const inputNames = uniqueNames(model.inputNames);
