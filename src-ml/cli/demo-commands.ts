@@ -3,14 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildDemo, installDemo } from '../demo/demo-bundle.ts';
-import { copyTrainedModels } from '../demo/model-transfer.ts';
-import { initBackend } from '../nn/backend.ts';
-import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
-import { promoteVersion } from '../store/versions.ts';
-import { formatVersions, versionSummaries } from './versions-format.ts';
 import { fileURLToPath } from 'node:url';
 import { positiveInt } from './cli-helpers.ts';
+
+// The engine modules are imported inside the actions, so registering these commands (every `ich` start) stays cheap.
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -39,6 +35,7 @@ export function registerDemoCommands(program: Command): void {
     .option('--studies <n>', 'synthetic studies', '3')
     .option('--seed <s>', 'synthetic seed', '2026')
     .action(async (flags: { modelsFrom: string; out: string; studies: string; seed: string }) => {
+      const [{ initBackend }, { buildDemo }] = await Promise.all([import('../nn/backend.ts'), import('../demo/demo-bundle.ts')]);
       await initBackend({ purpose: 'infer' }, { log });
       const m = await buildDemo({
         modelsFrom: flags.modelsFrom, out: flags.out, realCt: REAL_CT, realCtNotice: realCtNotice(),
@@ -50,7 +47,8 @@ export function registerDemoCommands(program: Command): void {
     .description('copy the demo bundle into a new workspace folder (paths in its index point at the copy)')
     .option('--workspace <dir>', 'new workspace folder (must not exist or be empty)')
     .option('--bundle <dir>', 'demo bundle', DEMO_BUNDLE)
-    .action((flags: { workspace?: string; bundle: string }) => {
+    .action(async (flags: { workspace?: string; bundle: string }) => {
+      const [{ installDemo }, { defaultWorkspaceDir }] = await Promise.all([import('../demo/demo-bundle.ts'), import('../store/workspace.ts')]);
       const dest = flags.workspace ?? defaultWorkspaceDir();
       const m = installDemo(flags.bundle, dest);
       process.stdout.write(`${JSON.stringify({ workspace: path.resolve(dest), studies: m.studies, images: m.images })}\n`);
@@ -61,7 +59,8 @@ export function registerDemoCommands(program: Command): void {
     .description('model versions: the active one (what predictions, the viewer and ich predict use), candidates, archived ones')
     .option('--workspace <dir>', 'workspace folder')
     .option('--json', 'print [{"version","status","createdAt","preset","report"}]')
-    .action((flags: { workspace?: string; json?: boolean }) => {
+    .action(async (flags: { workspace?: string; json?: boolean }) => {
+      const [{ defaultWorkspaceDir, Workspace }, { formatVersions, versionSummaries }] = await Promise.all([import('../store/workspace.ts'), import('./versions-format.ts')]);
       const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
       try {
         const list = versionSummaries(ws);
@@ -74,7 +73,8 @@ export function registerDemoCommands(program: Command): void {
     .description('make a version active (its predictions replace the stored ones); promoting an older version rolls back')
     .argument('<version>', 'e.g. v2 (see ich models list)')
     .option('--workspace <dir>', 'workspace folder')
-    .action((version: string, flags: { workspace?: string }) => {
+    .action(async (version: string, flags: { workspace?: string }) => {
+      const [{ defaultWorkspaceDir, Workspace }, { promoteVersion }] = await Promise.all([import('../store/workspace.ts'), import('../store/versions.ts')]);
       const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
       try {
         const r = promoteVersion(ws, version);
@@ -87,7 +87,8 @@ export function registerDemoCommands(program: Command): void {
     .description('copy every trained model, its run record and the fitted ensembles from another workspace (e.g. trained on a GPU server)')
     .requiredOption('--from <dir>', 'workspace that holds the models')
     .option('--workspace <dir>', 'workspace that receives them')
-    .action((flags: { from: string; workspace?: string }) => {
+    .action(async (flags: { from: string; workspace?: string }) => {
+      const [{ defaultWorkspaceDir, Workspace }, { copyTrainedModels }] = await Promise.all([import('../store/workspace.ts'), import('../demo/model-transfer.ts')]);
       const from = Workspace.open(flags.from);
       const to = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
       try {

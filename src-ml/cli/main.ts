@@ -4,15 +4,18 @@ import { errorMessage } from '../base/errors.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { WINDOW_ARG_HELP } from '../api/windows.ts';
 import { PIPELINE_STAGES } from '../api/training.ts';
-import { synthBaselineCommand, synthCommand, synthGalleryCommand } from './synth-commands.ts';
 import { registerMetricCommand } from './metric-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerDemoCommands } from './demo-commands.ts';
 import { registerWeightsCommands } from './weights-commands.ts';
-import { ensembleCommand, pipelineCommand, predictCommand, trainFullheadCommand } from './pipeline-commands.ts';
-import { benchTrainCommand, featuresCommand, runsCommand, trainBaseCommand } from './train-commands.ts';
-import { exportMetadataCommand, huCommand, labelsImportCommand, renderCommand, scanCommand } from './commands.ts';
+import { lazyAction } from './lazy-action.ts';
 
+// Each command's module is loaded when that command runs (lazyAction), so `ich --help`, `ich <command> --help`
+// and the light commands never import TensorFlow.js and the rest of the engine.
+const commands = () => import('./commands.ts');
+const synth = () => import('./synth-commands.ts');
+const pipeline = () => import('./pipeline-commands.ts');
+const training = () => import('./train-commands.ts');
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('ich')
@@ -28,14 +31,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print {"series":[...],"problems":[...]} for the scanned files to stdout')
     .option('--batch-size <n>', 'files per index transaction', '64')
     .option('--no-progress', 'no progress bar')
-    .action(scanCommand);
+    .action(lazyAction(commands, 'scanCommand'));
 
   program.command('hu')
     .description('write the HU image of one DICOM file as a float32 .npy shaped (rows, cols)')
     .argument('<file>', 'DICOM file')
     .requiredOption('--out <x.npy>', 'output .npy path')
     .option('--frame <n>', 'frame number, from 1 (multi-frame files)', '1')
-    .action(huCommand);
+    .action(lazyAction(commands, 'huCommand'));
 
   program.command('render')
     .description('write one slice as an 8-bit grayscale PNG through a display window')
@@ -43,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <x.png>', 'output .png path')
     .option('--window <w>', WINDOW_ARG_HELP, 'brain')
     .option('--frame <n>', 'frame number, from 1 (multi-frame files)', '1')
-    .action(renderCommand);
+    .action(lazyAction(commands, 'renderCommand'));
 
   program.command('synth')
     .description('write labeled synthetic head-CT studies: ID_<hex>.dcm files, labels.csv (RSNA format), truth.json')
@@ -54,34 +57,34 @@ export async function main(argv: string[]): Promise<number> {
     .option('--patients <n>', 'number of patients (default: about 0.87 x studies, so some have follow-up studies)')
     .option('--prevalence <json>', 'slice-level targets, e.g. \'{"any":0.144}\' or per subtype (default: RSNA stage 1)')
     .option('--no-progress', 'no progress bar')
-    .action(synthCommand);
+    .action(lazyAction(synth, 'synthCommand'));
 
   program.command('synth-baseline')
     .description('difficulty check: ROC AUC of a 50-90 HU pixel-count detector on a generated folder')
     .argument('<dir>', 'folder written by ich synth')
     .option('--json', 'print the report as JSON')
     .option('--no-progress', 'no progress bar')
-    .action(synthBaselineCommand);
+    .action(lazyAction(synth, 'synthBaselineCommand'));
 
   program.command('synth-gallery')
     .description('render one positive slice of each type and a normal one to PNG at the brain window')
     .argument('<dir>', 'folder written by ich synth')
     .requiredOption('--out <folder>', 'where the PNGs go')
-    .action(synthGalleryCommand);
+    .action(lazyAction(synth, 'synthGalleryCommand'));
 
   const labels = program.command('labels').description('hemorrhage labels');
   labels.command('import')
     .description('import an RSNA stage_2_train.csv-format file (ID_<image>_<subtype>,Label)')
     .argument('<csv>', 'labels file')
     .option('--workspace <dir>', 'workspace folder')
-    .action(labelsImportCommand);
+    .action(lazyAction(commands, 'labelsImportCommand'));
 
   const exp = program.command('export').description('export from the workspace');
   exp.command('metadata')
     .description("one CSV row per image with the seed's metadata column names")
     .option('--workspace <dir>', 'workspace folder')
     .requiredOption('--out <csv>', 'output CSV path')
-    .action(exportMetadataCommand);
+    .action(lazyAction(commands, 'exportMetadataCommand'));
 
   const train = program.command('train').description('train the pipeline\'s models');
   train.command('base')
@@ -97,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--from-scratch', 'train from random init; a preset that fine-tunes ImageNet weights (rsna) then uses its from-scratch learning rates')
     .option('--events', 'print progress events as JSON lines on stdout instead of a progress bar')
     .option('--no-progress', 'no progress bar')
-    .action(trainBaseCommand);
+    .action(lazyAction(training, 'trainBaseCommand'));
 
   for (const kind of ['fullhead', 'shallow'] as const) {
     const c = train.command(kind)
@@ -111,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--events', 'print progress events as JSON lines on stdout')
       .option('--no-progress', 'no progress bar');
     if (kind === 'shallow') c.option('--weighted', 'compute the sample weights, then fine-tune the shallow models with weighted sampling (the risky models)');
-    c.action((flags) => trainFullheadCommand(kind, flags));
+    c.action(async (flags) => (await pipeline()).trainFullheadCommand(kind, flags));
   }
 
   program.command('ensemble')
@@ -120,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--preset <name>', 'tiny | rsna | path to a preset JSON', 'tiny')
     .option('--folds <k>', 'number of patient folds (default: the preset\'s)')
     .option('--json', 'print a JSON summary instead of the report table')
-    .action(ensembleCommand);
+    .action(lazyAction(pipeline, 'ensembleCommand'));
 
   program.command('pipeline')
     .description('scan, labels, folds, base CNNs, features, Pooled-Res, shallow NN, weighted fine-tune, ensembles; prints the OOF metric per stage')
@@ -137,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--events', 'print progress events as JSON lines on stdout')
     .option('--promote', 'make the run\'s model version active when it finishes (the first version of a workspace is anyway)')
     .option('--no-progress', 'no progress bar')
-    .action(pipelineCommand);
+    .action(lazyAction(pipeline, 'pipelineCommand'));
 
   program.command('predict')
     .description('predict every CT slice of DICOM folders with the trained pipeline; store the predictions; write the Kaggle submission format')
@@ -151,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--copies <n>', 'TTA copies per slice for the base features (default: the models\' test copies)')
     .option('--passes <n>', 'random passes per full-head model (default: the preset\'s)')
     .option('--no-progress', 'no progress bar')
-    .action(predictCommand);
+    .action(lazyAction(pipeline, 'predictCommand'));
 
   program.command('features')
     .description('write TTA features and logits of every indexed image with a trained base model')
@@ -162,13 +165,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch-size <n>', 'images per forward pass')
     .option('--events', 'print progress events as JSON lines on stdout')
     .option('--no-progress', 'no progress bar')
-    .action(featuresCommand);
+    .action(lazyAction(training, 'featuresCommand'));
 
   program.command('runs')
     .description('list training runs and their metrics')
     .option('--workspace <dir>', 'workspace folder')
     .option('--json', 'print [{"id","stage","preset","fold","status","metrics",...}]')
-    .action(runsCommand);
+    .action(lazyAction(training, 'runsCommand'));
 
   registerMetricCommand(program);
   registerServeCommand(program);
@@ -182,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print {"backend","trainStepMedianMs","inferPerSec"}')
     .option('--steps <n>', 'timed train steps after 2 warm-up steps', '5')
     .option('--infer-iters <n>', 'timed inference batches after 2 warm-up batches', '5')
-    .action(benchTrainCommand);
+    .action(lazyAction(training, 'benchTrainCommand'));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -3,8 +3,10 @@
 // their committed work and closes the server.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { defaultWorkspaceDir } from '../store/workspace.ts';
-import { defaultStaticDir, startWebHost, type WebHost } from '../host/web-host.ts';
+import type { WebHost } from '../host/web-host.ts';
+
+// The host and the store are imported when `ich serve` runs, so registering the command (every `ich` start) stays cheap.
+const webHost = () => import('../host/web-host.ts');
 
 export interface ServeFlags {
   workspace?: string;
@@ -20,6 +22,7 @@ function portOf(value: string): number {
 
 /** Starts the host and prints its URL; resolves with the host once it listens. */
 export async function startServe(flags: ServeFlags, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<WebHost> {
+  const [{ defaultStaticDir, startWebHost }, { defaultWorkspaceDir }] = await Promise.all([webHost(), import('../store/workspace.ts')]);
   const host = await startWebHost({
     workspace: flags.workspace ?? defaultWorkspaceDir(),
     port: portOf(flags.port),
@@ -37,6 +40,7 @@ export interface ServeHooks {
 /** Serves until SIGINT/SIGTERM (or until the host is closed), then closes cleanly. */
 export async function serveCommand(flags: ServeFlags, hooks: ServeHooks = {}): Promise<void> {
   const host = await startServe(flags);
+  const { defaultStaticDir } = await webHost();
   const renderer = flags.static ? `renderer from ${path.resolve(flags.static)}` : defaultStaticDir() ? 'renderer from dist-renderer' : 'renderer not built (placeholder page)';
   process.stderr.write(`ich serve: workspace ${host.service.workspaceDir}; ${renderer}; Ctrl-C stops\n`);
   await new Promise<void>((resolve) => {

@@ -2,15 +2,15 @@
 // (src-ml/weights/), and a forward pass to compare the result with PyTorch.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { initBackend } from '../nn/backend.ts';
-import { IMPORT_ARCHS } from '../weights/archs.ts';
-import { forwardFile } from '../weights/forward.ts';
-import { importWeights } from '../weights/import.ts';
+import { IMPORT_ARCH_NAMES } from '../weights/arch-names.ts';
 import { positiveInt } from './cli-helpers.ts';
+
+// TensorFlow.js and the weight readers are imported when a command runs, not when it is registered (every `ich` start).
 
 const backendLog = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function weightsImportCommand(checkpoint: string, opts: { arch: string; out: string; json?: boolean }): Promise<void> {
+  const [{ initBackend }, { importWeights }] = await Promise.all([import('../nn/backend.ts'), import('../weights/import.ts')]);
   await initBackend({ purpose: 'infer' }, { log: () => undefined });
   const { out, meta } = await importWeights(checkpoint, opts.arch, opts.out);
   if (opts.json) {
@@ -24,6 +24,7 @@ export async function weightsImportCommand(checkpoint: string, opts: { arch: str
 }
 
 export async function weightsForwardCommand(dir: string, opts: { input: string; out: string; batchSize: string }): Promise<void> {
+  const [{ initBackend }, { forwardFile }] = await Promise.all([import('../nn/backend.ts'), import('../weights/forward.ts')]);
   await initBackend({ purpose: 'infer' }, { log: backendLog });
   const { shape, meta } = await forwardFile(dir, opts.input, opts.out, positiveInt(opts.batchSize, '--batch-size'));
   process.stdout.write(`${meta.arch}: [${shape.join(', ')}] -> ${path.resolve(opts.out)}\n`);
@@ -35,7 +36,7 @@ export function registerWeightsCommands(program: Command): void {
     .description('read a PyTorch checkpoint (torch.save .pth/.pt or .safetensors; a state_dict, bare or under state_dict/model/net, '
       + 'with or without a DataParallel module. prefix) into the engine\'s format; no Python needed')
     .argument('<checkpoint>', 'checkpoint file')
-    .requiredOption('--arch <name>', `backbone, by the seed's name: ${Object.keys(IMPORT_ARCHS).join(' | ')}`)
+    .requiredOption('--arch <name>', `backbone, by the seed's name: ${IMPORT_ARCH_NAMES.join(' | ')}`)
     .requiredOption('--out <dir>', 'output folder (model.json, weights.bin, meta.json)')
     .option('--json', 'print {"out","arch","tensors","values","source","ignoredKeys","renamedKeys"}')
     .action(weightsImportCommand);

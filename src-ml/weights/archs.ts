@@ -6,6 +6,7 @@
  * Only the body matters here: the head fields (poolGroup, dropout, windows) keep the family's values.
  */
 import { BASE_ARCHS, type BaseCnnArch } from '../models/base-cnn-presets.ts';
+import type { ImportArchName } from './arch-names.ts';
 
 function preset(name: string): BaseCnnArch {
   const a = BASE_ARCHS[name];
@@ -21,7 +22,7 @@ export const IMPORT_ARCHS: Record<string, () => BaseCnnArch> = {
   densenet121: () => ({ ...preset('densenet169'), blocks: [6, 12, 24, 16], stemChannels: 64, growthRate: 32 }),
   densenet161: () => preset('densenet161'),
   densenet169: () => preset('densenet169'),
-};
+} satisfies Record<ImportArchName, () => BaseCnnArch>; // exactly the names of arch-names.ts
 
 /** The body architecture of a seed backbone name, or one line listing the known ones. */
 export function importArch(name: string): BaseCnnArch {
