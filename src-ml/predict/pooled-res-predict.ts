@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
 import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
 import { loadModel } from '../nn/model-io.ts';
+import { readModelMeta } from './read-meta.ts';
+import { modelDirCache } from '../onnx/onnx-cache.ts';
+import { createForward, type Forward, type ForwardDeps } from '../onnx/runtime-forward.ts';
 import type { FeatureSource } from '../data/feature-rows.ts';
 import type { Rng } from '../base/random.ts';
 
@@ -29,15 +32,22 @@ function sigmoidInPlace(v: Float32Array): Float32Array {
   return v;
 }
 
+/** A batch of stacked samples [batch, 60, copies, F] whose logits [batch, 60, 6] the series needs next. */
+interface LogitsRequest {
+  x: Float32Array;
+  batch: number;
+}
+
 /**
  * Mean over `passes` of per-slice probabilities; pick 'fixed' = copies 0..copies-1 in order (validation,
  * one pass makes sense), an Rng = random copies per slice, drawn pass by pass, window by window, slice by
- * slice (so the same seed gives the same result).
+ * slice (so the same seed gives the same result). A coroutine: it yields each batch and is resumed with its
+ * logits, so the tfjs (synchronous) and ONNX Runtime (asynchronous) drivers share every other step.
  */
-export function predictSeriesProbs(
-  model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+function* seriesProbsSteps(
+  features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
   copies: number, passes: number, pick: 'fixed' | Rng,
-): Float32Array {
+): Generator<LogitsRequest, Float32Array, Float32Array> {
   const n = sliceRows.length;
   if (n < 1) throw new Error('predictPooledResSeries: a series needs at least one slice');
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`predictPooledResSeries: passes must be a positive integer, got ${passes}`);
@@ -62,7 +72,7 @@ export function predictSeriesProbs(
       x.set(pooledResSample(features, featureSize, copiesPerImage, rows, copies, pick).x, j * sampleSize);
       lengths.push(w.length);
     }
-    const logits = predictLogits(model, x, b, copies, featureSize);
+    const logits = yield { x, batch: b };
     for (let j = 0; j < b; j++) {
       const per = LAYOUT_SLICES * LABELS_PER_IMAGE;
       windowProbs.push(sigmoidInPlace(logits.slice(j * per, j * per + lengths[j]! * LABELS_PER_IMAGE)));
@@ -72,6 +82,18 @@ export function predictSeriesProbs(
   const out = new Float32Array(n * LABELS_PER_IMAGE);
   for (let i = 0; i < out.length; i++) out[i] = sum[i]! / passes;
   return out;
+}
+
+/** seriesProbsSteps on a tfjs model, synchronously (training's validation and out-of-fold passes). */
+export function predictSeriesProbs(
+  model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  copies: number, passes: number, pick: 'fixed' | Rng,
+): Float32Array {
+  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, pick);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    step = steps.next(predictLogits(model, step.value.x, step.value.batch, copies, featureSize));
+  }
 }
 
 /**
@@ -85,12 +107,45 @@ export function predictPooledResSeries(
   return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
 }
 
+/** predictPooledResSeries through a Forward (ONNX Runtime or tfjs): the same samples, the same draws. */
+export async function predictPooledResSeriesOn(
+  forward: Forward, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
+  copies: number, passes: number, rng: Rng,
+): Promise<Float32Array> {
+  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    const [logits] = await forward.run([{ data: step.value.x, dims: [step.value.batch, LAYOUT_SLICES, copies, featureSize] }]);
+    step = steps.next(logits!);
+  }
+}
+
+function checkStage(modelDir: string, meta: Record<string, unknown>): void {
+  if (meta.stage !== POOLED_RES_STAGE) throw new Error(`${modelDir} holds a ${JSON.stringify(meta.stage)} model, not a ${POOLED_RES_STAGE} one`);
+}
+
 /** A Pooled-Res model saved by trainPooledRes (for inference; re-compile it to train). */
 export async function loadPooledRes(modelDir: string): Promise<{ model: tf.LayersModel; meta: Record<string, unknown> }> {
   const { model, meta } = await loadModel<Record<string, unknown>>(modelDir);
-  if (meta.stage !== POOLED_RES_STAGE) {
+  try {
+    checkStage(modelDir, meta);
+  } catch (err) {
     model.dispose();
-    throw new Error(`${modelDir} holds a ${JSON.stringify(meta.stage)} model, not a ${POOLED_RES_STAGE} one`);
+    throw err;
   }
   return { model, meta };
+}
+
+/**
+ * A saved Pooled-Res model for inference: its meta and a Forward on ONNX Runtime (graph cached beside the
+ * model), the tfjs model loaded only when the graph must be exported or the runtime fails.
+ */
+export async function openPooledRes(modelDir: string, label: string, deps: ForwardDeps = {}): Promise<{ forward: Forward; meta: Record<string, unknown> }> {
+  const meta = await readModelMeta<Record<string, unknown>>(modelDir);
+  checkStage(modelDir, meta);
+  const forward = await createForward({
+    label, family: 'pooled-res', ownsModel: true, cache: modelDirCache(modelDir, 'pooled-res'),
+    loadTfjs: async () => (await loadPooledRes(modelDir)).model,
+  }, deps);
+  return { forward, meta };
 }

@@ -8,15 +8,11 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { familyId, modelId, parseFamilyId } from '../base/model-id.ts';
 import { computeMetadataFeatures } from '../data/metadata-features.ts';
 import { metadataRowsFromWorkspace } from '../data/metadata-rows.ts';
 import { SliceImages } from '../data/slice-images.ts';
 import { applyEnsemble, type EnsembleFit, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
-import { buildBaseCnn } from '../models/base-cnn.ts';
-import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
-import { loadModel } from '../nn/model-io.ts';
 import { imageFileRefs } from '../store/image-files.ts';
 import { writeNpyPartsAtomic } from '../store/npy.ts';
 import { CachedNpyRows, NpyRowFile } from '../store/npy-rows.ts';
@@ -27,10 +23,10 @@ import type { Workspace } from '../store/workspace.ts';
 import { createRng } from '../base/random.ts';
 import { augmentConfigOf } from '../data/augment-presets.ts';
 import { servingModelDir } from '../store/versions.ts';
-import type { TtaAugmentName } from '../data/augment-presets.ts';
-import { extractChunk } from './tta-features.ts';
-import { loadPooledRes, predictPooledResSeries } from './pooled-res-predict.ts';
-import { loadShallow, predictShallowSeries } from './shallow-predict.ts';
+import type { ForwardDeps } from '../onnx/runtime-forward.ts';
+import { blackFeatures, extractChunk, openBaseCnn } from './tta-features.ts';
+import { openPooledRes, predictPooledResSeriesOn } from './pooled-res-predict.ts';
+import { openShallow, predictShallowSeriesOn } from './shallow-predict.ts';
 
 export interface PredictOptions {
   ws: Workspace;
@@ -67,17 +63,11 @@ function parseFamily(name: string): FamilyRef {
   return { name, stage: m[1]!, base: m[2]!, k: family.k };
 }
 
-interface BaseMeta {
-  archConfig: BaseCnnArch;
-  imageSize: number;
-  fold: number;
-  nFolds: number;
-  features?: { testCopies: number; augment: TtaAugmentName; batchSize: number } | null;
-}
-
 export async function predictImages(opts: PredictOptions): Promise<PredictResult> {
   const { ws } = opts;
   const log = opts.log ?? (() => {});
+  // A fallback to tfjs is worth a line even where the caller wants no progress lines.
+  const forwardDeps: ForwardDeps = opts.log ? { log: opts.log } : {};
   const timings: Record<string, number> = {};
   const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -120,6 +110,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   // The feature files of the base folds live here while their members predict.
   const tmp = await mkdtemp(path.join(ws.dir, '.predict-'));
   const open: CachedNpyRows[] = [];
+  const imagesBySize = new Map<number, SliceImages>();
   try {
     const baseFamilies = [...new Set(families.map((f) => familyId(f.base, f.k)))].map((id) => parseFamilyId(id)!);
     const totalUnits = families.reduce((n, f) => n + f.k, 0) + baseFamilies.reduce((n, b) => n + b.k, 0);
@@ -132,32 +123,28 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
         // Base features of every slice, K TTA copies, for this fold's model: extracted in chunks into a temporary
         // .npy beside the index and read back by rows (the images may be a whole test set: 121,232 x 8 x F).
         const { features, copies, featureSize, black } = await timed('base features', async () => {
-          const { model: loaded, meta: bm } = await loadModel<BaseMeta>(servingModelDir(ws, baseId));
-          const built = buildBaseCnn(bm.archConfig, bm.imageSize);
-          built.trainModel.setWeights(loaded.getWeights());
-          loaded.dispose();
+          const { forward, meta: bm, featureSize: F } = await openBaseCnn(servingModelDir(ws, baseId), baseId, forwardDeps);
           try {
             const copiesN = opts.copies ?? bm.features?.testCopies ?? 8;
             const batchSize = bm.features?.batchSize ?? 64;
-            const images = new SliceImages(bm.imageSize, 256 << 20, (line) => log(`warning: ${line}`));
+            // One decoded-image cache per input size, shared by the folds: each slice is read and resized once.
+            const images = imagesBySize.get(bm.imageSize) ?? new SliceImages(bm.imageSize, 256 << 20, (line) => log(`warning: ${line}`));
+            imagesBySize.set(bm.imageSize, images);
             const tta = augmentConfigOf(bm.features?.augment ?? 'se-tta');
             // Whole batches per chunk, so the batches are the ones one pass over all images would make.
             const chunkImages = batchSize * Math.max(1, Math.round(256 / batchSize));
             const file = path.join(tmp, `${baseId}.npy`);
-            await writeNpyPartsAtomic(file, [sliceRefs.length * copiesN, built.featureSize], (async function* () {
+            await writeNpyPartsAtomic(file, [sliceRefs.length * copiesN, F], (async function* () {
               for (let at = 0; at < sliceRefs.length; at += chunkImages) {
-                yield (await extractChunk(built.featureModel, images, sliceRefs.slice(at, at + chunkImages), copiesN, tta, baseId, batchSize, built.featureSize)).features;
+                yield (await extractChunk(forward, images, sliceRefs.slice(at, at + chunkImages), copiesN, tta, baseId, batchSize, F)).features;
               }
             })());
-            const blackImage = new Float32Array(bm.imageSize * bm.imageSize).fill(-1024);
-            const b = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, bm.imageSize, bm.imageSize, 1])) as tf.Tensor[])[0]!);
-            const blackF = (await b.data()) as Float32Array;
-            b.dispose();
+            const blackF = await blackFeatures(forward, bm.imageSize, -1024);
             const rows = new CachedNpyRows(NpyRowFile.open(file), copiesN);
             open.push(rows);
-            return { features: rows, copies: copiesN, featureSize: built.featureSize, black: blackF };
+            return { features: rows, copies: copiesN, featureSize: F, black: blackF };
           } finally {
-            built.trainModel.dispose();
+            await forward.dispose();
           }
         });
         progress(`features ${baseId}`);
@@ -169,25 +156,25 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
           const probs = await timed(fam.stage, async () => {
             const out = new Float32Array(ids.length * 6);
             if (fam.stage === 'pooled-res') {
-              const { model, meta: pm } = await loadPooledRes(dir);
+              const { forward, meta: pm } = await openPooledRes(dir, memberId, forwardDeps);
               const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
               try {
                 for (const rows of sliceRowsOf) {
-                  const p = predictPooledResSeries(model, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
+                  const p = await predictPooledResSeriesOn(forward, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
                   rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
                 }
               } finally {
-                model.dispose();
+                await forward.dispose();
               }
             } else {
-              const { model, meta: sm } = await loadShallow(dir);
+              const { forward, meta: sm } = await openShallow(dir, memberId, forwardDeps);
               try {
                 for (const rows of sliceRowsOf) {
-                  const p = predictShallowSeries(model, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
+                  const p = await predictShallowSeriesOn(forward, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
                   rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
                 }
               } finally {
-                model.dispose();
+                await forward.dispose();
               }
             }
             return out;

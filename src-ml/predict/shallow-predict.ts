@@ -13,6 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
 import { sigmoid } from '../metrics/log-loss.ts';
 import { loadModel } from '../nn/model-io.ts';
+import { modelDirCache } from '../onnx/onnx-cache.ts';
+import { createForward, type Forward, type ForwardDeps } from '../onnx/runtime-forward.ts';
+import { readModelMeta } from './read-meta.ts';
 import { LAYOUT_SLICES, randomOffset, SHALLOW_LAYOUT_ROWS, shallowSample } from '../data/series-layout.ts';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
 import { readNpy, writeNpyAtomic } from '../store/npy.ts';
@@ -68,8 +71,8 @@ export interface ShallowItem {
   y: Float32Array;
 }
 
-/** Stacks samples into the model's three input tensors (and the targets). Caller disposes. */
-export function stackShallow(items: readonly ShallowItem[], F: number, nCont: number, nCat: number): { xs: tf.Tensor[]; y: tf.Tensor } {
+/** Stacks samples into the model's three inputs [B, rows, F | 38 | 10] and the targets [B, 60, 6], flat. */
+function stackShallowArrays(items: readonly ShallowItem[], F: number, nCont: number, nCat: number): { f: Float32Array; c: Float32Array; k: Int32Array; y: Float32Array } {
   const B = items.length;
   const rows = SHALLOW_LAYOUT_ROWS;
   const f = new Float32Array(B * rows * F);
@@ -82,6 +85,14 @@ export function stackShallow(items: readonly ShallowItem[], F: number, nCont: nu
     k.set(it.categorical, i * rows * nCat);
     y.set(it.y, i * LAYOUT_SLICES * 6);
   });
+  return { f, c, k, y };
+}
+
+/** Stacks samples into the model's three input tensors (and the targets). Caller disposes. */
+export function stackShallow(items: readonly ShallowItem[], F: number, nCont: number, nCat: number): { xs: tf.Tensor[]; y: tf.Tensor } {
+  const B = items.length;
+  const rows = SHALLOW_LAYOUT_ROWS;
+  const { f, c, k, y } = stackShallowArrays(items, F, nCont, nCat);
   return {
     xs: [tf.tensor3d(f, [B, rows, F]), tf.tensor3d(c, [B, rows, nCont]), tf.tensor3d(k, [B, rows, nCat], 'int32')],
     y: tf.tensor3d(y, [B, LAYOUT_SLICES, 6]),
@@ -105,6 +116,21 @@ export function predictLogits(model: tf.LayersModel, items: readonly ShallowItem
   return out;
 }
 
+/** predictLogits through a Forward (ONNX Runtime or tfjs). */
+export async function predictLogitsOn(forward: Forward, items: readonly ShallowItem[], F: number, nCont: number, nCat: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const rows = SHALLOW_LAYOUT_ROWS;
+  for (let at = 0; at < items.length; at += PREDICT_BATCH) {
+    const chunk = items.slice(at, at + PREDICT_BATCH);
+    const B = chunk.length;
+    const { f, c, k } = stackShallowArrays(chunk, F, nCont, nCat);
+    const [values] = await forward.run([{ data: f, dims: [B, rows, F] }, { data: c, dims: [B, rows, nCont] }, { data: k, dims: [B, rows, nCat] }]);
+    const per = LAYOUT_SLICES * 6;
+    for (let i = 0; i < B; i++) out.push(values!.slice(i * per, (i + 1) * per));
+  }
+  return out;
+}
+
 function columnsOf(inputs: ShallowInputs): { images: number; nCont: number; nCat: number } {
   const images = featureImageCount('predictShallow', inputs.features, inputs.featureSize, inputs.copiesPerImage);
   return { images, nCont: inputs.continuous.length / images, nCat: inputs.categorical.length / images };
@@ -120,13 +146,13 @@ interface Planned {
 
 /**
  * Probabilities of several series at once ([n_s, 6] each), batched across series. rngOf(s) gives the
- * random source of series s (or 'fixed': copy 0, offset 0, a single pass).
+ * random source of series s (or 'fixed': copy 0, offset 0, a single pass). A coroutine: it yields each group's
+ * samples and is resumed with their logits (60 x 6 each), so the tfjs and ONNX Runtime drivers share the rest.
  */
-export function predictShallowMany(
-  model: tf.LayersModel, inputs: ShallowInputs, series: readonly (readonly number[])[], passes: number, rngOf: (s: number) => Rng | 'fixed',
-): Float32Array[] {
+function* shallowManySteps(
+  inputs: ShallowInputs, series: readonly (readonly number[])[], passes: number, rngOf: (s: number) => Rng | 'fixed',
+): Generator<ShallowItem[], Float32Array[], Float32Array[]> {
   if (!Number.isInteger(passes) || passes < 1) throw new Error(`predictShallow: passes must be a positive integer, got ${passes}`);
-  const { nCont, nCat } = columnsOf(inputs);
   const F = inputs.featureSize;
   const results: Float32Array[] = [];
   // Work in groups of series so the built samples stay a few batches in memory.
@@ -155,7 +181,7 @@ export function predictShallowMany(
         }
       }
     }
-    const logits = predictLogits(model, items, F, nCont, nCat);
+    const logits = yield items;
     for (let t = s0; t < s; t++) {
       const n = series[t]!.length;
       const mine = planned.map((pl, i) => ({ pl, i })).filter(({ pl }) => pl.series === t);
@@ -179,6 +205,30 @@ export function predictShallowMany(
   return results;
 }
 
+/** shallowManySteps on a tfjs model, synchronously (training's validation and out-of-fold passes). */
+export function predictShallowMany(
+  model: tf.LayersModel, inputs: ShallowInputs, series: readonly (readonly number[])[], passes: number, rngOf: (s: number) => Rng | 'fixed',
+): Float32Array[] {
+  const { nCont, nCat } = columnsOf(inputs);
+  const steps = shallowManySteps(inputs, series, passes, rngOf);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    step = steps.next(predictLogits(model, step.value, inputs.featureSize, nCont, nCat));
+  }
+}
+
+/** predictShallowMany through a Forward (ONNX Runtime or tfjs): the same samples, the same draws. */
+export async function predictShallowManyOn(
+  forward: Forward, inputs: ShallowInputs, series: readonly (readonly number[])[], passes: number, rngOf: (s: number) => Rng | 'fixed',
+): Promise<Float32Array[]> {
+  const { nCont, nCat } = columnsOf(inputs);
+  const steps = shallowManySteps(inputs, series, passes, rngOf);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    step = steps.next(await predictLogitsOn(forward, step.value, inputs.featureSize, nCont, nCat));
+  }
+}
+
 /**
  * Probabilities [n, 6] (project order, any last) for one series whose slices (in z order) are the
  * image rows `sliceRows` of `inputs`: mean over `passes` of sigmoid, each pass with a random TTA copy
@@ -186,6 +236,11 @@ export function predictShallowMany(
  */
 export function predictShallowSeries(model: tf.LayersModel, inputs: ShallowInputs, sliceRows: readonly number[], passes: number, rng: Rng | 'fixed'): Float32Array {
   return predictShallowMany(model, inputs, [sliceRows], passes, () => rng)[0]!;
+}
+
+/** predictShallowSeries through a Forward (ONNX Runtime or tfjs). */
+export async function predictShallowSeriesOn(forward: Forward, inputs: ShallowInputs, sliceRows: readonly number[], passes: number, rng: Rng | 'fixed'): Promise<Float32Array> {
+  return (await predictShallowManyOn(forward, inputs, [sliceRows], passes, () => rng))[0]!;
 }
 
 export async function saveShallowStats(modelDir: string, mean: Float32Array, std: Float32Array): Promise<void> {
@@ -210,13 +265,36 @@ export async function loadShallowStats(modelDir: string): Promise<{ mean: Float3
   return { mean: data.slice(0, F), std: data.slice(F, 2 * F) };
 }
 
+function checkStats(modelDir: string, meta: ShallowMetaFile, stats: { mean: Float32Array }): void {
+  if (meta.featureSize !== undefined && meta.featureSize !== stats.mean.length) {
+    throw new Error(`${modelDir}: meta says ${meta.featureSize} features, ${SHALLOW_STATS_FILE} has ${stats.mean.length}`);
+  }
+}
+
 /** A trained shallow NN with its meta and z-score statistics. */
 export async function loadShallow(modelDir: string): Promise<{ model: tf.LayersModel; meta: ShallowMeta }> {
   const stats = await loadShallowStats(modelDir);
   const { model, meta } = await loadModel<ShallowMetaFile>(modelDir);
-  if (meta.featureSize !== undefined && meta.featureSize !== stats.mean.length) {
+  try {
+    checkStats(modelDir, meta, stats);
+  } catch (err) {
     model.dispose();
-    throw new Error(`${modelDir}: meta says ${meta.featureSize} features, ${SHALLOW_STATS_FILE} has ${stats.mean.length}`);
+    throw err;
   }
   return { model, meta: { ...meta, mean: stats.mean, std: stats.std } };
+}
+
+/**
+ * A trained shallow NN for inference: meta, z-score statistics and a Forward on ONNX Runtime (graph cached
+ * beside the model), the tfjs model loaded only when the graph must be exported or the runtime fails.
+ */
+export async function openShallow(modelDir: string, label: string, deps: ForwardDeps = {}): Promise<{ forward: Forward; meta: ShallowMeta }> {
+  const stats = await loadShallowStats(modelDir);
+  const meta = await readModelMeta<ShallowMetaFile>(modelDir);
+  checkStats(modelDir, meta, stats);
+  const forward = await createForward({
+    label, family: 'shallow', ownsModel: true, cache: modelDirCache(modelDir, 'shallow'),
+    loadTfjs: async () => (await loadShallow(modelDir)).model,
+  }, deps);
+  return { forward, meta: { ...meta, mean: stats.mean, std: stats.std } };
 }

@@ -4,15 +4,59 @@
  * model; the pooled feature vectors and the logits come back image-major (rows K*i .. K*i+K-1 = image i).
  * The training stage (train/feature-stage.ts) writes them to features/; ich predict uses them in memory.
  */
-import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../base/random.ts';
 import { applyAugment, sampleAugment } from '../data/augment.ts';
-import type { augmentConfigOf } from '../data/augment-presets.ts';
+import type { augmentConfigOf, TtaAugmentName } from '../data/augment-presets.ts';
 import type { SliceImages, SliceRef } from '../data/slice-images.ts';
+import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
+import { buildBaseCnn, featureSizeOf } from '../models/base-cnn.ts';
+import { loadModel } from '../nn/model-io.ts';
+import { modelDirCache } from '../onnx/onnx-cache.ts';
+import { createForward, type Forward, type ForwardDeps } from '../onnx/runtime-forward.ts';
+import { readModelMeta } from './read-meta.ts';
+
+/** meta.json of a trained base CNN (what inference reads of it). */
+export interface BaseCnnMeta {
+  archConfig: BaseCnnArch;
+  imageSize: number;
+  fold: number;
+  nFolds?: number;
+  features?: { trainCopies?: number; testCopies: number; augment: TtaAugmentName; batchSize: number } | null;
+}
+
+/**
+ * A saved base CNN for inference: meta, feature size and a Forward of its feature model (outputs: pooled
+ * features [B, F], logits [B, 6]) on ONNX Runtime, the graph cached beside the model. The tfjs feature model
+ * is built only to export it or when the runtime fails.
+ */
+export async function openBaseCnn(modelDir: string, label: string, deps: ForwardDeps = {}): Promise<{ forward: Forward; meta: BaseCnnMeta; featureSize: number }> {
+  const meta = await readModelMeta<BaseCnnMeta>(modelDir);
+  const forward = await createForward({
+    label, family: 'base-cnn', ownsModel: true, cache: modelDirCache(modelDir, 'base-cnn'),
+    loadTfjs: async () => {
+      const { model: loaded } = await loadModel(modelDir);
+      const built = buildBaseCnn(meta.archConfig, meta.imageSize);
+      try {
+        built.trainModel.setWeights(loaded.getWeights());
+      } finally {
+        loaded.dispose();
+      }
+      // featureModel shares trainModel's layers: disposing it frees them all.
+      return built.featureModel;
+    },
+  }, deps);
+  return { forward, meta, featureSize: featureSizeOf(meta.archConfig) };
+}
+
+/** Pooled features [F] of one all-black image (HU `hu` everywhere): the shallow NN's padding rows. */
+export async function blackFeatures(forward: Forward, imageSize: number, hu: number): Promise<Float32Array> {
+  const [features] = await forward.run([{ data: new Float32Array(imageSize * imageSize).fill(hu), dims: [1, imageSize, imageSize, 1] }]);
+  return features!;
+}
 
 /** Features and logits of `refs`, K copies each, in image-major order (the feature stage and ich predict). */
 export async function extractChunk(
-  featureModel: tf.LayersModel, images: SliceImages, refs: readonly SliceRef[], copies: number, tta: ReturnType<typeof augmentConfigOf>,
+  featureModel: Forward, images: SliceImages, refs: readonly SliceRef[], copies: number, tta: ReturnType<typeof augmentConfigOf>,
   modelId: string, batchSize: number, featureSize: number,
 ): Promise<{ features: Float32Array; logits: Float32Array }> {
   const size = images.size;
@@ -32,10 +76,9 @@ export async function extractChunk(
       if (tta) applyAugment(src, size, sampleAugment(tta, createRng(`${modelId}:tta:${ref.imageId}:${copy}`)), dst);
       else dst.set(src);
     }
-    const [f, l] = tf.tidy(() => featureModel.predict(tf.tensor4d(x.subarray(0, n * size * size), [n, size, size, 1])) as tf.Tensor[]);
-    features.set(await f!.data(), at * featureSize);
-    logits.set(await l!.data(), at * 6);
-    tf.dispose([f!, l!]);
+    const [f, l] = await featureModel.run([{ data: x.subarray(0, n * size * size), dims: [n, size, size, 1] }]);
+    features.set(f!, at * featureSize);
+    logits.set(l!, at * 6);
   }
   return { features, logits };
 }

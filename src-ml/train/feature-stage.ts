@@ -11,7 +11,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../base/atomic-write.ts';
 import { familyId } from '../base/model-id.ts';
 import type { FeatureProgressEvent } from '../api/training.ts';
@@ -20,7 +19,9 @@ import { CancelledError } from '../jobs/progress.ts';
 import type { BaseCnnArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn } from '../models/base-cnn.ts';
 import { loadModel } from '../nn/model-io.ts';
-import { extractChunk } from '../predict/tta-features.ts';
+import { blackFeatures, extractChunk } from '../predict/tta-features.ts';
+import { modelDirCache } from '../onnx/onnx-cache.ts';
+import { createForward } from '../onnx/runtime-forward.ts';
 import { readNpy, writeNpyAtomic, writeNpyPartsAtomic } from '../store/npy.ts';
 import { getModel, labeledImages, unlabeledImages, upsertFeatureSet } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
@@ -76,6 +77,8 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
   const built = buildBaseCnn(meta.archConfig, meta.imageSize);
   built.trainModel.setWeights(loaded.getWeights());
   loaded.dispose();
+  // Inference on ONNX Runtime where it works (the graph cached beside the model), else on this tfjs model.
+  const forward = await createForward({ label: modelId, family: 'base-cnn', loadTfjs: () => built.featureModel, ownsModel: false, cache: modelDirCache(modelDir, 'base-cnn') });
   const trainCopies = opts.trainCopies ?? meta.features?.trainCopies ?? 4;
   const testCopies = opts.testCopies ?? meta.features?.testCopies ?? 8;
   const batchSize = opts.batchSize ?? meta.features?.batchSize ?? 64;
@@ -111,7 +114,7 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
         logitParts.push(lFile);
         const refs = split.refs.slice(at, at + CHUNK_IMAGES);
         if (!(existsSync(fFile) && existsSync(lFile))) {
-          const out = await extractChunk(built.featureModel, images, refs, split.copies, tta, modelId, batchSize, featureSize);
+          const out = await extractChunk(forward, images, refs, split.copies, tta, modelId, batchSize, featureSize);
           await writeNpyAtomic(lFile, out.logits, [refs.length * split.copies, 6]);
           await writeNpyAtomic(fFile, out.features, [refs.length * split.copies, featureSize]);
           doneThisRun += refs.length;
@@ -124,10 +127,7 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
       await writeNpyPartsAtomic(path.join(dir, `${split.name}_logits.npy`), [rows, 6], readParts(logitParts));
     }
     // The shallow NN pads series with the features of an all-black image (the seed used a real one).
-    const blackImage = new Float32Array(meta.imageSize * meta.imageSize).fill(BLACK_HU);
-    const black = tf.tidy(() => (built.featureModel.predict(tf.tensor4d(blackImage, [1, meta.imageSize, meta.imageSize, 1])) as tf.Tensor[])[0]!);
-    await writeNpyAtomic(path.join(dir, 'black.npy'), (await black.data()) as Float32Array, [1, featureSize]);
-    black.dispose();
+    await writeNpyAtomic(path.join(dir, 'black.npy'), await blackFeatures(forward, meta.imageSize, BLACK_HU), [1, featureSize]);
     const ids = {
       modelId, featureSize, layout: 'image-major: rows copies*i .. copies*i+copies-1 are image i',
       train: { copies: trainCopies, ids: splits[0]!.refs.map((r) => r.imageId) },
@@ -139,6 +139,7 @@ export async function extractFeatures(opts: ExtractFeaturesOptions): Promise<Fea
     upsertFeatureSet(ws, { modelId, dir, trainImages: splits[0]!.refs.length, testImages: splits[1]!.refs.length, trainCopies, testCopies, featureSize });
     return { modelId, dir, featureSize, train: { images: splits[0]!.refs.length, copies: trainCopies }, test: { images: splits[1]!.refs.length, copies: testCopies } };
   } finally {
+    await forward.dispose();
     built.trainModel.dispose();
   }
 }
