@@ -33,7 +33,9 @@ function perturbWeights(m: tf.LayersModel, seed: number): void {
     const kind = w.originalName.split('/').pop() ?? '';
     const n = w.shape.reduce((a: number, d) => a * (d ?? 1), 1);
     const make = kind === 'moving_variance' || kind === 'gamma' ? () => rng.uniform(0.5, 1.5) : kind === 'moving_mean' || kind === 'beta' || kind === 'bias' ? () => 0.3 * rng.normal() : null;
-    if (make) tf.tidy(() => w.write(tf.tensor(Float32Array.from({ length: n }, make), w.shape as number[])));
+    if (make) tf.tidy(() => {
+      w.write(tf.tensor(Float32Array.from({ length: n }, make), w.shape as number[]));
+    });
   }
 }
 

@@ -12,7 +12,7 @@ import { errorMessage } from '../base/errors.ts';
 
 /** The package's module type, loaded only when a session is made (the CLI's other commands never pay for it). */
 export type OrtModule = typeof import('onnxruntime-node');
-type OrtSession = InstanceType<OrtModule['InferenceSession']>;
+type OrtSession = import('onnxruntime-node').InferenceSession;
 
 export type InferenceEngine = 'onnx' | 'tfjs';
 
@@ -94,7 +94,7 @@ export class OrtModel {
     const session = this.live();
     const names = session.inputNames;
     if (inputs.length !== names.length) throw new Error(`${this.label}: the graph takes ${names.length} inputs, got ${inputs.length}`);
-    const feeds: Record<string, InstanceType<OrtModule['Tensor']>> = {};
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
     inputs.forEach((input, i) => {
       const size = input.dims.reduce((p, d) => p * d, 1);
       if (size !== input.data.length) throw new Error(`${this.label}: input ${names[i]} has ${input.data.length} values for dims [${input.dims.join(', ')}]`);
