@@ -63,7 +63,7 @@ function weightsOf(layer: tf.layers.Layer): Map<string, Weight> {
   for (const w of layer.weights) {
     const key = w.originalName.split('/').pop() ?? w.originalName;
     // dataSync of a variable allocates no tensor; the copy keeps the bytes independent of later training
-    out.set(key, { data: Float32Array.from(w.read().dataSync() as Float32Array), shape: w.shape.map((d) => d ?? 0) });
+    out.set(key, { data: (w.read().dataSync() as Float32Array).slice(), shape: w.shape.map((d) => d ?? 0) });
   }
   return out;
 }
