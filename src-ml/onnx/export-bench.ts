@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const exportMs = performance.now() - t0;
     const data = Float32Array.from({ length: batch * size * size }, (_, i) => ((i * 7919) % 2000) - 1000);
     const x = tf.tensor4d(data, [batch, size, size, 1]);
-    let tfOut = new Float32Array(0);
+    let tfOut: Float32Array = new Float32Array(0);
     const tfjsMs = await timeIt(runs, async () => {
       const ys = featureModel.predict(x) as tf.Tensor[];
       tfOut = (await ys[1]!.data()) as Float32Array;
