@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { positiveInt } from './cli-helpers.ts';
+import { lazyAction } from './lazy-action.ts';
 
 // The engine modules are imported inside the actions, so registering these commands (every `ich` start) stays cheap.
 
@@ -83,6 +84,12 @@ export function registerDemoCommands(program: Command): void {
         ws.close();
       }
     });
+  models.command('export-onnx')
+    .description('write one trained model as an ONNX graph (a base CNN: pooled features and logits; the others: logits), inputs in the tfjs layout')
+    .argument('<model>', 'model id, e.g. tiny-se-resnext.k3.f0 or pooled-res.tiny-se-resnext.k3.f0 (see ich runs); the active version\'s copy')
+    .requiredOption('--out <file>', 'the .onnx file to write (atomically)')
+    .option('--workspace <dir>', 'workspace folder')
+    .action(lazyAction(() => import('./export-onnx-command.ts'), 'exportOnnxCommand'));
   models.command('copy')
     .description('copy every trained model, its run record and the fitted ensembles from another workspace (e.g. trained on a GPU server)')
     .requiredOption('--from <dir>', 'workspace that holds the models')

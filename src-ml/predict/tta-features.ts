@@ -4,6 +4,7 @@
  * model; the pooled feature vectors and the logits come back image-major (rows K*i .. K*i+K-1 = image i).
  * The training stage (train/feature-stage.ts) writes them to features/; ich predict uses them in memory.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { createRng } from '../base/random.ts';
 import { applyAugment, sampleAugment } from '../data/augment.ts';
 import type { augmentConfigOf, TtaAugmentName } from '../data/augment-presets.ts';
@@ -25,6 +26,25 @@ export interface BaseCnnMeta {
 }
 
 /**
+ * The feature model (outputs: pooled features [B, F], logits [B, 6]) of the base CNN saved in `modelDir`.
+ * It shares its layers with the train model built beside it: disposing it frees them all.
+ */
+export async function loadBaseFeatureModel(modelDir: string, meta?: BaseCnnMeta): Promise<tf.LayersModel> {
+  const { model: loaded, meta: saved } = await loadModel<BaseCnnMeta>(modelDir);
+  const m = meta ?? saved;
+  const built = buildBaseCnn(m.archConfig, m.imageSize);
+  try {
+    built.trainModel.setWeights(loaded.getWeights());
+  } catch (err) {
+    built.trainModel.dispose();
+    throw err;
+  } finally {
+    loaded.dispose();
+  }
+  return built.featureModel;
+}
+
+/**
  * A saved base CNN for inference: meta, feature size and a Forward of its feature model (outputs: pooled
  * features [B, F], logits [B, 6]) on ONNX Runtime, the graph cached beside the model. The tfjs feature model
  * is built only to export it or when the runtime fails.
@@ -33,17 +53,7 @@ export async function openBaseCnn(modelDir: string, label: string, deps: Forward
   const meta = await readModelMeta<BaseCnnMeta>(modelDir);
   const forward = await createForward({
     label, family: 'base-cnn', ownsModel: true, cache: modelDirCache(modelDir, 'base-cnn'),
-    loadTfjs: async () => {
-      const { model: loaded } = await loadModel(modelDir);
-      const built = buildBaseCnn(meta.archConfig, meta.imageSize);
-      try {
-        built.trainModel.setWeights(loaded.getWeights());
-      } finally {
-        loaded.dispose();
-      }
-      // featureModel shares trainModel's layers: disposing it frees them all.
-      return built.featureModel;
-    },
+    loadTfjs: () => loadBaseFeatureModel(modelDir, meta),
   }, deps);
   return { forward, meta, featureSize: featureSizeOf(meta.archConfig) };
 }
