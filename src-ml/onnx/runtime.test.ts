@@ -9,7 +9,7 @@ import { createRng } from '../base/random.ts';
 import { exportToOnnx } from './export.ts';
 import { modelDirCache } from './onnx-cache.ts';
 import { createForward, tfjsForward, type ArrayInput, type Forward } from './runtime-forward.ts';
-import { ortThreads, OrtModel, requestedEngine, type OrtModule } from './runtime.ts';
+import { ortSpinning, ortThreads, OrtModel, requestedEngine, type OrtModule } from './runtime.ts';
 
 const tmp = tempDir('ich-onnx-runtime-');
 let model: tf.LayersModel;
@@ -84,6 +84,9 @@ describe('settings', () => {
     expect(ortThreads({ ICH_ORT_THREADS: '3' })).toBe(3);
     expect(ortThreads({})).toBeGreaterThanOrEqual(1);
     expect(() => ortThreads({ ICH_ORT_THREADS: '0' })).toThrow(/positive integer/);
+    expect(ortSpinning({})).toBe(false);
+    expect(ortSpinning({ ICH_ORT_SPIN: '1' })).toBe(true);
+    expect(() => ortSpinning({ ICH_ORT_SPIN: 'yes' })).toThrow(/ICH_ORT_SPIN=yes: expected 0 or 1/);
   });
 });
 

@@ -6,6 +6,8 @@
  * Settings, from the environment:
  *   ICH_INFERENCE=tfjs   run inference on tfjs (comparisons, tests); onnx or unset: ONNX Runtime where it loads
  *   ICH_ORT_THREADS=N    intra-op threads per session (default: the cores this process may use)
+ *   ICH_ORT_SPIN=1       let idle intra-op threads spin between runs (default off: between runs the main thread
+ *                        prepares the next batch, and a spinning thread would take its core)
  */
 import { availableParallelism } from 'node:os';
 import { errorMessage } from '../base/errors.ts';
@@ -39,6 +41,14 @@ export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/** Whether idle intra-op threads spin (ICH_ORT_SPIN=1) rather than sleep. */
+export function ortSpinning(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env['ICH_ORT_SPIN']?.trim();
+  if (!v || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`ICH_ORT_SPIN=${v}: expected 0 or 1`);
+}
+
 let ortPromise: Promise<OrtModule> | undefined;
 
 /** onnxruntime-node, imported once per process; rejects with one line when its native library cannot load. */
@@ -62,9 +72,10 @@ export class OrtModel {
   ) {}
 
   /** Creates the session; `label` (a model id or file) names it in errors. */
-  static async create(bytes: Uint8Array, label: string, options: { threads?: number; ort?: OrtModule } = {}): Promise<OrtModel> {
+  static async create(bytes: Uint8Array, label: string, options: { threads?: number; spin?: boolean; ort?: OrtModule } = {}): Promise<OrtModel> {
     const ort = options.ort ?? (await loadOrt());
     const threads = options.threads ?? ortThreads();
+    const spin = options.spin ?? ortSpinning();
     let session: OrtSession;
     try {
       session = await ort.InferenceSession.create(bytes, {
@@ -74,6 +85,7 @@ export class OrtModel {
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
       });
     } catch (err) {
       throw new Error(`${label}: ONNX Runtime cannot create a session: ${errorMessage(err).split('\n')[0]}`, { cause: err });
