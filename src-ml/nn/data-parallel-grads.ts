@@ -79,9 +79,10 @@ export interface SliceResult {
 /**
  * Forward (training mode), mean loss and gradients on one slice, as LayersModel.trainOnBatch computes them
  * before its optimizer step: loss = mean over samples of lossFn(y, model(x)) + the model's own losses.
- * The caller owns (disposes) the returned gradients.
+ * The caller owns (disposes) the returned gradients. The loss is read with await data(): the webgpu backend
+ * has no synchronous read in Node.
  */
-export function sliceGradients(model: tf.LayersModel, loss: LossFn, xs: tf.Tensor[], y: tf.Tensor): SliceResult {
+export async function sliceGradients(model: tf.LayersModel, loss: LossFn, xs: tf.Tensor[], y: tf.Tensor): Promise<SliceResult> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => {
     const pred = model.apply(xs.length === 1 ? xs[0]! : xs, { training: true }) as tf.Tensor;
@@ -89,7 +90,7 @@ export function sliceGradients(model: tf.LayersModel, loss: LossFn, xs: tf.Tenso
     for (const extra of model.calculateLosses()) total = tf.add(total, extra);
     return total;
   }, vars);
-  const lossValue = value.dataSync()[0]!;
+  const lossValue = (await value.data())[0]!;
   value.dispose();
   return { loss: lossValue, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
 }

@@ -30,7 +30,7 @@ async function init(msg: InitMsg): Promise<State> {
   return { model, loss: await resolveLoss(msg.loss), weightSizes: model.weights.map((w) => size(w.shape)), trainableSize: shapes.reduce((n, s) => n + size(s), 0) };
 }
 
-function step(st: State, msg: StepMsg): { loss: number; grads: Float32Array } {
+async function step(st: State, msg: StepMsg): Promise<{ loss: number; grads: Float32Array }> {
   // Every weight, so frozen layers and batch-norm statistics follow the main thread's model too.
   let at = 0;
   st.model.weights.forEach((w, i) => {
@@ -44,7 +44,7 @@ function step(st: State, msg: StepMsg): { loss: number; grads: Float32Array } {
   const y = tf.tensor(msg.y.data, msg.y.shape);
   const restore = seedDropout(st.model, msg.seedKey, msg.step, msg.rank);
   try {
-    const { loss, grads } = sliceGradients(st.model, st.loss, xs, y);
+    const { loss, grads } = await sliceGradients(st.model, st.loss, xs, y);
     const flat = new Float32Array(st.trainableSize);
     let off = 0;
     for (const g of grads) {
@@ -73,8 +73,8 @@ if (!isMainThread && parentPort) {
       send({ type: 'error', id: msg.id, message: 'step before init' });
       return;
     }
-    state.then((st) => {
-      const out = step(st, msg);
+    state.then(async (st) => {
+      const out = await step(st, msg);
       send({ type: 'grads', id: msg.id, loss: out.loss, grads: out.grads }, [out.grads.buffer as ArrayBuffer]);
     }).catch((err: unknown) => send({ type: 'error', id: msg.id, message: errorMessage(err) }));
   });

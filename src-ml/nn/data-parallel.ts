@@ -164,10 +164,10 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
   let disposed = false;
 
   /** Rank 0's share, on this thread: gradients as tensors (the caller disposes them). */
-  const local = (xs: tf.Tensor[], y: tf.Tensor, step: number): { loss: number; grads: tf.Tensor[] } => {
+  const local = async (xs: tf.Tensor[], y: tf.Tensor, step: number): Promise<{ loss: number; grads: tf.Tensor[] }> => {
     const restore = seedDropout(model, seedKey, step, 0);
     try {
-      return sliceGradients(model, loss, xs, y);
+      return await sliceGradients(model, loss, xs, y);
     } finally {
       restore();
     }
@@ -189,7 +189,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       const n = y.shape[0]!;
       const rows = splitRows(n, ranks).filter(([a, b]) => b > a);
       if (rows.length === 1) {
-        const own = local(xs, y, step);
+        const own = await local(xs, y, step);
         apply(own.grads);
         tf.dispose(own.grads);
         return own.loss;
@@ -212,7 +212,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       const y0 = y.slice(a0, b0 - a0);
       let own: { loss: number; grads: tf.Tensor[] };
       try {
-        own = local(x0, y0, step);
+        own = await local(x0, y0, step);
       } finally {
         tf.dispose([...x0, y0]);
       }
