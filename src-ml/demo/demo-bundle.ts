@@ -108,11 +108,12 @@ export async function buildDemo(opts: BuildDemoOptions): Promise<DemoManifest> {
   try {
     const scan = await scanFolders(ws, { roots: [dicom] });
     if (scan.problems > 0) log(`scan: ${scan.problems} files with problems`);
-    // Out-of-fold predictions and training features are the training set's: the demo needs the models only.
+    // Out-of-fold predictions and training features are the training set's: the demo needs the models only
+    // (and not their cached ONNX graphs, which an installed demo makes on first use).
     const source = activeVersion(from);
     const fp = (source?.fingerprint ?? {}) as { studies?: number; images?: number };
     const trainedOn = `${DEMO_TRAINED_ON}; ${fp.studies ?? '?'} studies, ${fp.images ?? '?'} labelled slices, preset ${source?.preset || '?'}`;
-    const moved = copyTrainedModels(from, ws, { skipFiles: /^(oof_|test_)/ });
+    const moved = copyTrainedModels(from, ws, { skipFiles: /^(oof_|test_)|\.onnx$/ });
     log(`models: ${moved.models.length} copied, ensembles ${moved.ensembles.join(', ')}`);
     const imageIds = indexedImageIds(ws);
     const r = await predictImages({ ws, imageIds, log });
