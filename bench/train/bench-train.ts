@@ -5,8 +5,9 @@
  *
  *   npm run bench:train -- [--json] [--cnn-steps N] [--seq-steps N] [--infer-iters N]
  *
- * A train step is model.trainOnBatch (forward + BCE loss + backward + Adam lr 1e-3 update; tfjs has no
- * separate zero-grad). Figures are medians over the timed steps after 2 warm-up steps (at least 5 timed).
+ * A train step is one step of the data-parallel trainer the pipeline uses (src-ml/nn/data-parallel.ts:
+ * forward + BCE loss + backward on each rank's slice of the batch, gradients averaged, one Adam lr 1e-3
+ * update), on as many ranks as cores (ICH_TRAIN_WORKERS overrides); the worker count is printed. Figures are medians over the timed steps after 2 warm-up steps (at least 5 timed).
  * Inference: model.predict at batch 32 (eval mode: dropout off, batch-norm moving statistics),
  * BenchCNN in images/s, BenchSeq in studies/s. Every ratio is project / reference: above 1 the project
  * takes longer per train step, below 1 it infers fewer items per second.
@@ -25,6 +26,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 interface ModelResult extends BenchFigures {
   backend: string;
+  workers: number;
   params: number;
   trainSteps: number;
   inferIters: number;
@@ -54,7 +56,7 @@ if (loadBefore > 0.5) {
   progress(`warning: 1-min load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs before the run; other processes will distort both figures, PyTorch's most`);
 }
 const backend = await initBackend({ purpose: 'train' }, { log: json ? progress : undefined });
-const project: Record<string, BenchFigures & { params: number; trainSteps: number }> = {
+const project: Record<string, BenchFigures & { params: number; trainSteps: number; workers: number }> = {
   BenchCNN: await benchModel('bench-cnn', { steps: cnnSteps, inferIters, progress }),
   BenchSeq: await benchModel('bench-seq', { steps: seqSteps, inferIters, progress }),
 };
@@ -74,6 +76,7 @@ for (const name of ['BenchCNN', 'BenchSeq']) {
   const r = ref[name] as BenchFigures & { params: number };
   results[name] = {
     backend,
+    workers: p.workers,
     params: p.params,
     trainSteps: p.trainSteps,
     inferIters,
@@ -91,7 +94,7 @@ if (json) {
   const rows: string[][] = [['model', 'figure', `project (${backend})`, `PyTorch ${ref.torch} (${ref.threads} thr)`, 'ratio = project / reference']];
   for (const [name, r] of Object.entries(results)) {
     const unit = name === 'BenchCNN' ? 'images/s' : 'studies/s';
-    rows.push([name, `train step median (${r.trainSteps} steps)`, `${r.trainStepMedianMs.toFixed(0)} ms`, `${r.reference.trainStepMedianMs.toFixed(0)} ms`, r.ratios.trainStep.toFixed(2)]);
+    rows.push([name, `train step median (${r.trainSteps} steps, ${r.workers} worker${r.workers > 1 ? 's' : ''})`, `${r.trainStepMedianMs.toFixed(0)} ms`, `${r.reference.trainStepMedianMs.toFixed(0)} ms`, r.ratios.trainStep.toFixed(2)]);
     rows.push([name, `inference, batch ${INFER_BATCH}`, `${r.inferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.infer.toFixed(2)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));

@@ -2,10 +2,20 @@
  * Train-step and inference timing of the fixed benchmark models (docs/bench-models.md), shared by
  * `ich bench train` and bench/train (which adds the PyTorch reference). Medians over the timed steps
  * after WARMUP warm-up steps; inference at batch 32 in eval mode.
+ * Train steps run through the data-parallel trainer the pipeline uses (data-parallel.ts), on
+ * trainWorkerCount(cores) ranks: every core unless ICH_TRAIN_WORKERS says otherwise.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildBenchCNN } from './bench-cnn.ts';
 import { buildBenchSeq } from './bench-seq.ts';
+import { createDataParallel, trainWorkerCount, type LossSpec } from './data-parallel.ts';
+
+/** The benchmarks' loss (what compile's 'binaryCrossentropy' names), loadable by a worker. */
+export function benchLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.metrics.binaryCrossentropy(yTrue, yPred);
+}
+const BENCH_LOSS: LossSpec = { module: import.meta.url, export: 'benchLoss' };
 
 export const BENCH_WARMUP = 2;
 export const BENCH_INFER_BATCH = 32;
@@ -19,6 +29,8 @@ export interface BenchFigures {
 
 export interface BenchModelResult extends BenchFigures {
   params: number;
+  /** Data-parallel ranks of the train steps (1: this thread alone). */
+  workers: number;
   trainSteps: number;
   inferIters: number;
 }
@@ -33,14 +45,20 @@ export function trainableParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
 }
 
-async function measure(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, xInfer: tf.Tensor, steps: number, inferIters: number, progress: (line: string) => void, label: string): Promise<BenchFigures> {
+async function measure(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, xInfer: tf.Tensor, steps: number, inferIters: number, progress: (line: string) => void, label: string, workers: number): Promise<BenchFigures> {
   const times: number[] = [];
-  for (let i = 0; i < BENCH_WARMUP + steps; i++) {
-    const t0 = performance.now();
-    const loss = await model.trainOnBatch(x, y);
-    const ms = performance.now() - t0;
-    progress(`${label} train step ${i}${i < BENCH_WARMUP ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms, loss ${Number(loss).toFixed(4)}`);
-    if (i >= BENCH_WARMUP) times.push(ms);
+  // The workers start here; the first (warm-up) step waits for them.
+  const dp = await createDataParallel({ model, loss: BENCH_LOSS, optimizer: model.optimizer, workers, seedKey: label });
+  try {
+    for (let i = 0; i < BENCH_WARMUP + steps; i++) {
+      const t0 = performance.now();
+      const loss = await dp.step(x, y, i);
+      const ms = performance.now() - t0;
+      progress(`${label} train step ${i}${i < BENCH_WARMUP ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms, loss ${Number(loss).toFixed(4)} (${workers} worker${workers > 1 ? 's' : ''})`);
+      if (i >= BENCH_WARMUP) times.push(ms);
+    }
+  } finally {
+    dp.dispose();
   }
   const rates: number[] = [];
   for (let i = 0; i < BENCH_WARMUP + inferIters; i++) {
@@ -56,7 +74,7 @@ async function measure(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, xInfer
 }
 
 /** Builds the model, times it on seeded random inputs, disposes everything it made. */
-export async function benchModel(name: BenchModelName, opts: { steps: number; inferIters: number; progress?: (line: string) => void }): Promise<BenchModelResult> {
+export async function benchModel(name: BenchModelName, opts: { steps: number; inferIters: number; progress?: (line: string) => void; workers?: number }): Promise<BenchModelResult> {
   const progress = opts.progress ?? (() => {});
   const cnn = name === 'bench-cnn';
   const model = cnn ? buildBenchCNN() : buildBenchSeq();
@@ -64,12 +82,13 @@ export async function benchModel(name: BenchModelName, opts: { steps: number; in
   const yShape = cnn ? [16, 1] : [32, 60, 6];
   const xiShape = cnn ? [BENCH_INFER_BATCH, 128, 128, 3] : [BENCH_INFER_BATCH, 60, 256];
   const seed = cnn ? 1 : 4;
+  const workers = opts.workers ?? trainWorkerCount(availableParallelism());
   const x = tf.randomUniform(xShape, 0, 1, 'float32', seed);
   const y = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform(yShape, 0, 1, 'float32', seed + 1), 0.5), 'float32'));
   const xi = tf.randomUniform(xiShape, 0, 1, 'float32', seed + 2);
   try {
-    const figures = await measure(model, x, y, xi, opts.steps, opts.inferIters, progress, cnn ? 'BenchCNN' : 'BenchSeq');
-    return { params: trainableParams(model), trainSteps: opts.steps, inferIters: opts.inferIters, ...figures };
+    const figures = await measure(model, x, y, xi, opts.steps, opts.inferIters, progress, cnn ? 'BenchCNN' : 'BenchSeq', workers);
+    return { params: trainableParams(model), workers, trainSteps: opts.steps, inferIters: opts.inferIters, ...figures };
   } finally {
     model.optimizer?.dispose();
     model.dispose();

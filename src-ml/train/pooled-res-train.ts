@@ -30,6 +30,7 @@ import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSetData, type SeriesRecord } from './series-data.ts';
 import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, type EpochRecord, type StageOptions, type Validation } from './stage-runner.ts';
+import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export interface FullheadStageOptions extends StageOptions {
   base: BaseModelPreset;
@@ -109,6 +110,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
     const optimizer = run.own(new BertAdam(() => ({ lr: cfg.lr, weightDecay: cfg.weightDecay }), { maxGradNorm: cfg.maxGradNorm }));
     compiled.compile({ optimizer, loss: maskedWeightedBce });
+    const trainStep = await parallelTrainStep(run, { model, loss: STAGE_LOSSES.pooledRes, optimizer, seedKey, preset, backend: opts.backend });
 
     const samples = windowSamples(trainSeries);
     const epochs = cfg.epochs;
@@ -134,7 +136,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const started = performance.now();
     // The best `bestAverage` parameter sets (the untrained prior, every epoch, every pass of a floored epoch).
     const { history, kept } = await run.fit({
-      model, compiled, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage,
+      model, compiled, trainStep, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage,
       beginEpoch: (epoch) => {
         const order = repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(seedKey, 'shuffle', epoch, r))));
         const copyRng = createRng(`${seedKey}:copies:${epoch}`);

@@ -112,6 +112,8 @@ export interface Preset {
   base: BaseModelPreset[];
   pooledRes: PooledResPreset;
   shallow: ShallowPreset;
+  /** Data-parallel ranks for training on the wasm backend, at most (capped by the cores; ICH_TRAIN_WORKERS overrides; default 1). */
+  trainWorkers?: number;
 }
 
 function fail(where: string, what: string): never {
@@ -217,9 +219,11 @@ export function validatePreset(raw: unknown, source: string): Preset {
   steps(sh.lrSteps, `${where}.shallow.lrSteps`);
   steps((sh.weighted as Record<string, unknown> | undefined)?.lrSteps, `${where}.shallow.weighted.lrSteps`);
   if (!Array.isArray(sh.betas) || sh.betas.length !== 2) fail(`${where}.shallow.betas`, 'expected [beta1, beta2]');
+  if (p.trainWorkers !== undefined) num(p.trainWorkers, `${where}.trainWorkers`, 1, 256, true);
   return {
     name: p.name as string, version: p.version as number, description: String(p.description ?? ''), folds, base,
     pooledRes: pr as unknown as PooledResPreset, shallow: sh as unknown as ShallowPreset,
+    ...(p.trainWorkers !== undefined ? { trainWorkers: p.trainWorkers as number } : {}),
   };
 }
 

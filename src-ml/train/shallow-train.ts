@@ -44,6 +44,7 @@ import { restoreWeights } from './weight-snapshots.ts';
 import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
 import { featureRow, type FeatureSource } from '../data/feature-rows.ts';
 import { epochSeedKey, runStage, scoreValidation, stepFloor, type StageOptions } from './stage-runner.ts';
+import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export const SHALLOW_STAGE = 'shallow';
 export const SHALLOW_WEIGHTED_STAGE = 'shallow-weighted';
@@ -241,6 +242,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     compiled.compile({ optimizer, loss: shallowNnLoss });
 
     const seedKey = `${stage}:${base.name}:k${folds.k}:f${fold}`;
+    const trainStep = await parallelTrainStep(run, { model, loss: STAGE_LOSSES.shallow, optimizer, seedKey, preset, backend: opts.backend });
     const bs = Math.min(sh.batchSize, samples.length);
     // The step floor: with few series, each epoch goes through them several times (prior-init.ts).
     const minSteps = weighted ? sh.weighted.minSteps : sh.minSteps;
@@ -251,7 +253,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
     // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
     const { history, kept } = await run.fit({
-      model, compiled, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
+      model, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
       validate: (m) => scoreValidation(collect(valSeries, predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, valLabels),
       beginEpoch: (epoch) => {
         optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch

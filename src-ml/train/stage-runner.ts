@@ -106,6 +106,8 @@ export interface EpochLoop {
   model: tf.LayersModel;
   /** The twin that carries the optimizer and the loss (trainOnBatch). */
   compiled: tf.LayersModel;
+  /** One optimizer step on a batch, its loss back (parallel-step.ts); default compiled.trainOnBatch. */
+  trainStep?: (batch: Batch, step: number) => Promise<number>;
   epochs: number;
   /** Batches per epoch and passes over the data per epoch (stepFloor). */
   batches: number;
@@ -353,7 +355,7 @@ export class StageRun {
         lr = loop.learningRate(step, epoch);
         let loss: number;
         try {
-          loss = (await loop.compiled.trainOnBatch(batch.xs, batch.y)) as number;
+          loss = loop.trainStep ? await loop.trainStep(batch, step) : ((await loop.compiled.trainOnBatch(batch.xs, batch.y)) as number);
         } finally {
           tf.dispose([...(Array.isArray(batch.xs) ? batch.xs : [batch.xs]), batch.y]);
         }
