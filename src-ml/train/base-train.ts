@@ -36,7 +36,6 @@ import { applyImportedBody, describeInit, resolveBaseInit, type BaseInit } from 
 import { checkpointFile } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
 import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
-import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 import type { BaseModelPreset, FoldSpec } from './presets.ts';
 import {
   bestEpochs, bestOf, curveOf, epochSeedKey, keepBestOrAverage, loadCheckpointed, runStage, scoreValidation, stepFloor,
@@ -175,8 +174,10 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     run.own(optimizer);
     const data = splitFold(ws, folds, fold);
     const seedKey = `${m.name}:k${folds.k}:f${fold}`;
-    const trainStep = await parallelTrainStep(run, { model: trainModel, loss: STAGE_LOSSES.base(m.loss), optimizer, seedKey, preset, backend: opts.backend });
     const images = new SliceImages(m.imageSize, 1 << 30, (line) => run.message('warn', line));
+    // Training batches made one ahead on a worker thread where that pays (data/batch-prefetch.ts; ICH_PREFETCH=0:
+    // inline, from `images`). Made here so the worker starts while the run sets up; `images` keeps the validation slices.
+    const batchMaker = run.own(createBatchMaker(images, { cacheBytes: 1 << 30, warn: (line) => run.message('warn', line), signal: opts.signal }));
     const firstDraw = epochOrder(m, data.trainLabels, seedKey, 0);
     // The step floor: small data go through each epoch's sampler several times (prior-init.ts).
     const { repeats, batches } = stepFloor(firstDraw.length, m.batchSize, epochs, m.minSteps);
@@ -212,11 +213,9 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
-    // Batches made one ahead on a worker thread where that pays (data/batch-prefetch.ts; ICH_PREFETCH=0: inline).
-    const batchMaker = run.own(createBatchMaker(images, { cacheBytes: 1 << 30, warn: (line) => run.message('warn', line), signal: opts.signal }));
     const maxLr = Math.max(...Object.values(m.optimizer.lr));
     const { history } = await run.fit({
-      model: trainModel, compiled, trainStep, epochs, batches, repeats, batchSize: m.batchSize, validate, trainLoss: 'per-sample', checkpoints, from,
+      model: trainModel, compiled, epochs, batches, repeats, batchSize: m.batchSize, validate, trainLoss: 'per-sample', checkpoints, from,
       beginEpoch: (epoch) => {
         const order = epochOrder(m, data.trainLabels, seedKey, epoch, repeats);
         const augRng = createRng(`${seedKey}:augment:${epoch}`);
