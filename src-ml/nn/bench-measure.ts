@@ -11,11 +11,7 @@ import { buildBenchCNN } from './bench-cnn.ts';
 import { buildBenchSeq } from './bench-seq.ts';
 import { createDataParallel, trainWorkerCount, type LossSpec } from './data-parallel.ts';
 
-/** The benchmarks' loss (what compile's 'binaryCrossentropy' names), loadable by a worker. */
-export function benchLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
-  return tf.metrics.binaryCrossentropy(yTrue, yPred);
-}
-const BENCH_LOSS: LossSpec = { module: import.meta.url, export: 'benchLoss' };
+const BENCH_LOSS: LossSpec = { module: new URL('./bench-loss.ts', import.meta.url).href, export: 'benchLoss' };
 
 export const BENCH_WARMUP = 2;
 export const BENCH_INFER_BATCH = 32;
