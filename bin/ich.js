@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The `ich` command: runs the TypeScript CLI through tsx, so `npx ich` works right after `npm ci`.
+// The `ich` command: runs the CLI from the engine bundle that `npm ci` built (src-ml/bundle), or, when a source is
+// newer than that build (or there is none), the TypeScript itself through tsx while a rebuild runs in the
+// background; so `npx ich` works right after `npm ci`, and right after any edit.
 // The engine needs Node 22 (node:sqlite); when started by an older system node, re-run under the
 // Node 22 that `npm ci` put in node_modules (the `node` devDependency).
 import { spawnSync } from 'node:child_process';
@@ -24,7 +26,18 @@ process.emitWarning = (warning, ...rest) => {
   if (type === 'ExperimentalWarning' && /SQLite/i.test(String(warning))) return;
   emitWarning(warning, ...rest);
 };
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('../src-ml/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const { openBundle } = await import('../src-ml/bundle/bundle-runtime.js');
+const bundle = openBundle({ rebuild: true });
+let main;
+if (bundle) {
+  // Stack traces (--verbose) point into the TypeScript; parsing the maps costs time, so only then.
+  if (argv.includes('--verbose')) process.setSourceMapsEnabled(true);
+  bundle.install();
+  ({ main } = await import(bundle.entryUrl('src-ml/cli/main.ts')));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src-ml/cli/main.ts'));
+}
+process.exitCode = await main(argv);

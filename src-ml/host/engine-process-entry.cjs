@@ -1,10 +1,8 @@
 // Entry of the desktop app's engine host process (Electron utilityProcess.fork of this file, with
-// `--workspace DIR [--install-demo BUNDLE]`). The engine runs as TypeScript through tsx, as the `ich` CLI does
-// (bin/ich.js). CommonJS, the entry format every Electron utility process runs; the engine itself is loaded
-// as ESM through the dynamic import.
+// `--workspace DIR [--install-demo BUNDLE]`). As the `ich` CLI does (bin/ich.js), the engine runs from the
+// engine bundle while it is fresh (src-ml/bundle), else as TypeScript through tsx. CommonJS, the entry format
+// every Electron utility process runs; the engine itself is loaded as ESM through the dynamic import.
 'use strict';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { register } = require('tsx/esm/api');
 
 // node:sqlite's ExperimentalWarning is noise here; other warnings still show.
 const emitWarning = process.emitWarning.bind(process);
@@ -13,8 +11,18 @@ process.emitWarning = (warning, ...rest) => {
   if (type === 'ExperimentalWarning' && /SQLite/i.test(String(warning))) return;
   emitWarning(warning, ...rest);
 };
-register();
-import('./engine-process.ts')
+async function loadEngine() {
+  const { openBundle } = await import('../bundle/bundle-runtime.js');
+  const bundle = openBundle();
+  if (bundle) {
+    bundle.install();
+    return import(bundle.entryUrl('src-ml/host/engine-process.ts'));
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('tsx/esm/api').register();
+  return import('./engine-process.ts');
+}
+loadEngine()
   .then((m) => m.runEngineProcess(process.argv.slice(2), process.parentPort))
   .catch((err) => {
     process.stderr.write(`engine-process: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
