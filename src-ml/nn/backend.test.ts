@@ -39,6 +39,6 @@ describe('initBackend', () => {
 
   it('works with the real module loader (optional native packages absent or present)', async () => {
     const name = await initBackend({ purpose: 'infer' }, { env: {}, log: () => undefined });
-    expect(['tensorflow', 'wasm']).toContain(name);
+    expect(['tensorflow', 'webgpu', 'wasm']).toContain(name);
   });
 });

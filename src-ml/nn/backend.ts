@@ -1,17 +1,20 @@
 /**
  * TensorFlow.js backend selection for the training / inference engine.
  *
- * Order tried: tfjs-node-gpu ('tensorflow' backend, CUDA), tfjs-node ('tensorflow', CPU),
- * wasm (SIMD, single-threaded in Node, plus the project's gradient kernels), cpu (pure JS).
- * The native packages are optional dependencies that usually fail to install; they are loaded
- * with a dynamic import inside try/catch so a missing one is simply skipped.
- * ICH_BACKEND=cpu|wasm|tensorflow forces one backend (error if it is unavailable).
+ * Order tried: tfjs-node-gpu ('tensorflow' backend, CUDA), webgpu (Dawn through the `webgpu` package, hardware
+ * adapters only), tfjs-node ('tensorflow', CPU), wasm (SIMD, single-threaded in Node, plus the project's gradient
+ * kernels), cpu (pure JS). The native packages are optional dependencies that usually fail to install; they are
+ * loaded with a dynamic import inside try/catch so a missing one is simply skipped. webgpu is first looked for in
+ * a child process (webgpu-probe.ts), and Dawn and tfjs-backend-webgpu are imported only when it found a GPU.
+ * ICH_BACKEND=cpu|wasm|tensorflow|webgpu forces one backend (error if it is unavailable); forced webgpu also
+ * takes a software adapter (Mesa's llvmpipe), which is slower than wasm and never chosen on its own.
  */
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
 import { registerWasmTrainingKernels } from './kernels/wasm-conv-grad.ts';
+import type { ProbeResult } from './webgpu-probe.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export type BackendPurpose = 'train' | 'infer';
 
 export interface InitBackendOptions {
@@ -25,16 +28,18 @@ export interface InitBackendDeps {
   log?: (line: string) => void;
   /** Module loader (default dynamic import); tests replace it. */
   importModule?: (specifier: string) => Promise<unknown>;
+  /** Looks for a hardware WebGPU adapter before Dawn is loaded (default: webgpu-probe.ts in a child process). */
+  probeWebGpu?: (env: Record<string, string | undefined>, allowSoftware: boolean) => Promise<ProbeResult>;
 }
 
 interface Candidate {
-  /** Label used in logs. */
+  /** Label used in logs (for webgpu: the adapter, once found). */
   label: string;
   backend: BackendName;
   tryInit: () => Promise<boolean>;
 }
 
-const FORCEABLE: readonly BackendName[] = ['cpu', 'wasm', 'tensorflow'];
+const FORCEABLE: readonly BackendName[] = ['cpu', 'wasm', 'tensorflow', 'webgpu'];
 
 async function activate(name: BackendName): Promise<boolean> {
   if (tf.findBackendFactory(name) === null) return false;
@@ -72,8 +77,43 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
     },
   });
 
+  const forcedRaw = env['ICH_BACKEND']?.trim();
+  const webgpu: Candidate = {
+    label: 'webgpu',
+    backend: 'webgpu',
+    tryInit: async () => {
+      const forced = forcedRaw?.toLowerCase() === 'webgpu';
+      // A child process finds the adapter first, so machines without one never load Dawn here and Dawn's
+      // warnings about the drivers it turns down stay out of the output.
+      const { startWebGpu, webGpuState } = await import('./webgpu-backend.ts');
+      const state = webGpuState();
+      let via: string | undefined;
+      if (!state || state.watch.failed || (state.adapter.software && !forced)) {
+        const probe = deps.probeWebGpu ?? (async (e: Record<string, string | undefined>, soft: boolean) => (await import('./webgpu-probe.ts')).probeWebGpuAdapter(e, soft));
+        const found = await probe(env, forced);
+        if (!found.adapter) {
+          notes.push(`webgpu: ${found.reason}`);
+          return false;
+        }
+        if (found.adapter.software && !forced) {
+          notes.push(`webgpu: only a software adapter (${found.adapter.device || found.adapter.description}; ICH_BACKEND=webgpu uses it)`);
+          return false;
+        }
+        via = found.adapter.via;
+      }
+      const started = await startWebGpu({ allowSoftware: forced, env, importModule, ...(via !== undefined ? { via } : {}) });
+      if (!started.ok) {
+        notes.push(`webgpu: ${started.reason}`);
+        return false;
+      }
+      webgpu.label = `adapter: ${started.label}`;
+      return true;
+    },
+  };
+
   const candidates: Candidate[] = [
     nativeCandidate('@tensorflow/tfjs-node-gpu', 'tfjs-node-gpu'),
+    webgpu,
     nativeCandidate('@tensorflow/tfjs-node', 'tfjs-node'),
     {
       label: 'wasm',
@@ -103,7 +143,6 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
     },
   ];
 
-  const forcedRaw = env['ICH_BACKEND']?.trim();
   let chosen: Candidate | undefined;
   if (forcedRaw) {
     const forced = forcedRaw.toLowerCase() as BackendName;

@@ -5,17 +5,21 @@
  * j*Cin/g .. (j+1)*Cin/g - 1 (PyTorch's groups=g layout; torch weight [Cout, Cin/g, kh, kw] maps here
  * by transpose [2, 3, 1, 0]).
  *
- * Two exact-equivalent implementations, chosen by the `training` call argument (measured on wasm,
- * [8, 32, 32, 128] -> 128, 3x3, g = 32):
- *  - training (fit / trainOnBatch, or apply(x, {training: true})): g convolutions on channel slices,
- *    concatenated (tf.split / tf.conv2d / tf.concat): forward+backward ~640 ms vs ~670 ms masked;
- *  - otherwise (predict, feature extraction): one conv with a block-diagonal kernel (tiled and masked):
- *    forward ~160 ms vs ~185-265 ms split.
+ * Three exact-equivalent implementations, chosen by the backend and the `training` call argument:
+ *  - webgpu: one kernel for the whole grouped convolution and its gradients (kernels/webgpu-grouped-conv.ts),
+ *    training or not;
+ *  - training (fit / trainOnBatch, or apply(x, {training: true})), and inference on tensorflow (tfjs-node-gpu):
+ *    g convolutions on channel slices, concatenated (tf.split / tf.conv2d / tf.concat). On wasm,
+ *    [8, 32, 32, 128] -> 128, 3x3, g = 32: forward+backward ~640 ms vs ~670 ms masked;
+ *  - inference on wasm and cpu (predict, feature extraction): one conv with a block-diagonal kernel (tiled and
+ *    masked): forward ~160 ms vs ~185-265 ms split on wasm. A GPU does g times the FLOPs for it, so GPU backends
+ *    never take this path.
  *
  * padding: 'same' | 'valid' (TF semantics) or a number p = symmetric zero padding (PyTorch semantics;
  * differs from 'same' for even inputs with stride 2, which matters for ported ResNeXt weights).
  */
 import * as tf from '@tensorflow/tfjs';
+import { groupedConv2dFused, hasGroupedConvKernel } from '../kernels/webgpu-grouped-conv-op.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -117,7 +121,7 @@ export class GroupedConv2D extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       if (!this.kernel) throw new Error('GroupedConv2D: layer is not built');
-      const impl = kwargs['training'] === true ? groupedConv2d : groupedConv2dMasked;
+      const impl = groupedConvImpl(kwargs['training'] === true);
       const y = impl(x, this.kernel.read() as tf.Tensor4D, this.groups, this.strides, this.convPad());
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });
@@ -140,6 +144,15 @@ tf.serialization.registerClass(GroupedConv2D);
 
 export function groupedConv2dLayer(args: GroupedConv2DArgs): GroupedConv2D {
   return new GroupedConv2D(args);
+}
+
+type GroupedConvImpl = (x: tf.Tensor4D, kernel: tf.Tensor4D, groups: number, strides: [number, number], pad: ConvPad) => tf.Tensor4D;
+
+/** The implementation for the active backend (see the head of this file). */
+export function groupedConvImpl(training: boolean, backend: string = tf.getBackend()): GroupedConvImpl {
+  if (backend === tf.getBackend() && hasGroupedConvKernel()) return groupedConv2dFused;
+  if (training || backend === 'tensorflow' || backend === 'webgpu') return groupedConv2d;
+  return groupedConv2dMasked;
 }
 
 /**
