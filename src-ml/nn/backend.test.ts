@@ -34,7 +34,15 @@ describe('initBackend', () => {
     const forced = initBackend({ purpose: 'train' }, { ...deps, env: { ICH_BACKEND: 'tensorflow' } });
     await expect(forced).rejects.toThrow(/^ICH_BACKEND=tensorflow is unavailable \(tfjs-node-gpu: .*; tfjs-node: .*\)$/);
     await expect(initBackend({ purpose: 'train' }, { ...deps, env: { ICH_BACKEND: 'webgl' } })).rejects.toThrow(
-      'ICH_BACKEND=webgl is not one of cpu, wasm, tensorflow');
+      'ICH_BACKEND=webgl is not one of cpu, wasm, tensorflow, webgpu');
+  });
+
+  it('ICH_BACKEND=webgpu with no adapter: one line saying why; the chain passes over a software adapter', async () => {
+    const none = { adapter: null, reason: 'dawn default: no adapter; dawn backend=opengl: no adapter' };
+    const forced = initBackend({ purpose: 'train' }, { env: { ICH_BACKEND: 'webgpu' }, log: () => undefined, importModule: noNative, probeWebGpu: async () => none });
+    await expect(forced).rejects.toThrow(/^ICH_BACKEND=webgpu is unavailable \(webgpu: dawn default: no adapter; dawn backend=opengl: no adapter\)$/);
+    const software = { adapter: { vendor: '', architecture: '', device: 'llvmpipe', description: 'Mesa', software: true, via: 'backend=opengl' } };
+    expect(await initBackend({ purpose: 'train' }, { env: {}, log: () => undefined, importModule: noNative, probeWebGpu: async () => software })).toBe('wasm');
   });
 
   it('works with the real module loader (optional native packages absent or present)', async () => {
