@@ -1,17 +1,25 @@
 /**
  * Where a train step's time goes, per kernel (self time: a kernel's nested kernel calls are counted under
- * their own names only): `npx tsx bench/train/profile-train.ts [bench-cnn|bench-seq] [batch] [steps]`.
- * Wraps every kernel of the active backend with a timer; steps after one warm-up step are summed.
+ * their own names only):
+ *   npx tsx bench/train/profile-train.ts [bench-cnn|bench-seq] [batch] [steps] [--shapes] [--top N]
+ * Wraps every kernel of the active backend with a timer; steps after one warm-up step are averaged.
+ * --shapes: one row per kernel and input shapes (and attributes), to find the large calls.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-ml/nn/backend.ts';
 import { buildBenchCNN } from '../../src-ml/nn/bench-cnn.ts';
 import { buildBenchSeq } from '../../src-ml/nn/bench-seq.ts';
 
-const name = process.argv[2] ?? 'bench-cnn';
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const opt = (name: string, fallback: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const pos = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--top'));
+const name = pos[0] ?? 'bench-cnn';
 const cnn = name === 'bench-cnn';
-const batch = Number(process.argv[3] ?? (cnn ? 16 : 32));
-const steps = Number(process.argv[4] ?? 2);
+const batch = Number(pos[1] ?? (cnn ? 16 : 32));
+const steps = Number(pos[2] ?? 2);
+const shapes = flag('--shapes');
+const top = opt('--top', 20);
 await initBackend({ purpose: 'train' });
 const model = cnn ? buildBenchCNN() : buildBenchSeq();
 const x = tf.randomUniform(cnn ? [batch, 128, 128, 3] : [batch, 60, 256]);
@@ -32,10 +40,13 @@ for (const k of tf.getKernelsForBackend(tf.getBackend())) {
       const total = performance.now() - t;
       const nested = stack.pop()!;
       if (stack.length) stack[stack.length - 1]! += total;
-      const e = self.get(k.kernelName) ?? { ms: 0, calls: 0 };
+      const key = shapes
+        ? `${k.kernelName} ${Object.values(a.inputs).filter((i) => i != null).map((i) => `[${(i as tf.TensorInfo).shape.join(',')}]`).join(' ')} ${JSON.stringify(a.attrs ?? {}).slice(0, 80)}`
+        : k.kernelName;
+      const e = self.get(key) ?? { ms: 0, calls: 0 };
       e.ms += total - nested;
       e.calls++;
-      self.set(k.kernelName, e);
+      self.set(key, e);
       return r;
     },
   });
@@ -45,6 +56,6 @@ for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
 const wall = (performance.now() - t0) / steps;
 const inKernels = [...self.values()].reduce((s, e) => s + e.ms, 0) / steps;
 console.log(`${name} batch ${batch}: step ${wall.toFixed(0)} ms, in kernels ${inKernels.toFixed(0)} ms (self time per step)`);
-for (const [k, e] of [...self].sort((p, q) => q[1].ms - p[1].ms).slice(0, 20)) {
-  console.log(`  ${k.padEnd(24)} ${(e.ms / steps).toFixed(1).padStart(8)} ms  ${String(e.calls / steps).padStart(5)} calls`);
+for (const [k, e] of [...self].sort((p, q) => q[1].ms - p[1].ms).slice(0, top)) {
+  console.log(`  ${(e.ms / steps).toFixed(1).padStart(8)} ms ${String(e.calls / steps).padStart(5)} calls  ${k}`);
 }

@@ -11,6 +11,15 @@
 import { getKernel, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from './conv2d-grad-impl.ts';
+import { conv2dBackpropFilterShift, shiftOverhead } from './conv2d-grad-shift.ts';
+
+/** Largest grid overhead (conv2d-grad-shift.ts) at which the shift formulation still beats im2col. */
+let MAX_SHIFT_OVERHEAD = 1.3;
+
+/** Test hook: 0 turns the shift formulation off, Infinity uses it for every stride-1 convolution; no argument restores the default. */
+export function setMaxShiftOverhead(v = 1.3): void {
+  MAX_SHIFT_OVERHEAD = v;
+}
 
 /** Largest im2col buffer (floats, 64 MiB) built at once; bigger batches are processed in chunks of images. */
 const DEFAULT_CHUNK_FLOATS = 16 * 1024 * 1024;
@@ -118,6 +127,12 @@ function rowsOf(backend: BackendWasm, t: TensorInfo, b0: number, nb: number, bat
 
 /** Filter gradient [KH, KW, Ci, Co] of an NHWC conv, computed as im2col^T x dy on the wasm backend. */
 export function conv2dBackpropFilterGemm(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  if (g.strideHeight === 1 && g.strideWidth === 1 && shiftOverhead(g) <= MAX_SHIFT_OVERHEAD) {
+    return conv2dBackpropFilterShift(backend, x, dy, g, {
+      chunkFloats: CHUNK_FLOATS,
+      matMul: (a, b) => runWasmKernel('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: false }),
+    });
+  }
   const K = g.filterHeight * g.filterWidth * g.inChannels;
   const co = g.outChannels;
   const perImage = g.outHeight * g.outWidth;

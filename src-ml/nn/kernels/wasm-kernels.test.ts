@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, type ConvGradImpl } from './wasm-conv-grad.ts';
-import { setIm2colChunkFloats } from './conv2d-grad-gemm.ts';
+import { setIm2colChunkFloats, setMaxShiftOverhead } from './conv2d-grad-gemm.ts';
 import { relErr } from '../../testing/numeric.ts';
 import { mulberry32 } from '../../base/random.ts';
 
@@ -97,13 +97,16 @@ beforeAll(async () => {
 const allCases = cases();
 
 describe.each([
-  ['xnn', false],
-  ['xnn', true],
-  ['js', false],
-] as [ConvGradImpl, boolean][])('conv2d gradient kernels on wasm (impl %s, one image per chunk: %s) match cpu', (impl, chunked) => {
+  ['xnn', false, false],
+  ['xnn', true, false],
+  ['xnn', false, true],
+  ['xnn', true, true],
+  ['js', false, false],
+] as [ConvGradImpl, boolean, boolean][])('conv2d gradient kernels on wasm (impl %s, one image per chunk: %s, stride-1 filter gradient by shifts always: %s) match cpu', (impl, chunked, shift) => {
   it(`Conv2DBackpropFilter and Conv2DBackpropInput over ${allCases.length} shapes`, async () => {
     registerWasmTrainingKernels({ impl });
     setIm2colChunkFloats(chunked ? 1 : undefined);
+    setMaxShiftOverhead(shift ? Infinity : undefined);
     const rand = rng(7);
     for (const c of allCases) {
       const [oh, ow] = outSize(c);
@@ -119,6 +122,7 @@ describe.each([
       expect(relErr(dxWasm, dxCpu), `input ${label}`).toBeLessThan(1e-4);
     }
     setIm2colChunkFloats();
+    setMaxShiftOverhead();
     registerWasmTrainingKernels();
   });
 });
