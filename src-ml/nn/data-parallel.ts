@@ -231,20 +231,18 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       });
       const averaged: tf.Tensor[] = [];
       let off = 0;
-      own.grads.forEach((g) => {
-        const size = g.size;
-        const acc = new Float64Array(size);
+      for (const g of own.grads) {
         const g0 = g.dataSync() as Float32Array;
+        const out = new Float32Array(g0.length);
         const w0 = weightOf[0]!;
-        for (let j = 0; j < size; j++) acc[j] = g0[j]! * w0;
-        others.forEach((o, i) => {
-          const w = weightOf[i + 1]!;
-          const src = o.grads;
-          for (let j = 0; j < size; j++) acc[j] = acc[j]! + src[off + j]! * w;
-        });
-        averaged.push(tf.tensor(Float32Array.from(acc), g.shape));
-        off += size;
-      });
+        for (let j = 0; j < g0.length; j++) {
+          let acc = g0[j]! * w0; // a JS number: the sum runs in float64
+          for (let r = 0; r < others.length; r++) acc += others[r]!.grads[off + j]! * weightOf[r + 1]!;
+          out[j] = acc;
+        }
+        averaged.push(tf.tensor(out, g.shape));
+        off += g0.length;
+      }
       tf.dispose(own.grads);
       try {
         apply(averaged);
