@@ -9,7 +9,8 @@
  * forward + BCE loss + backward on each rank's slice of the batch, gradients averaged, one Adam lr 1e-3
  * update), on as many ranks as cores (ICH_TRAIN_WORKERS overrides); the worker count is printed. Figures are medians over the timed steps after 2 warm-up steps (at least 5 timed).
  * Inference: model.predict at batch 32 (eval mode: dropout off, batch-norm moving statistics),
- * BenchCNN in images/s, BenchSeq in studies/s. Every ratio is project / reference: above 1 the project
+ * BenchCNN in images/s, BenchSeq in studies/s; and the same batch on ONNX Runtime (the trained model exported, what
+ * ich predict runs; onnxInferPerSec, ratios.inferOnnx; null with onnxError where it cannot run). Every ratio is project / reference: above 1 the project
  * takes longer per train step, below 1 it infers fewer items per second.
  * Run it on an idle machine: with another process busy on one of the 2 cores, PyTorch's 2 OpenMP threads
  * slow down about 10x (BenchSeq step 67 ms -> ~950 ms measured), so the run warns when the 1-minute
@@ -20,18 +21,19 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src-ml/nn/backend.ts';
-import { BENCH_INFER_BATCH as INFER_BATCH, BENCH_WARMUP as WARMUP, benchModel, type BenchFigures } from '../../src-ml/nn/bench-measure.ts';
+import { BENCH_INFER_BATCH as INFER_BATCH, BENCH_WARMUP as WARMUP, benchModel, type BenchFigures, type BenchModelResult } from '../../src-ml/nn/bench-measure.ts';
+import type { OnnxInferFigures } from '../../src-ml/onnx/runtime-bench.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-interface ModelResult extends BenchFigures {
+interface ModelResult extends BenchFigures, OnnxInferFigures {
   backend: string;
   workers: number;
   params: number;
   trainSteps: number;
   inferIters: number;
   reference: BenchFigures & { params: number; torch: string; threads: number };
-  ratios: { trainStep: number; infer: number };
+  ratios: { trainStep: number; infer: number; inferOnnx: number | null };
   loadAverage1m: { before: number; after: number };
 }
 
@@ -56,7 +58,7 @@ if (loadBefore > 0.5) {
   progress(`warning: 1-min load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs before the run; other processes will distort both figures, PyTorch's most`);
 }
 const backend = await initBackend({ purpose: 'train' }, { log: json ? progress : undefined });
-const project: Record<string, BenchFigures & { params: number; trainSteps: number; workers: number }> = {
+const project: Record<string, BenchModelResult> = {
   BenchCNN: await benchModel('bench-cnn', { steps: cnnSteps, inferIters, progress }),
   BenchSeq: await benchModel('bench-seq', { steps: seqSteps, inferIters, progress }),
 };
@@ -82,8 +84,12 @@ for (const name of ['BenchCNN', 'BenchSeq']) {
     inferIters,
     trainStepMedianMs: p.trainStepMedianMs,
     inferPerSec: p.inferPerSec,
+    onnxInferPerSec: p.onnxInferPerSec,
+    onnxThreads: p.onnxThreads,
+    onnxMaxAbsDiff: p.onnxMaxAbsDiff,
+    ...(p.onnxError ? { onnxError: p.onnxError } : {}),
     reference: { trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, torch: ref.torch, threads: ref.threads },
-    ratios: { trainStep: p.trainStepMedianMs / r.trainStepMedianMs, infer: p.inferPerSec / r.inferPerSec },
+    ratios: { trainStep: p.trainStepMedianMs / r.trainStepMedianMs, infer: p.inferPerSec / r.inferPerSec, inferOnnx: p.onnxInferPerSec === null ? null : p.onnxInferPerSec / r.inferPerSec },
     loadAverage1m: { before: loadBefore, after: loadAfter },
   };
 }
@@ -96,6 +102,9 @@ if (json) {
     const unit = name === 'BenchCNN' ? 'images/s' : 'studies/s';
     rows.push([name, `train step median (${r.trainSteps} steps, ${r.workers} worker${r.workers > 1 ? 's' : ''})`, `${r.trainStepMedianMs.toFixed(0)} ms`, `${r.reference.trainStepMedianMs.toFixed(0)} ms`, r.ratios.trainStep.toFixed(2)]);
     rows.push([name, `inference, batch ${INFER_BATCH}`, `${r.inferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.infer.toFixed(2)]);
+    rows.push(r.onnxInferPerSec === null
+      ? [name, `inference on ONNX Runtime`, `none: ${r.onnxError ?? '?'}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, '-']
+      : [name, `inference on ONNX Runtime (${r.onnxThreads} thr), batch ${INFER_BATCH}`, `${r.onnxInferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.inferOnnx!.toFixed(2)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const fmt = (row: string[]): string => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;

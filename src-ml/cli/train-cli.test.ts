@@ -93,6 +93,8 @@ describe('ich bench train', () => {
     expect(out.backend).toBe('wasm');
     expect(out.trainStepMedianMs).toBeGreaterThan(0);
     expect(out.inferPerSec).toBeGreaterThan(0);
+    expect(out.onnxInferPerSec).toBeGreaterThan(0); // the same batch on ONNX Runtime
+    expect(out.onnxMaxAbsDiff).toBeLessThan(1e-4);
     expect(out.params).toBe(394886);
   }, 120_000);
 

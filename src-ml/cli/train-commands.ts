@@ -160,6 +160,7 @@ export async function benchTrainCommand(flags: { model: string; json?: boolean; 
   };
   const backend = await initBackend({ purpose: 'train' }, { log });
   const r = await benchModel(flags.model as BenchModelName, { steps, inferIters, progress: flags.json ? () => {} : log });
-  if (flags.json) process.stdout.write(JSON.stringify({ backend, trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, trainSteps: steps, inferIters }) + '\n');
-  else process.stdout.write(`${flags.model} on ${backend}: train step median ${r.trainStepMedianMs.toFixed(1)} ms (${steps} steps), inference ${r.inferPerSec.toFixed(1)} /s at batch 32 (${r.params} params)\n`);
+  const onnx = { onnxInferPerSec: r.onnxInferPerSec, onnxThreads: r.onnxThreads, onnxMaxAbsDiff: r.onnxMaxAbsDiff, ...(r.onnxError ? { onnxError: r.onnxError } : {}) };
+  if (flags.json) process.stdout.write(JSON.stringify({ backend, trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, trainSteps: steps, inferIters, ...onnx }) + '\n');
+  else process.stdout.write(`${flags.model} on ${backend}: train step median ${r.trainStepMedianMs.toFixed(1)} ms (${steps} steps), inference ${r.inferPerSec.toFixed(1)} /s at batch 32, on ONNX Runtime ${r.onnxInferPerSec === null ? `none (${r.onnxError ?? '?'})` : `${r.onnxInferPerSec.toFixed(1)} /s (${r.onnxThreads} threads)`} (${r.params} params)\n`);
 }

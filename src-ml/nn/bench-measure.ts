@@ -4,12 +4,15 @@
  * after WARMUP warm-up steps; inference at batch 32 in eval mode.
  * Train steps run through the data-parallel trainer the pipeline uses (data-parallel.ts), on
  * trainWorkerCount(cores) ranks: every core unless ICH_TRAIN_WORKERS says otherwise.
+ * Inference is timed twice: tfjs's model.predict, and the trained model exported to ONNX Runtime (what
+ * ich predict and the feature stage run), on the same batch.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildBenchCNN } from './bench-cnn.ts';
 import { buildBenchSeq } from './bench-seq.ts';
 import { createDataParallel, trainWorkerCount, type LossSpec } from './data-parallel.ts';
+import { measureOnnxInference, type OnnxInferFigures } from '../onnx/runtime-bench.ts';
 
 const BENCH_LOSS: LossSpec = { module: new URL('./bench-loss.ts', import.meta.url).href, export: 'benchLoss' };
 
@@ -23,7 +26,7 @@ export interface BenchFigures {
   inferPerSec: number;
 }
 
-export interface BenchModelResult extends BenchFigures {
+export interface BenchModelResult extends BenchFigures, OnnxInferFigures {
   params: number;
   /** Data-parallel ranks of the train steps (1: this thread alone). */
   workers: number;
@@ -83,8 +86,10 @@ export async function benchModel(name: BenchModelName, opts: { steps: number; in
   const y = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform(yShape, 0, 1, 'float32', seed + 1), 0.5), 'float32'));
   const xi = tf.randomUniform(xiShape, 0, 1, 'float32', seed + 2);
   try {
-    const figures = await measure(model, x, y, xi, opts.steps, opts.inferIters, progress, cnn ? 'BenchCNN' : 'BenchSeq', workers);
-    return { params: trainableParams(model), workers, trainSteps: opts.steps, inferIters: opts.inferIters, ...figures };
+    const label = cnn ? 'BenchCNN' : 'BenchSeq';
+    const figures = await measure(model, x, y, xi, opts.steps, opts.inferIters, progress, label, workers);
+    const onnx = await measureOnnxInference(model, xi, { warmup: BENCH_WARMUP, iters: opts.inferIters, label, progress });
+    return { params: trainableParams(model), workers, trainSteps: opts.steps, inferIters: opts.inferIters, ...figures, ...onnx };
   } finally {
     model.optimizer?.dispose();
     model.dispose();
