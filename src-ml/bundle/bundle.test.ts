@@ -132,6 +132,28 @@ describe('engine bundle', () => {
     expect(existsSync(path.join(root, 'build.lock'))).toBe(false);
   });
 
+  it('imports a CommonJS package through require() (no export scan), an ES module package as an import', async () => {
+    const pkgRepo = fixtureRepo('packages', {
+      'node_modules/cjs-pkg/package.json': '{"name":"cjs-pkg","main":"index.js"}\n',
+      'node_modules/cjs-pkg/index.js': 'exports.answer = 42;\n',
+      'node_modules/esm-pkg/package.json': '{"name":"esm-pkg","type":"module","exports":"./index.js"}\n',
+      'node_modules/esm-pkg/index.js': 'export const greeting = "hi";\n',
+      'src-ml/p.ts': "import * as c from 'cjs-pkg';\nimport { greeting } from 'esm-pkg';\nexport const both = `${c.answer} ${greeting}`;\n",
+    });
+    const proot = path.join(pkgRepo, 'node_modules', '.cache', 'ich-engine');
+    const r = await buildBundle({ repo: pkgRepo, root: proot, entries: ['src-ml/p.ts'] });
+    expect(r.published).toBe(true);
+    const text = readFileSync(path.join(r.dir, 'src-ml__p.mjs'), 'utf8');
+    expect(text).toMatch(/require\("cjs-pkg"\)/);
+    expect(text).toMatch(/from "esm-pkg"/);
+    const out = runNode(`
+      import { openBundle } from ${JSON.stringify(pathToFileURL(RUNTIME).href)};
+      const b = openBundle({ root: ${JSON.stringify(proot)}, repo: ${JSON.stringify(pkgRepo)} });
+      console.log(JSON.stringify((await import(b.entryUrl('src-ml/p.ts'))).both));
+    `);
+    expect(out).toBe('42 hi');
+  });
+
   it('a failed build leaves the sources in charge, says where it failed, and is not retried at once', () => {
     const broken = fixtureRepo('broken', { 'src-ml/host/engine-process.ts': 'export const x = ;\n' });
     const broot = path.join(tmp.dir, 'broken-cache');
