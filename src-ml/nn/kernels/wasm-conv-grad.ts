@@ -1,7 +1,9 @@
 /**
  * The project's own wasm-backend kernels for convolution gradients:
  *  - Conv2DBackpropFilter (missing from @tensorflow/tfjs-backend-wasm 4.22),
- *  - Conv2DBackpropInput (replaces the backend's slow built-in one).
+ *  - Conv2DBackpropInput (replaces the backend's slow built-in one);
+ * with them (registerWasmTrainingKernels) the other training kernels of this folder: Tile, Sum/Mean over
+ * leading axes, Identity without a copy, MaxPoolGrad, and the fused training-mode batch norm.
  * They read and write the wasm heap directly, like the backend's own JS kernels (Slice, Concat):
  * the output is allocated first (allocation may grow, and so replace, the heap buffer), then
  * every view is taken with backend.typedArrayFromHeap.
@@ -24,6 +26,9 @@ import { conv2dBackpropFilterNHWC, conv2dBackpropInputNHWC, type ConvGeometry } 
 import { captureBuiltinTile, tileWasmConfig } from './wasm-tile.ts';
 import { captureBuiltinReductions, meanWasmConfig, sumWasmConfig } from './wasm-reduce.ts';
 import { conv2dBackpropFilterGemm, conv2dBackpropInputGemm } from './conv2d-grad-gemm.ts';
+import { bnTrainGradWasmConfig, bnTrainWasmConfig, installFusedBatchNorm } from './wasm-batch-norm.ts';
+import { captureBuiltinIdentity, identityWasmConfig } from './wasm-identity.ts';
+import { maxPoolGradWasmConfig } from './wasm-max-pool-grad.ts';
 
 /**
  * 'xnn': im2col / col2im in TS, products on the backend's XNNPACK BatchMatMul / Conv2D (default, fast);
@@ -111,7 +116,10 @@ export const conv2DBackpropInputWasmConfig: KernelConfig = {
 };
 
 /** The kernels this module adds or replaces on the wasm backend. */
-export const wasmTrainingKernels: readonly KernelConfig[] = [conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, tileWasmConfig, sumWasmConfig, meanWasmConfig];
+export const wasmTrainingKernels: readonly KernelConfig[] = [
+  conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, tileWasmConfig, sumWasmConfig, meanWasmConfig, bnTrainWasmConfig, bnTrainGradWasmConfig,
+  identityWasmConfig, maxPoolGradWasmConfig,
+];
 
 /**
  * Registers the project's wasm kernels (idempotent; replaces a built-in kernel of the same name
@@ -121,10 +129,13 @@ export function registerWasmTrainingKernels(options: { impl?: ConvGradImpl } = {
   impl = options.impl ?? 'xnn';
   captureBuiltinTile();
   captureBuiltinReductions();
+  captureBuiltinIdentity();
   for (const config of wasmTrainingKernels) {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing) unregisterKernel(config.kernelName, 'wasm');
     registerKernel(config);
   }
+  // Training-mode batch norm of tfjs-layers onto the fused kernels above (wasm only; other backends keep the layer's code).
+  installFusedBatchNorm();
 }

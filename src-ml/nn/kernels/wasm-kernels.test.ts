@@ -143,6 +143,43 @@ describe('Tile on wasm matches cpu', () => {
   });
 });
 
+describe('MaxPoolGrad on wasm matches cpu', () => {
+  it.each([
+    [[2, 8, 8, 5], 2, 2, 'valid'],
+    [[1, 7, 9, 3], 3, 2, 'same'],
+    [[2, 6, 6, 4], 3, 1, 'same'],
+    [[1, 5, 5, 2], 2, 1, 'valid'],
+  ] as const)('input %j, window %i, stride %i, %s (ties included)', async (shape, size, stride, pad) => {
+    const n = (shape as readonly number[]).reduce((p, d) => p * d, 1);
+    const rand = rng(n);
+    // Rounded values and ReLU zeros make ties, which must go to the same input as on cpu.
+    const values = Float32Array.from({ length: n }, () => Math.max(0, Math.round(rand() * 6 - 2)));
+    const run = (): number[] => tf.tidy(() => {
+      const dyRand = rng(n + 1);
+      const x = tf.tensor4d(values, [...shape] as [number, number, number, number]);
+      const f = (xi: tf.Tensor4D): tf.Tensor => tf.maxPool(xi, size, stride, pad);
+      const dy = tf.tensor(Float32Array.from({ length: f(x).size }, () => dyRand() * 2 - 1), f(x).shape);
+      return Array.from(tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(f(xi as tf.Tensor4D), dy)))(x).dataSync());
+    });
+    const cpu = await onBackend('cpu', run);
+    // Overlapping windows add their shares in another order: equal up to rounding.
+    expect(relErr(await onBackend('wasm', run), cpu)).toBeLessThan(1e-6);
+  });
+});
+
+describe('Identity on wasm', () => {
+  it('shares the buffer and keeps the values when the source is disposed', async () => {
+    await onBackend('wasm', () => undefined);
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    const s = tf.clone(tf.tensor(['a', 'b']));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+  });
+});
+
 describe('Sum and Mean on wasm match cpu', () => {
   it.each([
     [[4, 5, 6, 3], [0, 1, 2], false, 'float32'],
