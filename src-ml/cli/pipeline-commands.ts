@@ -173,9 +173,10 @@ export async function predictCommand(dirs: string[], flags: { workspace?: string
       }
       throw new Error(`no CT slices in ${dirs.join(', ')}`);
     }
-    await initBackend({ purpose: 'infer' }, { log });
     const r = await predictImages({
       ws, imageIds, log,
+      // The tfjs backend starts only where a model is exported or falls back to tfjs: ONNX Runtime needs none.
+      prepareTfjs: () => initBackend({ purpose: 'infer' }, { log }),
       ...(flags.events ? { onProgress: (done: number, total: number, what: string) => process.stdout.write(`${JSON.stringify({ type: 'predict', done, total, what })}\n`) } : {}),
       ...(flags.copies ? { copies: positiveInt(flags.copies, '--copies') } : {}),
       ...(flags.passes ? { passes: positiveInt(flags.passes, '--passes') } : {}),

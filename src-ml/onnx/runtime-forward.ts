@@ -46,6 +46,8 @@ export interface ForwardDeps {
   /** The exporter (default: onnx/export.ts, imported on the first cache miss). */
   exportGraph?: (model: tf.LayersModel, family: OnnxFamily) => Uint8Array | Promise<Uint8Array>;
   threads?: number;
+  /** Runs once before the tfjs model is first needed (e.g. starts the tfjs backend, which ONNX Runtime does not use). */
+  beforeTfjs?: () => Promise<unknown>;
 }
 
 const stderrLine = (line: string): void => {
@@ -83,7 +85,13 @@ async function defaultExport(model: tf.LayersModel, family: OnnxFamily): Promise
 export async function createForward(src: ForwardSource, deps: ForwardDeps = {}): Promise<Forward> {
   const log = deps.log ?? stderrLine;
   let model: tf.LayersModel | undefined;
-  const tfModel = async (): Promise<tf.LayersModel> => (model ??= await src.loadTfjs());
+  const tfModel = async (): Promise<tf.LayersModel> => {
+    if (!model) {
+      await deps.beforeTfjs?.();
+      model = await src.loadTfjs();
+    }
+    return model;
+  };
   const onTfjs = async (): Promise<Forward> => tfjsForward(await tfModel(), src.ownsModel);
   if (requestedEngine(deps.env) === 'tfjs') return onTfjs();
 

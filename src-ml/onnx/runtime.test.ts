@@ -184,7 +184,11 @@ describe('modelDirCache', () => {
     const dir = path.join(tmp.dir, 'm1');
     await saveModel(model, dir, { stage: 'test' });
     let exports = 0;
-    const deps = { exportGraph: (m: tf.LayersModel) => { exports++; return exportToOnnx(m, 'base-cnn').bytes; } };
+    let prepared = 0;
+    const deps = {
+      exportGraph: (m: tf.LayersModel) => { exports++; return exportToOnnx(m, 'base-cnn').bytes; },
+      beforeTfjs: async () => { prepared++; },
+    };
     const open = async (): Promise<Float32Array> => {
       const f = await createForward(source({ cache: modelDirCache(dir, 'base-cnn') }), deps);
       try {
@@ -195,8 +199,10 @@ describe('modelDirCache', () => {
       }
     };
     const first = await open();
+    expect(prepared).toBe(1); // the tfjs side readied for the export
     const second = await open();
     expect(exports).toBe(1);
+    expect(prepared).toBe(1); // a cached graph needs no tfjs at all
     expect(second).toEqual(first);
     const cached = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
     expect(cached).toHaveLength(1);

@@ -38,6 +38,11 @@ export interface PredictOptions {
   passes?: number;
   store?: boolean;
   log?: (line: string) => void;
+  /**
+   * Starts the tfjs backend; called only where a model runs on tfjs or is exported (ONNX Runtime needs no
+   * backend, so a run on cached graphs never pays for it). Absent: the caller started it.
+   */
+  prepareTfjs?: () => Promise<unknown>;
   /** After each model's pass over the images: work units done of the total (base folds and members). */
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -67,7 +72,11 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   const { ws } = opts;
   const log = opts.log ?? (() => {});
   // A fallback to tfjs is worth a line even where the caller wants no progress lines.
-  const forwardDeps: ForwardDeps = opts.log ? { log: opts.log } : {};
+  let tfjsReady: Promise<unknown> | undefined;
+  const forwardDeps: ForwardDeps = {
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.prepareTfjs ? { beforeTfjs: () => (tfjsReady ??= opts.prepareTfjs!()) } : {}),
+  };
   const timings: Record<string, number> = {};
   const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
