@@ -11,16 +11,18 @@
  * --seed 1` (ich synth makes 24 to 36 slices per series, so the 40 slices are all of the first series and the
  * lower 10 of the second) and `ich demo install`. Each timed run predicts into a fresh copy of the demo
  * workspace (copied outside the timing), so every run scans the 40 files and stores 40 predictions. One
- * untimed warm-up run comes first (page cache, the engine bundle's first load). The table splits the median
+ * untimed warm-up run comes first (page cache, the engine bundle's first load); whatever it added beside the
+ * models (the exported ONNX graphs) goes into the template, so the timed runs are every predict after a
+ * workspace's first; the warm-up's own time is reported as "warmupS". The table splits the median
  * run into the stages `ich predict` reports; "start" is everything outside its own clock (process start,
  * imports, workspace open, exit). The last line is JSON:
- *   {"slices":40,"size":512,"studies":2,"runs":N,"medianS","minS","stagesMedianS":{...},"backend","cli",
+ *   {"slices":40,"size":512,"studies":2,"runs":N,"medianS","minS","warmupS","stagesMedianS":{...},"backend","inference","cli",
  *    "loadAverage":[1m,5m,15m],"reference":{"what","medianS","computeMedianS","importMedianS","torch","threads"},
  *    "ratio": medianS / reference.medianS}
  * "cli" says whether `ich` ran from the engine bundle or through tsx (a source newer than the bundle).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,7 +99,24 @@ interface PredictRun {
   wallS: number;
   seconds: Record<string, number>;
   backend: string;
+  inference: string;
   cli: 'bundle' | 'tsx';
+}
+
+/**
+ * Files a run added to model folders (<...>/models/<model>/<file>: the exported ONNX graphs, kept beside their
+ * model by the engine) copied into the template, so that timed runs see the workspace as every predict after the
+ * first does.
+ */
+function keepModelCaches(from: string, to: string): string[] {
+  const kept: string[] = [];
+  for (const rel of readdirSync(from, { recursive: true, encoding: 'utf8' })) {
+    if (!/(^|[\\/])models[\\/][^\\/]+[\\/][^\\/]+$/.test(rel) || existsSync(path.join(to, rel))) continue;
+    if (!statSync(path.join(from, rel)).isFile() || !existsSync(path.dirname(path.join(to, rel)))) continue;
+    copyFileSync(path.join(from, rel), path.join(to, rel));
+    kept.push(rel);
+  }
+  return kept;
 }
 
 /** One `ich predict` of the input into a fresh copy of the demo workspace, timed from spawn to exit. */
@@ -117,8 +136,12 @@ async function predictOnce(input: string, demo: string): Promise<PredictRun> {
   if (code !== 0) throw new Error(`ich predict exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
   const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { images: number; seconds: Record<string, number> };
   if (summary.images !== SLICES) throw new Error(`ich predict predicted ${summary.images} images, ${SLICES} expected`);
-  const backend = /\[nn\] backend: (.+?)(?: for \w+)?$/m.exec(stderr)?.[1]?.trim() ?? 'unknown';
-  return { wallS, seconds: summary.seconds, backend, cli };
+  const backend = /\[nn\] backend: (.+?)(?: for \w+)?$/m.exec(stderr)?.[1]?.trim() ?? 'not reported';
+  // The models' forward passes: on ONNX Runtime when the engine exported graphs beside the models and logged no
+  // fallback to tfjs.
+  const graphs = readdirSync(ws, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.onnx'));
+  const inference = /inference on tfjs/.test(stderr) ? 'tfjs (onnxruntime fell back)' : graphs ? 'onnxruntime' : 'tfjs';
+  return { wallS, seconds: summary.seconds, backend, inference, cli };
 }
 
 interface ReferenceRun {
@@ -144,9 +167,16 @@ const REFERENCE_WHAT = 'python3 process: pydicom read + skimage anti-aliased res
   + 'in batches of 64, Pooled-Res and two shallow NNs (8 passes) per series; random weights, torch.no_grad, 2 threads';
 
 const load0 = loadavg();
+// Time `ich` as installed: from the engine bundle, rebuilt first if a source is newer (ICH_NO_BUNDLE=1 times tsx).
+if (process.env.ICH_NO_BUNDLE !== '1' && !freshManifest()) {
+  const b = spawnSync(process.execPath, [path.join(REPO, 'src-ml', 'bundle', 'build-bundle.js')], { encoding: 'utf8' });
+  note(`bench/predict: ${b.stdout.trim()}`);
+}
 const { input, files, seriesSizes, demo, baseMeta } = prepareInput();
 note('bench/predict: warm-up run');
-await predictOnce(input, demo);
+const firstRun = await predictOnce(input, demo);
+const kept = keepModelCaches(path.join(cache, 'run-workspace'), demo);
+if (kept.length) note(`bench/predict: kept ${kept.length} files the first predict added beside the models (e.g. ${kept[0]}) in the template`);
 const ours: PredictRun[] = [];
 const ref: ReferenceRun[] = [];
 const withReference = !values['no-reference'] && existsSync(PYTHON);
@@ -174,8 +204,10 @@ const result = {
   runs,
   medianS: ms3(medianS),
   minS: ms3(Math.min(...ours.map((r) => r.wallS))),
+  warmupS: ms3(firstRun.wallS),
   stagesMedianS: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, ms3(v)])),
   backend: ours[0]!.backend,
+  inference: [...new Set(ours.map((r) => r.inference))].join('+'),
   cli: cliModes.length === 1 ? cliModes[0]! : cliModes.join('+'),
   loadAverage: load1.map((x) => Math.round(x * 100) / 100),
   loadAverageBefore: load0.map((x) => Math.round(x * 100) / 100),
@@ -192,11 +224,11 @@ const result = {
   ratio: withReference ? ms3(medianS / median(ref.map((r) => r.wallS))) : null,
 };
 
-say(`bench/predict: ich predict of ${SLICES} slices (${SIZE} px, ${seriesSizes.join(' + ')} slices of ${seriesSizes.length} synthetic series), demo models, ${runs} runs, backend ${result.backend}, ich from ${result.cli}`);
+say(`bench/predict: ich predict of ${SLICES} slices (${SIZE} px, ${seriesSizes.join(' + ')} slices of ${seriesSizes.length} synthetic series), demo models, ${runs} runs, inference ${result.inference}, tfjs backend ${result.backend}, ich from ${result.cli}`);
 say('');
 say('stage (median run)          seconds');
 for (const [k, v] of Object.entries(stages)) say(`  ${k.padEnd(26)}${v.toFixed(3).padStart(7)}`);
-say(`ich predict, whole command   median ${medianS.toFixed(2)} s, min ${result.minS.toFixed(2)} s (target < 3 s)`);
+say(`ich predict, whole command   median ${medianS.toFixed(2)} s, min ${result.minS.toFixed(2)} s (target < 3 s); warm-up (first predict of the workspace) ${result.warmupS.toFixed(2)} s`);
 if (result.reference) {
   say(`PyTorch reference process   median ${result.reference.medianS.toFixed(2)} s (imports ${result.reference.importMedianS.toFixed(2)} s, work ${result.reference.computeMedianS.toFixed(2)} s)`);
   say(`ratio = ich / PyTorch = ${result.ratio!.toFixed(2)}x (below 1: ich is faster)`);
