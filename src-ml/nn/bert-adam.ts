@@ -99,16 +99,17 @@ export class BertAdam extends tf.Optimizer {
     this.incrementIterations();
   }
 
-  /** Moments in the order of `names` (zeros where a variable has no state yet), for checkpoints. */
-  exportMoments(names: readonly string[]): Float32Array[] {
+  /** Moments in the order of `names` (zeros where a variable has no state yet), for checkpoints. Read with
+   * await data(): the webgpu backend has no synchronous read in Node. */
+  async exportMoments(names: readonly string[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (const name of names) {
       const st = this.moments.get(name);
       const param = tf.engine().registeredVariables[name];
       if (!param) throw new Error(`BertAdam: no variable named ${name}`);
       const n = param.size;
-      out.push(st ? (st.m.dataSync() as Float32Array).slice() : new Float32Array(n));
-      out.push(st ? (st.v.dataSync() as Float32Array).slice() : new Float32Array(n));
+      out.push(st ? ((await st.m.data()) as Float32Array).slice() : new Float32Array(n));
+      out.push(st ? ((await st.v.data()) as Float32Array).slice() : new Float32Array(n));
     }
     return out;
   }

@@ -43,10 +43,11 @@ describe('parameter averaging', () => {
     const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(dense) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: bn });
     const before = tf.memory().numTensors;
-    const snaps = [1, 2, 3].map((k) => {
+    const snaps = [];
+    for (const k of [1, 2, 3]) {
       tf.tidy(() => model.setWeights(model.weights.map((w) => tf.fill(w.shape as number[], k * (w.trainable ? 1 : 10)))));
-      return snapshotWeights(model);
-    });
+      snaps.push(await snapshotWeights(model));
+    }
     const best = snaps[1]!;
     const avg = averageSnapshots(model, snaps, best);
     restoreWeights(model, avg);

@@ -86,7 +86,7 @@ export interface Progress {
 
 /** Optimizer moments in and out of checkpoints (BertAdam). */
 export interface CheckpointedOptimizer {
-  exportMoments(names: readonly string[]): Float32Array[];
+  exportMoments(names: readonly string[]): Promise<Float32Array[]>;
   importMoments(names: readonly string[], arrays: readonly Float32Array[], iterations: number): void;
   readonly iterations: number;
 }
@@ -150,10 +150,10 @@ export class BestSnapshots {
   kept: KeptSnapshot[] = [];
   constructor(private readonly k: number) {}
 
-  consider(epoch: number, valMetric: number, model: tf.LayersModel): void {
+  async consider(epoch: number, valMetric: number, model: tf.LayersModel): Promise<void> {
     const worst = this.kept.length < this.k ? Infinity : Math.max(...this.kept.map((s) => s.valMetric));
     if (valMetric < worst || this.kept.length < this.k) {
-      this.kept.push({ epoch, valMetric, snap: snapshotWeights(model) });
+      this.kept.push({ epoch, valMetric, snap: await snapshotWeights(model) });
       this.kept = this.kept.sort((a, b) => a.valMetric - b.valMetric).slice(0, this.k);
     }
   }
@@ -226,10 +226,10 @@ export async function loadCheckpointed(runDir: string, epochs: readonly number[]
   const metricOf = (e: number): number => history.find((r) => r.epoch === e)?.valMetric ?? Infinity;
   const first = await readCheckpoint(runDir, epochs[0]!);
   if (epochs.length < 2) return { model: first.model, kept: [] };
-  const kept: KeptSnapshot[] = [{ epoch: epochs[0]!, valMetric: metricOf(epochs[0]!), snap: snapshotWeights(first.model) }];
+  const kept: KeptSnapshot[] = [{ epoch: epochs[0]!, valMetric: metricOf(epochs[0]!), snap: await snapshotWeights(first.model) }];
   for (const e of epochs.slice(1)) {
     const other = await readCheckpoint(runDir, e);
-    kept.push({ epoch: e, valMetric: metricOf(e), snap: snapshotWeights(other.model) });
+    kept.push({ epoch: e, valMetric: metricOf(e), snap: await snapshotWeights(other.model) });
     other.model.dispose();
   }
   return { model: first.model, kept };
@@ -338,7 +338,7 @@ export class StageRun {
     let step = loop.from?.step ?? 0;
     const best = loop.keepBest ? new BestSnapshots(loop.keepBest) : null;
     // The starting point (the prior, or the model fine-tuned from) is a candidate: a run that never beats it keeps it.
-    if (best) best.consider(0, (await loop.validate(model)).valMetric, model);
+    if (best) await best.consider(0, (await loop.validate(model)).valMetric, model);
     // Under the step floor an epoch is several passes; on small data the best parameters may come within one.
     const passEnds = passBoundaries(batches, loop.repeats);
     const started = performance.now();
@@ -374,7 +374,7 @@ export class StageRun {
           type: 'batch', runId, stage, model: modelName, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
           imagesPerSec: (stepsHere * loop.batchSize) / Math.max(elapsed, 1e-9), etaSec: (elapsed / stepsHere) * (tTotal - step), backend,
         });
-        if (best && passEnds.has(b + 1)) best.consider(Number((epoch + (b + 1) / batches).toFixed(3)), (await loop.validate(model)).valMetric, model);
+        if (best && passEnds.has(b + 1)) await best.consider(Number((epoch + (b + 1) / batches).toFixed(3)), (await loop.validate(model)).valMetric, model);
       }
       this.checkCancel();
       const v = await loop.validate(model);
@@ -385,7 +385,7 @@ export class StageRun {
       history.push(rec);
       const { lr: _lr, ...withoutLr } = rec;
       this.record({ type: 'epoch', runId, stage, model: modelName, fold, epochs, ...(loop.epochEventLr === false ? withoutLr : rec) });
-      best?.consider(rec.epoch, rec.valMetric, model);
+      await best?.consider(rec.epoch, rec.valMetric, model);
       if (loop.checkpoints) await this.checkpoint(model, loop.checkpoints, { epoch: rec.epoch, step, history }, v);
       updateRun(this.opts.ws, runId, { metrics: loop.progress(history) });
     }
@@ -393,7 +393,7 @@ export class StageRun {
   }
 
   private async checkpoint(model: tf.LayersModel, ck: CheckpointSpec, at: Progress, v: Validation): Promise<void> {
-    await writeCheckpoint(this.runDir, model, ck.optimizer.exportMoments(ck.varNames), { epoch: at.epoch, step: at.step, iterations: ck.optimizer.iterations, history: at.history, varNames: ck.varNames },
+    await writeCheckpoint(this.runDir, model, await ck.optimizer.exportMoments(ck.varNames), { epoch: at.epoch, step: at.step, iterations: ck.optimizer.iterations, history: at.history, varNames: ck.varNames },
       { runId: this.runId, epoch: at.epoch }, ck.extras?.(v) ?? {});
     await pruneCheckpoints(this.runDir, new Set([at.epoch, ...bestEpochs(at.history, ck.keepBest)]));
   }

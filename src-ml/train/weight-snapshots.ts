@@ -7,8 +7,9 @@ export interface WeightSnapshot {
   values: Float32Array[];
 }
 
-export function snapshotWeights(model: tf.LayersModel): WeightSnapshot {
-  return { values: model.weights.map((w) => (w.read().dataSync() as Float32Array).slice()) };
+/** Read with await data(): the webgpu backend has no synchronous read in Node. */
+export async function snapshotWeights(model: tf.LayersModel): Promise<WeightSnapshot> {
+  return { values: await Promise.all(model.weights.map(async (w) => ((await w.read().data()) as Float32Array).slice())) };
 }
 
 export function restoreWeights(model: tf.LayersModel, snap: WeightSnapshot): void {
