@@ -22,7 +22,7 @@ export const ONNX_CACHE_FORMAT = 1;
 const CACHED = /^model\.[0-9a-f]{16}\.onnx$/;
 
 let exporterHash: string | undefined;
-/** The exporter's source (this folder's modules but the runtime's), or the bundle this module was built into. */
+/** The exporter's source (this folder's modules but the runtime's, tests and benchmarks), or the bundle this module was built into. */
 function exporterFingerprint(): string {
   if (exporterHash) return exporterHash;
   const here = fileURLToPath(import.meta.url);
@@ -30,7 +30,7 @@ function exporterFingerprint(): string {
   const h = createHash('sha256');
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((f) => /\.ts$/.test(f) && !/\.test\.ts$/.test(f) && !/^(runtime|onnx-cache)|test-utils/.test(f)).sort();
+    files = readdirSync(dir).filter((f) => /\.ts$/.test(f) && !/\.test\.ts$/.test(f) && !/^(runtime|onnx-cache)|test-utils|-bench/.test(f)).sort();
   } catch {
     // No readable folder (a packed build): the bundle below stands for the exporter.
   }
