@@ -91,6 +91,9 @@ function bundleOf(dir, m, repo) {
     },
     install() {
       process.env[BUNDLE_ENV] = dir;
+      // V8's compiled code of the bundle and the packages it loads (TensorFlow.js is megabytes of JavaScript), kept
+      // inside the build so it goes with it: about 0.07 s less CPU per start of a command that loads tfjs.
+      module.enableCompileCache?.(path.join(dir, '.compile-cache'));
       module.registerHooks({
         resolve(specifier, context, next) {
           const r = next(specifier, context);

@@ -88,6 +88,8 @@ describe('engine bundle', () => {
       loads: 1, // w.ts evaluated once: the import of its source URL got the bundled module a.ts already loaded
       env: path.join(root, freshManifest(root, repo)!.dir),
     });
+    // V8's code cache lives in the build (and goes with it).
+    expect(existsSync(path.join(root, freshManifest(root, repo)!.dir, '.compile-cache'))).toBe(true);
   });
 
   it('a worker thread finds its parent\'s build through the environment', () => {
