@@ -103,6 +103,43 @@ describe('batch prefetch', () => {
     await maker.close();
   });
 
+  // Batches that are always ready must not starve the event loop: the timer that aborts has to fire between steps.
+  // In a child process: vitest's runner turns the loop on its own and hides the starvation.
+  it('turns the event loop once per batch (prefetch, and inline from the cache), so a timer\'s abort is seen within a few steps', () => {
+    const script = path.join(tmp.dir, 'starve.mts');
+    const url = (f: string): string => JSON.stringify(pathToFileURL(path.join(REPO_ROOT, 'src-ml/data', f)).href);
+    writeFileSync(script, `
+      import { PrefetchBatchMaker } from ${url('batch-prefetch.ts')};
+      import { SliceImages } from ${url('slice-images.ts')};
+      import { inlineBatchMaker } from ${url('train-batch.ts')};
+      const items = ${JSON.stringify(ITEMS.slice(0, 2))};
+      const ac = new AbortController();
+      const images = new SliceImages(64, 1 << 30);
+      for (const it of items) await images.get(it);
+      const maker = process.argv[2] === 'prefetch' ? new PrefetchBatchMaker({ size: 64, cacheBytes: 1 << 30, warn: () => {}, signal: ac.signal }) : inlineBatchMaker(images);
+      const at = maker.epoch(200, () => items, null);
+      await at(0); // the worker's start-up
+      setTimeout(() => ac.abort(), 40);
+      let b = 1;
+      try {
+        for (; b < 200 && !ac.signal.aborted; b++) {
+          await at(b);
+          const t = performance.now();
+          while (performance.now() - t < 10); // a step that holds the thread, as a wasm step does
+        }
+      } catch (err) {
+        if (err.name !== 'CancelledError') throw err;
+      }
+      maker.dispose();
+      console.log(b);
+    `);
+    for (const mode of ['prefetch', 'inline']) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(Number(r.stdout.trim()), mode).toBeLessThan(50);
+    }
+  });
+
   it('refuses to make a batch twice (the augmentation stream would shift)', async () => {
     const maker = new PrefetchBatchMaker({ size: SIZE, cacheBytes: 0, warn: () => {} });
     try {

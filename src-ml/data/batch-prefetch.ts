@@ -22,7 +22,7 @@ import { CancelledError } from '../jobs/progress.ts';
 import type { AugmentParams } from './augment.ts';
 import type { BatchReply, BatchRequest, PrefetchWorkerData } from './batch-prefetch-worker.ts';
 import type { SliceImages } from './slice-images.ts';
-import { drawParams, inlineBatchMaker, type BatchItem, type BatchMaker, type EpochAugment, type PackedBatch } from './train-batch.ts';
+import { drawParams, inlineBatchMaker, loopTurn, type BatchItem, type BatchMaker, type EpochAugment, type PackedBatch } from './train-batch.ts';
 
 const ENTRY = new URL('../jobs/worker-entry.js', import.meta.url);
 const MODULE = new URL('./batch-prefetch-worker.ts', import.meta.url);
@@ -94,6 +94,9 @@ export class PrefetchBatchMaker implements BatchMaker {
       issued.delete(b);
       const { x, y, n, warnings } = await got;
       for (const line of warnings) this.opts.warn(line);
+      await loopTurn();
+      // A Ctrl-C served in that turn stops here rather than after one more step.
+      if (this.failure) throw this.failure;
       return { x, y, n };
     };
   }

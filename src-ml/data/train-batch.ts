@@ -35,6 +35,13 @@ export interface BatchMaker {
   dispose(): void;
 }
 
+/**
+ * One turn of the event loop. A step loop whose batches are ready (cached slices, or a prefetch worker's replies,
+ * which Node delivers in one long drain of the port while each reply's microtasks run the next step) would
+ * otherwise never yield: Ctrl-C's abort, timers and log writes would wait for the end of the epoch.
+ */
+export const loopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** The augmentation parameters of `n` images, drawn from the epoch's stream (null without augmentation). */
 export function drawParams(n: number, augment: EpochAugment | null): AugmentParams[] | null {
   if (!augment) return null;
@@ -70,6 +77,7 @@ export function inlineBatchMaker(images: SliceImages): BatchMaker {
         y = new Float32Array(n * 6);
       }
       await fillBatch(images, items, drawParams(n, augment), x, y);
+      await loopTurn();
       return { x: x.subarray(0, n * px), y: y.subarray(0, n * 6), n };
     },
     dispose: () => {},
