@@ -51,6 +51,19 @@ async function activate(name: BackendName): Promise<boolean> {
   }
 }
 
+const probes = new Map<string, Promise<ProbeResult>>();
+
+/** The adapter probe, once per process and setting: the GPUs do not change while it runs (about 0.2 s a probe). */
+function cachedProbe(env: Record<string, string | undefined>, allowSoftware: boolean): Promise<ProbeResult> {
+  const key = `${allowSoftware}|${env['ICH_WEBGPU_DAWN'] ?? ''}`;
+  let p = probes.get(key);
+  if (!p) {
+    p = import('./webgpu-probe.ts').then((m) => m.probeWebGpuAdapter(env, allowSoftware));
+    probes.set(key, p);
+  }
+  return p;
+}
+
 /**
  * Chooses, activates and returns the TensorFlow.js backend. Logs one line with the choice.
  * Throws (one-line message) when ICH_BACKEND names a backend that cannot be started.
@@ -89,7 +102,7 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
       const state = webGpuState();
       let via: string | undefined;
       if (!state || state.watch.failed || (state.adapter.software && !forced)) {
-        const probe = deps.probeWebGpu ?? (async (e: Record<string, string | undefined>, soft: boolean) => (await import('./webgpu-probe.ts')).probeWebGpuAdapter(e, soft));
+        const probe = deps.probeWebGpu ?? cachedProbe;
         const found = await probe(env, forced);
         if (!found.adapter) {
           notes.push(`webgpu: ${found.reason}`);
