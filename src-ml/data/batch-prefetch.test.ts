@@ -183,9 +183,9 @@ describe('batch prefetch', () => {
     expect(JSON.parse(failed.out).second).toMatch(/^Error: .*offset is out of bounds/);
   });
 
-  it('is on with a second core, off with one, and ICH_PREFETCH decides when set', () => {
-    expect(prefetchWanted({}, 2)).toBe(true);
-    expect(prefetchWanted({}, 1)).toBe(false);
+  it('is on from 4 cores, off below, and ICH_PREFETCH decides when set', () => {
+    expect(prefetchWanted({}, 4)).toBe(true);
+    expect(prefetchWanted({}, 2)).toBe(false);
     expect(prefetchWanted({ ICH_PREFETCH: '0' }, 16)).toBe(false);
     expect(prefetchWanted({ ICH_PREFETCH: '1' }, 1)).toBe(true);
     const images = new SliceImages(SIZE);
