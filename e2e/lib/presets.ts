@@ -16,6 +16,7 @@ export function floorFreePresetDir(dir: string): string {
         }
       };
       strip(p);
+      p.trainWorkers = 1; // one rank: no worker threads per stage run on a few studies
     }
     writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(p, null, 2));
   }

@@ -13,7 +13,7 @@ import { buildBaseCnn } from '../models/base-cnn.ts';
 import { initBackend } from '../nn/backend.ts';
 import type { DataParallelTrainer } from '../nn/data-parallel.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
-import type { Preset } from './presets.ts';
+import { loadPreset, validatePreset, type Preset } from './presets.ts';
 import type { Batch, StageRun } from './stage-runner.ts';
 
 const SIZE = 32;
@@ -61,6 +61,15 @@ async function train(steps: number): Promise<{ losses: number[]; weights: Float3
 }
 
 describe('parallel train step', () => {
+  it('takes its ranks from the preset (tiny: 2, rsna: 4), which must be a positive integer', () => {
+    expect(loadPreset('tiny').trainWorkers).toBe(2);
+    expect(loadPreset('rsna').trainWorkers).toBe(4);
+    const raw = JSON.parse(JSON.stringify(loadPreset('tiny'))) as Record<string, unknown>;
+    expect(() => validatePreset({ ...raw, trainWorkers: 0 }, 'p')).toThrow(/trainWorkers/);
+    expect(() => validatePreset({ ...raw, trainWorkers: 1.5 }, 'p')).toThrow(/trainWorkers/);
+    expect(validatePreset({ ...raw, trainWorkers: undefined }, 'p').trainWorkers).toBeUndefined();
+  });
+
   it('trains a base CNN on the preset\'s ranks, repeatably, and ends its workers with the run', async () => {
     const ranks = Math.min(2, availableParallelism());
     const a = await train(3);

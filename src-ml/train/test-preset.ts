@@ -8,6 +8,8 @@ export function testPreset(overrides: { epochs?: number; imageSize?: number } = 
     ...p,
     name: 'tiny',
     folds: { k: 2, seed: 8153 },
+    // One rank: the suite keeps its single-process numbers and no worker start-up per run (parallel-step.test.ts covers ranks).
+    trainWorkers: 1,
     // No step floors: the suite's tiny data would otherwise train for minutes.
     pooledRes: { ...p.pooledRes, epochs: 12, minSteps: 0 },
     shallow: { ...p.shallow, minSteps: 0, weighted: { ...p.shallow.weighted, minSteps: 0 } },
