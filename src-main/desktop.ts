@@ -8,6 +8,7 @@ import { validateRequest } from '../src-shared/engine-methods.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { BrowserWindowPort, ElectronPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';
+import { relayJobs, type JobRelay } from './job-relay.ts';
 import { EVENT_CHANNEL, type OpenFolderResult } from './ipc-contract.ts';
 import { registerIpcRouter } from './ipc-router.ts';
 import { menuTemplate } from './menu.ts';
@@ -19,6 +20,8 @@ export const APP_FILES = {
   preload: 'out/main/preload.cjs',
   renderer: 'dist-renderer',
   engineEntry: 'src-ml/host/engine-process-entry.cjs',
+  /** A training or predict job (`ich pipeline|predict`), forked on the engine's request (job-relay.ts). */
+  jobEntry: 'src-ml/host/job-process-entry.cjs',
   demo: 'assets/demo',
 } as const;
 
@@ -65,8 +68,18 @@ export async function startDesktop(electron: ElectronPort, options: DesktopOptio
   const send = (channel: string, payload: unknown) => {
     if (win && !win.isDestroyed() && !win.webContents.isDestroyed()) win.webContents.send(channel, payload);
   };
+  // The engine's jobs are utility processes too, forked here on its request (a utility process cannot fork one).
+  let jobs: JobRelay | null = null;
+  const forkEngine = () => {
+    const engine = utilityProcess.fork(file(APP_FILES.engineEntry), engineArgs(choice), { serviceName: 'ICH Viewer engine', stdio: 'inherit' });
+    jobs = relayJobs(engine, {
+      forkJob: (args) => utilityProcess.fork(file(APP_FILES.jobEntry), args, { serviceName: 'ICH Viewer job', stdio: 'pipe' }),
+      log,
+    });
+    return engine;
+  };
   const host = new EngineHost({
-    fork: () => utilityProcess.fork(file(APP_FILES.engineEntry), engineArgs(choice), { serviceName: 'ICH Viewer engine', stdio: 'inherit' }),
+    fork: forkEngine,
     onEvent: (e) => send(EVENT_CHANNEL, e),
     onNotice: log,
     onReady: (workspace) => {
@@ -102,6 +115,7 @@ export async function startDesktop(electron: ElectronPort, options: DesktopOptio
 
   host.start();
   app.on('window-all-closed', () => {
+    jobs?.stop();
     host.stop();
     app.quit();
   });

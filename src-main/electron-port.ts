@@ -161,9 +161,14 @@ export interface SessionStatic {
   readonly defaultSession: PermissionSessionPort;
 }
 
-/** A child started by utilityProcess.fork. Messages are structured clones; 'exit' carries the exit code. */
+/**
+ * A child started by utilityProcess.fork. Messages are structured clones; 'exit' carries the exit code.
+ * stdout/stderr exist with stdio 'pipe' only, and become null once the process exited.
+ */
 export interface UtilityProcessPort {
   readonly pid: number | undefined;
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
   postMessage(message: unknown): void;
   on(event: 'message', listener: (message: unknown) => void): this;
   on(event: 'exit', listener: (code: number) => void): this;

@@ -10,12 +10,13 @@ import { INDEX_FILE, Workspace } from '../store/workspace.ts';
 import { indexedFileRecordLookup, type IndexedFile } from './indexed-files.ts';
 import { dispatch } from './dispatch.ts';
 import { EngineService } from './engine-service.ts';
-import type { FromEngine, ToEngine } from './engine-process-protocol.ts';
+import type { FromEngine, JobFromEngine, ToEngine } from './engine-process-protocol.ts';
+import { relayJobLauncher } from './job-relay-launcher.ts';
 
 /** Electron's process.parentPort: incoming messages arrive as `{ data }`. */
 export interface ParentPortLike {
   on(event: 'message', listener: (e: { data: unknown }) => void): unknown;
-  postMessage(message: FromEngine): void;
+  postMessage(message: FromEngine | JobFromEngine): void;
 }
 
 /** Where the desktop app serves an image's bytes (src-main's app:// protocol handler, same origin as the page). */
@@ -93,7 +94,9 @@ export async function runEngineProcess(argv: readonly string[], port: ParentPort
     setTimeout(() => process.exit(1), 50);
     return;
   }
-  const service = new EngineService(ws, { dicomUrl: desktopDicomUrl });
+  // Under Electron the jobs are utility processes the main process forks (process.execPath is the app, and the
+  // packaged app cannot run as Node); under plain Node (the tests' stand-in for a utility process) a Node child.
+  const service = new EngineService(ws, { dicomUrl: desktopDicomUrl, ...(process.versions.electron ? { jobLauncher: relayJobLauncher(port) } : {}) });
   serveEngine(service, indexedFileRecordLookup(ws), port);
   port.postMessage({ type: 'ready', workspace: ws.dir });
 }

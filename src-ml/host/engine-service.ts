@@ -23,7 +23,7 @@ import type { PromoteResult, RunSummary, TrainHistory, TrainJobState, VersionSum
 import { sliceMetadataFeatures } from './slice-features.ts';
 import { runPredictChild } from './predict-child.ts';
 import { activeVersion, promoteVersion, versionSummaries } from '../store/versions.ts';
-import type { ChildProcess } from 'node:child_process';
+import type { JobLauncher } from './job-launcher.ts';
 import { TrainingJobs, type TrainingJobsOptions } from './training-jobs.ts';
 import { checkDataFolder, preflightTraining } from '../train/preflight.ts';
 
@@ -37,7 +37,9 @@ export interface EngineServiceOptions {
   /** Predict a scanned folder's new slices when a version is active (default true). */
   predictAfterScan?: boolean;
   /** Tests: how the `ich predict` child is started. */
-  predictChild?: (args: string[]) => ChildProcess;
+  predictChild?: JobLauncher;
+  /** How jobs (`ich pipeline`, `ich predict`) start: default a Node child; the desktop app's engine passes its relay. */
+  jobLauncher?: JobLauncher;
 }
 
 type StoredEnsemble = { fit: EnsembleFit; createdAt: string; version: string };
@@ -63,6 +65,7 @@ export class EngineService implements EngineClient {
         preset: this.presets!.loadPreset(req.preset), via: 'app',
         ...(req.folds !== undefined ? { folds: req.folds } : {}), ...(req.data ? { data: [req.data] } : {}), ...(req.labels ? { labels: req.labels } : {}),
       }),
+      ...(options.jobLauncher ? { spawnChild: options.jobLauncher } : {}),
       ...options.training,
       onUpdate: (state) => this.broadcast({ type: 'training', state }),
     });
@@ -271,7 +274,7 @@ export class EngineService implements EngineClient {
       try {
         const r = await runPredictChild({
           workspace: this.ws.dir, signal: this.abort.signal, ...(studyUids ? { studyUids } : {}),
-          ...(this.options.predictChild ? { spawnChild: this.options.predictChild } : {}),
+          ...((this.options.predictChild ?? this.options.jobLauncher) ? { spawnChild: this.options.predictChild ?? this.options.jobLauncher } : {}),
           onProgress: (done, total, what) => this.emit({ ...base, done, total, item: what, status: 'running' }),
         });
         const prev = this.jobs.get(jobId);

@@ -1,8 +1,7 @@
 // Predictions from the app: `ich predict --missing|--studies ... --events` in a child process (TensorFlow.js
 // and its memory stay out of the engine host), its progress lines turned into callbacks.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { ICH_BIN } from './training-jobs.ts';
+import { nodeJobLauncher, type JobLauncher } from './job-launcher.ts';
 
 export interface PredictChildOptions {
   workspace: string;
@@ -10,8 +9,8 @@ export interface PredictChildOptions {
   studyUids?: readonly string[];
   signal: AbortSignal;
   onProgress: (done: number, total: number, what: string) => void;
-  /** Tests start the child their own way. */
-  spawnChild?: (args: string[]) => ChildProcess;
+  /** Starts the `ich predict` job (default: a Node child; the desktop app's engine and tests pass their own). */
+  spawnChild?: JobLauncher;
 }
 
 export function predictArgs(workspace: string, studyUids?: readonly string[]): string[] {
@@ -21,9 +20,7 @@ export function predictArgs(workspace: string, studyUids?: readonly string[]): s
 /** Runs the child to its end; resolves with the images it predicted, rejects with its last error line. */
 export function runPredictChild(o: PredictChildOptions): Promise<{ images: number }> {
   const args = predictArgs(o.workspace, o.studyUids);
-  const child = o.spawnChild
-    ? o.spawnChild(args)
-    : spawn(process.execPath, [ICH_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const child = (o.spawnChild ?? nodeJobLauncher)(args);
   return new Promise((resolve, reject) => {
     let images = 0;
     let lastError = '';

@@ -4,19 +4,17 @@
 // epoch) and a history for the loss and validation charts. Cancel is Ctrl-C to the child: the pipeline
 // stops between batches and keeps what it committed (finished models, the last epoch checkpoint);
 // starting the same request again resumes from there.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { nodeJobLauncher, type JobHandle, type JobLauncher } from './job-launcher.ts';
 import {
   PIPELINE_STAGES, type PipelineStage, type StageState, type TrainHistory, type TrainingEvent, type TrainJobState, type TrainRequest,
 } from '../api/training.ts';
 
 export type { StageState, TrainHistory, TrainJobState, TrainJobStatus, TrainRequest } from '../api/training.ts';
 
+export { ICH_BIN } from './job-launcher.ts';
+
 const MAX_LOSS_POINTS = 2000;
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const ICH_BIN = path.join(REPO_ROOT, 'bin', 'ich.js');
 
 export interface TrainingJobsOptions {
   workspaceDir: string;
@@ -24,8 +22,8 @@ export interface TrainingJobsOptions {
   onUpdate: (state: TrainJobState) => void;
   /** Milliseconds between two batch-driven updates (default 250). */
   progressIntervalMs?: number;
-  /** Extra arguments for the child (tests: a preset file). */
-  spawnChild?: (args: string[]) => ChildProcess;
+  /** Starts the `ich pipeline` job (default: a Node child; the desktop app's engine: a utility process via main). */
+  spawnChild?: JobLauncher;
   /**
    * Checks a request before anything starts (train/preflight.ts): it throws a one-line reason, and then
    * start() throws it with no job made and no child spawned.
@@ -104,7 +102,7 @@ export function estimateJobEta(state: TrainJobState, clocks: ReadonlyMap<Pipelin
 export class TrainingJobs {
   private readonly states = new Map<string, TrainJobState>();
   private readonly histories = new Map<string, TrainHistory>();
-  private running: { jobId: string; child: ChildProcess; cancelled: boolean; exited: Promise<void> } | null = null;
+  private running: { jobId: string; child: JobHandle; cancelled: boolean; exited: Promise<void> } | null = null;
   private next = 1;
   private lastBatchUpdate = 0;
   private step = 0;
@@ -134,10 +132,7 @@ export class TrainingJobs {
     this.clocks = new Map();
     this.unitFraction = 0;
     const args = pipelineArgs(this.options.workspaceDir, req);
-    const child = this.options.spawnChild
-      ? this.options.spawnChild(args)
-      // Electron's utility process runs this code with the Electron binary: run it as plain Node.
-      : spawn(process.execPath, [ICH_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    const child = (this.options.spawnChild ?? nodeJobLauncher)(args);
     let lastErr = '';
     const exited = new Promise<void>((resolve) => {
       child.once('close', (code) => {
