@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type {
-  BrowserWindowOptionsPort, ElectronPort, IpcInvokeEventPort, MenuItemPort, ProtocolHandler, UtilityProcessPort, WebContentsPort,
+  BrowserWindowOptionsPort, ElectronPort, IpcInvokeEventPort, MenuItemPort, ProtocolHandler, UtilityForkOptionsPort, UtilityProcessPort, WebContentsPort,
 } from './electron-port.ts';
 import { ENGINE_METHODS } from '../src-ml/api/engine.ts';
 import { startDesktop } from './desktop.ts';
@@ -22,7 +22,7 @@ function fakeElectron(appRoot: string, dialogPath: string | null) {
   const appEvents = new EventEmitter();
   const handlers = new Map<string, (e: IpcInvokeEventPort, ...a: unknown[]) => Promise<unknown>>();
   const windows: { options: BrowserWindowOptionsPort; url?: string; contents: WebContentsPort & { sent: unknown[][] } }[] = [];
-  const forks: { modulePath: string; args: string[]; child: EventEmitter & { sent: unknown[] } }[] = [];
+  const forks: { modulePath: string; args: string[]; options: UtilityForkOptionsPort | undefined; child: EventEmitter & { sent: unknown[]; killed: number } }[] = [];
   let protocolHandler: ProtocolHandler | null = null;
   let menu: MenuItemPort[] = [];
   const userData: string[] = [];
@@ -58,9 +58,9 @@ function fakeElectron(appRoot: string, dialogPath: string | null) {
     Menu: { buildFromTemplate: (t) => ({ t }), setApplicationMenu: (m) => { menu = (m as { t: MenuItemPort[] }).t; } },
     session: { defaultSession: { setPermissionRequestHandler: () => void log.push('permissions'), setPermissionCheckHandler: () => void log.push('permission checks'), webRequest: { onBeforeRequest: () => void log.push('webRequest') } } },
     utilityProcess: {
-      fork: (modulePath, args) => {
-        const child = Object.assign(new EventEmitter(), { sent: [] as unknown[], pid: 1, postMessage(m: unknown) { child.sent.push(m); }, kill: () => true });
-        forks.push({ modulePath, args: args ?? [], child });
+      fork: (modulePath, args, options) => {
+        const child = Object.assign(new EventEmitter(), { sent: [] as unknown[], killed: 0, pid: 1, stdout: null, stderr: null, postMessage(m: unknown) { child.sent.push(m); }, kill: () => (child.killed++, true) });
+        forks.push({ modulePath, args: args ?? [], options, child });
         return child as unknown as UtilityProcessPort;
       },
     },
@@ -133,8 +133,17 @@ describe('startDesktop', () => {
     const labels = f.menu().flatMap((m) => (m.submenu ?? []).map((i) => i.label));
     expect(labels).toContain('Toggle Developer Tools');
 
-    // Closing the last window stops the engine and quits.
+    // The engine's jobs: main forks the job entry for a valid command line (and refuses others), as a utility process with piped output.
+    child.emit('message', { type: 'job-start', jobId: 1, args: ['predict', '--workspace', demoWs, '--events', '--no-progress', '--missing'] });
+    child.emit('message', { type: 'job-start', jobId: 2, args: ['serve', '--workspace', demoWs] });
+    expect(f.forks).toHaveLength(2);
+    expect(f.forks[1]).toMatchObject({ modulePath: path.join(appRoot, 'src-ml/host/job-process-entry.cjs'), options: { stdio: 'pipe', serviceName: 'ICH Viewer job' } });
+    expect(f.forks[1]!.args).toEqual(['predict', '--workspace', demoWs, '--events', '--no-progress', '--missing']);
+    expect(child.sent.at(-1)).toMatchObject({ type: 'job-exit', jobId: 2, code: null, error: expect.stringMatching(/^job refused: unknown command/) });
+
+    // Closing the last window stops the engine and its jobs, and quits.
     f.appEvents.emit('window-all-closed');
+    expect(f.forks[1]!.child.killed).toBe(1);
     expect(f.electron.app.quit).toHaveBeenCalled();
     await expect(desktop.host.call('info', {})).rejects.toThrow(/shut down/);
     delete process.env.XDG_CONFIG_HOME;

@@ -1,6 +1,6 @@
 // electron-builder.yml cannot be exercised here (electron-builder downloads Electron); this checks it
 // against package.json, the main-process build and the files the app opens at run time.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,29 @@ describe('electron-builder.yml', () => {
     expect(packed(`${APP_FILES.demo}/index.sqlite`)).toBe(true);
     expect(packed('src-main/main.ts')).toBe(false);
     expect(packed('e2e/viewer.e2e.ts')).toBe(false);
+  });
+
+  it('packs the job entry and what it loads; no host code relies on running the app binary as Node', () => {
+    // The engine's jobs (ich pipeline/predict) are forked by main from this entry: bin/ich.js is not in the package.
+    expect(packed(APP_FILES.jobEntry)).toBe(true);
+    expect(packed('bin/ich.js')).toBe(false);
+    expect(pkg.dependencies.tsx).toBeDefined(); // production dependencies are packed with node_modules
+    for (const entry of [APP_FILES.jobEntry, APP_FILES.engineEntry]) {
+      const text = readFileSync(path.join(root, entry), 'utf8');
+      const relative = [...text.matchAll(/(?:import|require)\(\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+      expect(relative.length, entry).toBeGreaterThan(0);
+      for (const rel of relative) {
+        const file = path.posix.join(path.posix.dirname(entry), rel);
+        expect(existsSync(path.join(root, file)), file).toBe(true);
+        expect(packed(file), file).toBe(true);
+      }
+    }
+    expect(readFileSync(path.join(root, APP_FILES.jobEntry), 'utf8')).toContain("import('../cli/main.ts')");
+    // The packaged app's runAsNode fuse is off: ELECTRON_RUN_AS_NODE does nothing there.
+    const hostDir = path.join(root, 'src-ml/host');
+    for (const f of readdirSync(hostDir).filter((n) => /\.(ts|js|cjs)$/.test(n) && !n.endsWith('.test.ts'))) {
+      expect(readFileSync(path.join(hostDir, f), 'utf8'), f).not.toMatch(/ELECTRON_RUN_AS_NODE['"]?\s*[:=]/);
+    }
   });
 
   it('flips the Electron fuses: no run-as-node, NODE_OPTIONS or --inspect; the app only from an integrity-checked app.asar', () => {
