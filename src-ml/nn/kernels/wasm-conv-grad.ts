@@ -3,7 +3,8 @@
  *  - Conv2DBackpropFilter (missing from @tensorflow/tfjs-backend-wasm 4.22),
  *  - Conv2DBackpropInput (replaces the backend's slow built-in one);
  * with them (registerWasmTrainingKernels) the other training kernels of this folder: Tile, Sum/Mean over
- * leading axes, Identity without a copy, MaxPoolGrad, and the fused training-mode batch norm.
+ * leading axes, Identity without a copy, MaxPoolGrad, BatchMatMul with transposes and batches on XNNPACK,
+ * and the fused training-mode batch norm.
  * They read and write the wasm heap directly, like the backend's own JS kernels (Slice, Concat):
  * the output is allocated first (allocation may grow, and so replace, the heap buffer), then
  * every view is taken with backend.typedArrayFromHeap.
@@ -29,6 +30,7 @@ import { conv2dBackpropFilterGemm, conv2dBackpropInputGemm } from './conv2d-grad
 import { bnTrainGradWasmConfig, bnTrainWasmConfig, installFusedBatchNorm } from './wasm-batch-norm.ts';
 import { captureBuiltinIdentity, identityWasmConfig } from './wasm-identity.ts';
 import { maxPoolGradWasmConfig } from './wasm-max-pool-grad.ts';
+import { batchMatMulWasmConfig, captureBuiltinBatchMatMul } from './wasm-batch-matmul.ts';
 
 /**
  * 'xnn': im2col / col2im in TS, products on the backend's XNNPACK BatchMatMul / Conv2D (default, fast);
@@ -118,7 +120,7 @@ export const conv2DBackpropInputWasmConfig: KernelConfig = {
 /** The kernels this module adds or replaces on the wasm backend. */
 export const wasmTrainingKernels: readonly KernelConfig[] = [
   conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, tileWasmConfig, sumWasmConfig, meanWasmConfig, bnTrainWasmConfig, bnTrainGradWasmConfig,
-  identityWasmConfig, maxPoolGradWasmConfig,
+  identityWasmConfig, maxPoolGradWasmConfig, batchMatMulWasmConfig,
 ];
 
 /**
@@ -130,6 +132,7 @@ export function registerWasmTrainingKernels(options: { impl?: ConvGradImpl } = {
   captureBuiltinTile();
   captureBuiltinReductions();
   captureBuiltinIdentity();
+  captureBuiltinBatchMatMul();
   for (const config of wasmTrainingKernels) {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;

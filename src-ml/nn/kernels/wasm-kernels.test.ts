@@ -167,6 +167,33 @@ describe('MaxPoolGrad on wasm matches cpu', () => {
   });
 });
 
+describe('BatchMatMul on wasm matches cpu', () => {
+  it.each([
+    [[5, 7], [7, 3], false, false],
+    [[7, 5], [7, 3], true, false],
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [3, 7], true, true],
+    [[2, 5, 7], [2, 7, 3], false, false],
+    [[3, 7, 5], [3, 3, 7], true, true],
+    [[4, 5, 7], [7, 3], false, false],
+    [[1, 7, 5], [2, 2, 7, 3], true, false],
+    [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
+  ] as const)('a %j, b %j, transposeA %s, transposeB %s', async (aShape, bShape, ta, tb) => {
+    const rand = rng(aShape.length * 10 + bShape.length);
+    const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
+    const av = randomData(size(aShape), rand);
+    const bv = randomData(size(bShape), rand);
+    const run = (): { shape: number[]; values: number[] } => tf.tidy(() => {
+      const out = tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), ta, tb);
+      return { shape: out.shape, values: Array.from(out.dataSync()) };
+    });
+    const cpu = await onBackend('cpu', run);
+    const wasm = await onBackend('wasm', run);
+    expect(wasm.shape).toEqual(cpu.shape);
+    expect(relErr(wasm.values, cpu.values)).toBeLessThan(1e-5);
+  });
+});
+
 describe('Identity on wasm', () => {
   it('shares the buffer and keeps the values when the source is disposed', async () => {
     await onBackend('wasm', () => undefined);
