@@ -46,7 +46,7 @@ export async function exportOnnxCommand(model: string, flags: { out: string; wor
   const tfModel = await loadForExport(dir, family);
   let exported;
   try {
-    exported = exportToOnnx(tfModel, family);
+    exported = await exportToOnnx(tfModel, family);
   } finally {
     tfModel.dispose();
   }

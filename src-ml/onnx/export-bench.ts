@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   for (const size of values.sizes.split(',').map(Number)) {
     const { featureModel } = buildBaseCnn(baseArch(values.arch), size, { seed: 1 });
     const t0 = performance.now();
-    const onnx = exportToOnnx(featureModel, 'base-cnn');
+    const onnx = await exportToOnnx(featureModel, 'base-cnn');
     const exportMs = performance.now() - t0;
     const data = Float32Array.from({ length: batch * size * size }, (_, i) => ((i * 7919) % 2000) - 1000);
     const x = tf.tensor4d(data, [batch, size, size, 1]);

@@ -58,13 +58,15 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function weightsOf(layer: tf.layers.Layer): Map<string, Weight> {
+/** A layer's weights by short name, read with await data() (a GPU backend, webgpu in Node, has no synchronous read). */
+async function weightsOf(layer: tf.layers.Layer): Promise<Map<string, Weight>> {
+  const values = await Promise.all(layer.weights.map((w) => w.read().data()));
   const out = new Map<string, Weight>();
-  for (const w of layer.weights) {
+  layer.weights.forEach((w, i) => {
     const key = w.originalName.split('/').pop() ?? w.originalName;
-    // dataSync of a variable allocates no tensor; the copy keeps the bytes independent of later training
-    out.set(key, { data: (w.read().dataSync() as Float32Array).slice(), shape: w.shape.map((d) => d ?? 0) });
-  }
+    // reading a variable allocates no tensor; the copy keeps the bytes independent of later training
+    out.set(key, { data: (values[i] as Float32Array).slice(), shape: w.shape.map((d) => d ?? 0) });
+  });
   return out;
 }
 
@@ -99,8 +101,8 @@ function callsInOrder(model: tf.LayersModel): LayerNode[] {
   return order;
 }
 
-/** Throws one line naming the layer class it cannot export. */
-export function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): OnnxExport {
+/** Rejects with one line naming the layer class it cannot export. */
+export async function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): Promise<OnnxExport> {
   const expected = EXPECTED_INPUTS[family];
   if (model.inputs.length !== expected.count || model.inputs.some((t) => t.shape.length !== expected.rank)) {
     throw new Error(`ONNX export: a ${family} model has ${expected.count} rank-${expected.rank} input(s), `
@@ -122,12 +124,16 @@ export function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): OnnxExp
     inputInfos.push(valueInfo(name, t.shape, code));
   });
 
-  for (const node of callsInOrder(model)) {
+  const order = callsInOrder(model);
+  // Every layer's weights read up front, all reads in flight together (a layer called twice is read once).
+  const layers = [...new Set(order.map((node) => node.outboundLayer))];
+  const weightsByLayer = new Map(await Promise.all(layers.map(async (l) => [l, await weightsOf(l)] as const)));
+  for (const node of order) {
     const layer = node.outboundLayer;
     const cls = layer.getClassName();
     const convert = CONVERTERS[cls];
     if (!convert) throw new Error(`ONNX export: layer "${layer.name}" of class ${cls} cannot be exported`);
-    const weights = weightsOf(layer);
+    const weights = weightsByLayer.get(layer)!;
     const ctx: ConvertContext = {
       g,
       layer,

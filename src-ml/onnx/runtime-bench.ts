@@ -57,7 +57,7 @@ export async function measureOnnxInference(
     }
     let bytes: Uint8Array;
     try {
-      bytes = exportToOnnx(exported, family).bytes;
+      bytes = (await exportToOnnx(exported, family)).bytes;
     } finally {
       if (exported !== model) exported.dispose();
     }
@@ -72,7 +72,14 @@ export async function measureOnnxInference(
       const s = (performance.now() - t0) / 1000;
       if (i >= opts.warmup) rates.push(x.shape[0]! / s);
     }
-    const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    // await data(): a GPU backend (webgpu in Node) has no synchronous read
+    const predicted = tf.tidy(() => model.predict(x) as tf.Tensor);
+    let want: Float32Array;
+    try {
+      want = (await predicted.data()) as Float32Array;
+    } finally {
+      predicted.dispose();
+    }
     let diff = 0;
     for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(want[i]! - out![i]!));
     const perSec = median(rates);

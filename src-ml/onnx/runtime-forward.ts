@@ -78,7 +78,7 @@ export function tfjsForward(model: tf.LayersModel, own = false): Forward {
 
 async function defaultExport(model: tf.LayersModel, family: OnnxFamily): Promise<Uint8Array> {
   const { exportToOnnx } = await import('./export.ts');
-  return exportToOnnx(model, family).bytes;
+  return (await exportToOnnx(model, family)).bytes;
 }
 
 /** A forward on ONNX Runtime (exporting or reading the cached graph) or, failing that, on tfjs. */

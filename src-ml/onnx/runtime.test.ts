@@ -166,7 +166,7 @@ describe('createForward', () => {
 
 describe('OrtModel', () => {
   it('checks input counts and sizes with one line naming the model', async () => {
-    const m = await OrtModel.create(exportToOnnx(model, 'base-cnn').bytes, 'tiny.onnx', { threads: 1 });
+    const m = await OrtModel.create((await exportToOnnx(model, 'base-cnn')).bytes, 'tiny.onnx', { threads: 1 });
     try {
       expect(m.inputNames).toHaveLength(1);
       expect(m.outputNames).toHaveLength(2);
@@ -186,7 +186,7 @@ describe('modelDirCache', () => {
     let exports = 0;
     let prepared = 0;
     const deps = {
-      exportGraph: (m: tf.LayersModel) => { exports++; return exportToOnnx(m, 'base-cnn').bytes; },
+      exportGraph: async (m: tf.LayersModel) => { exports++; return (await exportToOnnx(m, 'base-cnn')).bytes; },
       beforeTfjs: async () => { prepared++; },
     };
     const open = async (): Promise<Float32Array> => {
@@ -229,7 +229,7 @@ describe('modelDirCache', () => {
     // A folder in the way of the file makes the write fail, as a read-only model folder would.
     mkdirSync(path.join(dir, `model.${key}.onnx`));
     expect(await cache.read()).toBeNull();
-    const bytes = exportToOnnx(model, 'base-cnn').bytes;
+    const bytes = (await exportToOnnx(model, 'base-cnn')).bytes;
     await cache.write(bytes);
     expect(existsSync(path.join(tmpDir, `${key}.onnx`))).toBe(true);
     expect(new Uint8Array(readFileSync(path.join(tmpDir, `${key}.onnx`)))).toEqual(bytes);

@@ -19,12 +19,17 @@ export const POOLED_RES_STAGE = 'pooled-res';
 /** Samples (series windows x passes) per predict call. */
 export const PREDICT_BATCH = 32;
 
-/** Logits [B, 60, 6] of stacked samples x ([B, 60, copies, F] row-major), as one Float32Array. */
-export function predictLogits(model: tf.LayersModel, x: Float32Array, batch: number, copies: number, featureSize: number): Float32Array {
-  return tf.tidy(() => {
-    const out = model.predict(tf.tensor4d(x, [batch, LAYOUT_SLICES, copies, featureSize])) as tf.Tensor;
-    return out.dataSync() as Float32Array;
-  });
+/**
+ * Logits [B, 60, 6] of stacked samples x ([B, 60, copies, F] row-major), as one Float32Array. Read with
+ * await data(): a GPU backend (webgpu in Node) has no synchronous read.
+ */
+export async function predictLogits(model: tf.LayersModel, x: Float32Array, batch: number, copies: number, featureSize: number): Promise<Float32Array> {
+  const out = tf.tidy(() => model.predict(tf.tensor4d(x, [batch, LAYOUT_SLICES, copies, featureSize])) as tf.Tensor);
+  try {
+    return (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
 }
 
 function sigmoidInPlace(v: Float32Array): Float32Array {
@@ -42,7 +47,7 @@ interface LogitsRequest {
  * Mean over `passes` of per-slice probabilities; pick 'fixed' = copies 0..copies-1 in order (validation,
  * one pass makes sense), an Rng = random copies per slice, drawn pass by pass, window by window, slice by
  * slice (so the same seed gives the same result). A coroutine: it yields each batch and is resumed with its
- * logits, so the tfjs (synchronous) and ONNX Runtime (asynchronous) drivers share every other step.
+ * logits, so the tfjs and ONNX Runtime drivers share every other step.
  */
 function* seriesProbsSteps(
   features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
@@ -84,15 +89,15 @@ function* seriesProbsSteps(
   return out;
 }
 
-/** seriesProbsSteps on a tfjs model, synchronously (training's validation and out-of-fold passes). */
-export function predictSeriesProbs(
+/** seriesProbsSteps on a tfjs model (training's validation and out-of-fold passes). */
+export async function predictSeriesProbs(
   model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
   copies: number, passes: number, pick: 'fixed' | Rng,
-): Float32Array {
+): Promise<Float32Array> {
   const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, pick);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
-    step = steps.next(predictLogits(model, step.value.x, step.value.batch, copies, featureSize));
+    step = steps.next(await predictLogits(model, step.value.x, step.value.batch, copies, featureSize));
   }
 }
 
@@ -103,7 +108,7 @@ export function predictSeriesProbs(
 export function predictPooledResSeries(
   model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
   copies: number, passes: number, rng: Rng,
-): Float32Array {
+): Promise<Float32Array> {
   return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
 }
 

@@ -12,7 +12,8 @@
  *   HU input, averaged over SMOOTHGRAD_COPIES copies with seeded Gaussian HU noise, then a small Gaussian blur.
  *   The tiny preset's nets (the demo's) end on a 2x2 map at 64 px, too coarse for Grad-CAM to say anything.
  * Each fold's base CNN gives a map, normalised to its 99th percentile; the maps of all folds are averaged and
- * scaled to a maximum of 1. Every tensor is made inside tf.tidy.
+ * scaled to a maximum of 1. Every tensor is made inside tf.tidy; maps are read with await data() (a GPU backend,
+ * webgpu in Node, has no synchronous read).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../base/random.ts';
@@ -75,31 +76,40 @@ export function saliencyMethodFor(nets: readonly SaliencyNet[]): SaliencyMethod 
   return nets.length > 0 && nets.every((n) => n.featureSide >= GRAD_CAM_MIN_SIDE) ? 'grad-cam' : 'smoothgrad';
 }
 
+/** The values of a float32 tensor, which is then disposed. */
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 const labelLogitSum = (logits: tf.Tensor, label: number): tf.Scalar => (logits as tf.Tensor2D).slice([0, label], [-1, 1]).sum();
 
 /** Grad-CAM of one net on one prepared image (size x size HU): size x size values >= 0. */
-export function gradCam(net: SaliencyNet, image: Float32Array, label: number): Float32Array {
+export async function gradCam(net: SaliencyNet, image: Float32Array, label: number): Promise<Float32Array> {
   const s = net.imageSize;
-  return tf.tidy(() => {
+  return readAndDispose(tf.tidy(() => {
     const a = net.body.predict(tf.tensor4d(image, [1, s, s, 1])) as tf.Tensor4D;
     const grad = tf.grad((fm: tf.Tensor) => labelLogitSum(net.head.apply(fm, { training: false }) as tf.Tensor, label))(a);
     const weights = grad.mean([1, 2], true);
     const cam = tf.relu(tf.mul(a, weights).sum(3, true)) as tf.Tensor4D;
-    return tf.image.resizeBilinear(cam, [s, s]).dataSync() as Float32Array;
-  });
+    return tf.image.resizeBilinear(cam, [s, s]);
+  }));
 }
 
 /** SmoothGrad of one net on one prepared image: size x size values >= 0, the same for the same inputs (seeded noise). */
-export function smoothGrad(net: SaliencyNet, image: Float32Array, label: number, copies = SMOOTHGRAD_COPIES, noiseHu = SMOOTHGRAD_NOISE_HU): Float32Array {
+export async function smoothGrad(net: SaliencyNet, image: Float32Array, label: number, copies = SMOOTHGRAD_COPIES, noiseHu = SMOOTHGRAD_NOISE_HU): Promise<Float32Array> {
   const s = net.imageSize;
   const n = s * s;
   const rng = createRng(`saliency:${net.id}`);
   const x = new Float32Array(copies * n);
   for (let c = 0; c < copies; c++) for (let i = 0; i < n; i++) x[c * n + i] = image[i]! + noiseHu * rng.normal();
-  const map = tf.tidy(() => {
+  const map = await readAndDispose(tf.tidy(() => {
     const grad = tf.grad((inp: tf.Tensor) => labelLogitSum(net.built.trainModel.apply(inp, { training: false }) as tf.Tensor, label))(tf.tensor4d(x, [copies, s, s, 1]));
-    return grad.abs().mean(0).dataSync() as Float32Array;
-  });
+    return grad.abs().mean(0);
+  }));
   return gaussianBlur(map, s, s, s / 64);
 }
 
@@ -199,7 +209,7 @@ export async function sliceSaliency(
   const maps: Float32Array[] = [];
   for (const net of nets) {
     const image = await imageOf(net.imageSize);
-    const m = method === 'grad-cam' ? gradCam(net, image, label) : smoothGrad(net, image, label);
+    const m = method === 'grad-cam' ? await gradCam(net, image, label) : await smoothGrad(net, image, label);
     maps.push(net.imageSize === size ? m : resizeSquare(m, net.imageSize, size));
   }
   return { map: combineMaps(maps), size, method };

@@ -38,38 +38,38 @@ afterAll(async () => {
 });
 
 describe('predictShallowSeries', () => {
-  it('gives n x 6 probabilities for n = 1, 2, 60, 130 and leaks no tensors', () => {
+  it('gives n x 6 probabilities for n = 1, 2, 60, 130 and leaks no tensors', async () => {
     const before = tf.memory().numTensors;
     for (const n of [1, 2, 60, 130]) {
       const rows = Array.from({ length: n }, (_, i) => (i * 7) % IMAGES);
-      const p = predictShallowSeries(model, inputs, rows, 3, createRng(n));
+      const p = await predictShallowSeries(model, inputs, rows, 3, createRng(n));
       expect(p.length).toBe(n * 6);
       for (const v of p) expect(v > 0 && v < 1).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
     }
   });
 
-  it('is seeded: same rng seed, same output; fixed mode is deterministic; passes average random layouts', () => {
+  it('is seeded: same rng seed, same output; fixed mode is deterministic; passes average random layouts', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => i);
-    const a = predictShallowSeries(model, inputs, rows, 2, createRng(1));
-    const b = predictShallowSeries(model, inputs, rows, 2, createRng(1));
+    const a = await predictShallowSeries(model, inputs, rows, 2, createRng(1));
+    const b = await predictShallowSeries(model, inputs, rows, 2, createRng(1));
     expect(Array.from(a)).toEqual(Array.from(b));
-    const c = predictShallowSeries(model, inputs, rows, 2, createRng(2));
+    const c = await predictShallowSeries(model, inputs, rows, 2, createRng(2));
     expect(Array.from(a)).not.toEqual(Array.from(c));
-    const f1 = predictShallowSeries(model, inputs, rows, 5, 'fixed');
-    const f2 = predictShallowSeries(model, inputs, rows, 1, 'fixed');
+    const f1 = await predictShallowSeries(model, inputs, rows, 5, 'fixed');
+    const f2 = await predictShallowSeries(model, inputs, rows, 1, 'fixed');
     expect(Array.from(f1)).toEqual(Array.from(f2));
     // Mean of passes: the average of two single-pass predictions drawn in sequence from one stream.
     const rng = createRng(9);
-    const p1 = predictShallowSeries(model, inputs, rows, 1, rng);
-    const p2 = predictShallowSeries(model, inputs, rows, 1, rng);
-    const both = predictShallowSeries(model, inputs, rows, 2, createRng(9));
+    const p1 = await predictShallowSeries(model, inputs, rows, 1, rng);
+    const p2 = await predictShallowSeries(model, inputs, rows, 1, rng);
+    const both = await predictShallowSeries(model, inputs, rows, 2, createRng(9));
     both.forEach((v, i) => expect(v).toBeCloseTo((p1[i]! + p2[i]!) / 2, 5));
   });
 
-  it('fixed layout = copy 0, offset 0: matches the model on a hand-built sample', () => {
+  it('fixed layout = copy 0, offset 0: matches the model on a hand-built sample', async () => {
     const rows = [5, 6, 7];
-    const p = predictShallowSeries(model, inputs, rows, 1, 'fixed');
+    const p = await predictShallowSeries(model, inputs, rows, 1, 'fixed');
     const sample = shallowSample({ ...inputs, sliceRows: rows, copyOf: () => 0, offset: 0 });
     const { xs, y } = stackShallow([sample], F, 38, 10);
     const out = model.predict(xs) as tf.Tensor;
@@ -89,8 +89,8 @@ describe('loadShallow', () => {
     expect(Array.from(meta.std)).toEqual(Array.from(inputs.std));
     expect(meta.featureSize).toBe(F);
     const rows = [1, 2, 3, 4];
-    const a = predictShallowSeries(model, inputs, rows, 1, 'fixed');
-    const b = predictShallowSeries(loaded, inputs, rows, 1, 'fixed');
+    const a = await predictShallowSeries(model, inputs, rows, 1, 'fixed');
+    const b = await predictShallowSeries(loaded, inputs, rows, 1, 'fixed');
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 6));
     loaded.dispose();
   });

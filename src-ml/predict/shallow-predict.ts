@@ -99,17 +99,25 @@ export function stackShallow(items: readonly ShallowItem[], F: number, nCont: nu
   };
 }
 
-/** Logits [B, 60, 6] of the items, in chunks of PREDICT_BATCH; returns one Float32Array (60 x 6) per item. */
-export function predictLogits(model: tf.LayersModel, items: readonly ShallowItem[], F: number, nCont: number, nCat: number): Float32Array[] {
+/**
+ * Logits [B, 60, 6] of the items, in chunks of PREDICT_BATCH; returns one Float32Array (60 x 6) per item. Read
+ * with await data(): a GPU backend (webgpu in Node) has no synchronous read.
+ */
+export async function predictLogits(model: tf.LayersModel, items: readonly ShallowItem[], F: number, nCont: number, nCat: number): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let at = 0; at < items.length; at += PREDICT_BATCH) {
     const chunk = items.slice(at, at + PREDICT_BATCH);
-    const values = tf.tidy(() => {
+    const logits = tf.tidy(() => {
       const { xs, y } = stackShallow(chunk, F, nCont, nCat);
       y.dispose();
-      const logits = model.predict(xs) as tf.Tensor;
-      return logits.dataSync() as Float32Array;
+      return model.predict(xs) as tf.Tensor;
     });
+    let values: Float32Array;
+    try {
+      values = (await logits.data()) as Float32Array;
+    } finally {
+      logits.dispose();
+    }
     const per = LAYOUT_SLICES * 6;
     for (let i = 0; i < chunk.length; i++) out.push(values.slice(i * per, (i + 1) * per));
   }
@@ -205,15 +213,15 @@ function* shallowManySteps(
   return results;
 }
 
-/** shallowManySteps on a tfjs model, synchronously (training's validation and out-of-fold passes). */
-export function predictShallowMany(
+/** shallowManySteps on a tfjs model (training's validation and out-of-fold passes). */
+export async function predictShallowMany(
   model: tf.LayersModel, inputs: ShallowInputs, series: readonly (readonly number[])[], passes: number, rngOf: (s: number) => Rng | 'fixed',
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const { nCont, nCat } = columnsOf(inputs);
   const steps = shallowManySteps(inputs, series, passes, rngOf);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
-    step = steps.next(predictLogits(model, step.value, inputs.featureSize, nCont, nCat));
+    step = steps.next(await predictLogits(model, step.value, inputs.featureSize, nCont, nCat));
   }
 }
 
@@ -234,8 +242,8 @@ export async function predictShallowManyOn(
  * image rows `sliceRows` of `inputs`: mean over `passes` of sigmoid, each pass with a random TTA copy
  * per slice and a random offset per window (windows beyond 60 slices). rng 'fixed': copy 0, offset 0.
  */
-export function predictShallowSeries(model: tf.LayersModel, inputs: ShallowInputs, sliceRows: readonly number[], passes: number, rng: Rng | 'fixed'): Float32Array {
-  return predictShallowMany(model, inputs, [sliceRows], passes, () => rng)[0]!;
+export async function predictShallowSeries(model: tf.LayersModel, inputs: ShallowInputs, sliceRows: readonly number[], passes: number, rng: Rng | 'fixed'): Promise<Float32Array> {
+  return (await predictShallowMany(model, inputs, [sliceRows], passes, () => rng))[0]!;
 }
 
 /** predictShallowSeries through a Forward (ONNX Runtime or tfjs). */

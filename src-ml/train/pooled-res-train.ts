@@ -121,12 +121,12 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const sampleX = LAYOUT_SLICES * trainCopies * F;
     const sampleY = LAYOUT_SLICES * LABELS_PER_IMAGE;
 
-    const validate = (m: tf.LayersModel): Validation => {
+    const validate = async (m: tf.LayersModel): Promise<Validation> => {
       const probs = new Float32Array(valLabels.length);
       let at = 0;
       for (const s of valSeries) {
         run.checkCancel();
-        const p = predictSeriesProbs(m, fs.train.features, F, fs.train.copies, s.imageRows, valCopies, 1, 'fixed');
+        const p = await predictSeriesProbs(m, fs.train.features, F, fs.train.copies, s.imageRows, valCopies, 1, 'fixed');
         probs.set(p, at);
         at += p.length;
       }
@@ -163,7 +163,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     // Best epoch, or the average of the best `bestAverage` when it validates no worse.
     const best = kept[0]!;
     const chosen = await keepBestOrAverage(model, kept, validate);
-    const finalVal = validate(model);
+    const finalVal = await validate(model);
 
     // OOF and test outputs: sigmoid per pass, averaged over passes.
     const oofIds: string[] = [];
@@ -171,7 +171,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     let at = 0;
     for (const s of valSeries) {
       run.checkCancel();
-      const p = predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`));
+      const p = await predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`));
       oofProbs.set(p, at);
       at += p.length;
       oofIds.push(...s.imageIds);
@@ -180,7 +180,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const testParts: Float32Array[] = [];
     for (const s of testSeries) {
       run.checkCancel();
-      testParts.push(predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`)));
+      testParts.push(await predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`)));
       testIds.push(...s.imageIds);
     }
     const testProbs = new Float32Array(testIds.length * LABELS_PER_IMAGE);

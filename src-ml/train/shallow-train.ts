@@ -254,7 +254,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
     const { history, kept } = await run.fit({
       model, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
-      validate: (m) => scoreValidation(collect(valSeries, predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, valLabels),
+      validate: async (m) => scoreValidation(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, valLabels),
       beginEpoch: (epoch) => {
         optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
         const order = weighted
@@ -285,8 +285,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     run.checkCancel();
     const best = kept[0]!;
     restoreWeights(model, best.snap);
-    const oof = collect(valSeries, predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
-    const test = collect(testSeries, predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
+    const oof = collect(valSeries, await predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
+    const test = collect(testSeries, await predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
     const oofMetric = weightedLogLoss(oof.probs, oof.labels).loss;
     const chosen = history.find((r) => r.epoch === best.epoch);
     const metrics: Record<string, unknown> = {

@@ -39,8 +39,11 @@ export function checkInputSize(meta: BodyWeightsMeta, h: number, w: number): voi
   }
 }
 
-/** x [N, 3, H, W] -> y [N, C, h, w] (both C order), `batchSize` images per pass. */
-export function forwardNchw(body: LoadedBody, x: Float32Array, shape: number[], batchSize = 8): { parts: Float32Array[]; shape: number[] } {
+/**
+ * x [N, 3, H, W] -> y [N, C, h, w] (both C order), `batchSize` images per pass. Reads with await data(): a GPU
+ * backend (webgpu in Node) has no synchronous read.
+ */
+export async function forwardNchw(body: LoadedBody, x: Float32Array, shape: number[], batchSize = 8): Promise<{ parts: Float32Array[]; shape: number[] }> {
   if (shape.length !== 4 || shape[1] !== 3) throw new Error(`input must be [N, 3, H, W] float32, got [${shape.join(', ')}]`);
   const [n, , h, w] = shape as [number, number, number, number];
   if (n === 0) throw new Error('input holds no images (N = 0)');
@@ -56,8 +59,11 @@ export function forwardNchw(body: LoadedBody, x: Float32Array, shape: number[], 
       return out.transpose([0, 3, 1, 2]);
     });
     outShape = [n, y.shape[1]!, y.shape[2]!, y.shape[3]!];
-    parts.push(y.dataSync() as Float32Array);
-    y.dispose();
+    try {
+      parts.push((await y.data()) as Float32Array);
+    } finally {
+      y.dispose();
+    }
   }
   return { parts, shape: outShape };
 }
@@ -69,7 +75,7 @@ export async function forwardFile(dir: string, input: string, out: string, batch
   if (x.shape.length !== 4 || x.shape[1] !== 3) throw new Error(`${input}: expected [N, 3, H, W] float32, got [${x.shape.join(', ')}]`);
   const body = await loadBody(dir);
   try {
-    const { parts, shape } = forwardNchw(body, x.data, x.shape, batchSize);
+    const { parts, shape } = await forwardNchw(body, x.data, x.shape, batchSize);
     await writeNpyPartsAtomic(out, shape, parts);
     return { shape, meta: body.meta };
   } finally {

@@ -77,7 +77,7 @@ describe.skipIf(!HAS_TORCH)('weights import parity with PyTorch (needs /usr/bin/
     const y = await readNpy(f(`${name}.y.npy`));
     const body = await loadBody(outDir);
     try {
-      const { parts, shape } = forwardNchw(body, x.data as Float32Array, x.shape, 2);
+      const { parts, shape } = await forwardNchw(body, x.data as Float32Array, x.shape, 2);
       expect(shape).toEqual(y.shape);
       const got = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
@@ -113,7 +113,7 @@ describe.skipIf(!HAS_TORCH)('weights import parity with PyTorch (needs /usr/bin/
 
     // an input whose stem output is odd is refused (torch's ceil_mode pool would give another size)
     const body = await loadBody(f('sx50.w'));
-    expect(() => forwardNchw(body, new Float32Array(3 * 66 * 66), [1, 3, 66, 66])).toThrow(/input H = 66 gives an odd stem output \(33\)/);
+    await expect(forwardNchw(body, new Float32Array(3 * 66 * 66), [1, 3, 66, 66])).rejects.toThrow(/input H = 66 gives an odd stem output \(33\)/);
     body.model.dispose();
   });
 
