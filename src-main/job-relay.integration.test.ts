@@ -47,13 +47,13 @@ function forkJob(args: string[]): UtilityProcessPort {
 }
 
 /** The engine process's two ends in this process: the relay's view of it, and its own parentPort. */
-function engineLink(): { engine: UtilityProcessPort; port: { on: EventEmitter['on']; postMessage: (m: JobFromEngine) => void } } {
+function engineLink(): { engine: UtilityProcessPort; emitter: EventEmitter; port: { on: EventEmitter['on']; postMessage: (m: JobFromEngine) => void } } {
   const engine = new EventEmitter();
   const parentPort = new EventEmitter();
   Object.assign(engine, { pid: 1, stdout: null, stderr: null, kill: () => true,
     postMessage: (m: JobToEngine) => setImmediate(() => parentPort.emit('message', { data: structuredClone(m) })) });
   const port = { on: parentPort.on.bind(parentPort), postMessage: (m: JobFromEngine) => setImmediate(() => engine.emit('message', structuredClone(m))) };
-  return { engine: engine as unknown as UtilityProcessPort, port };
+  return { engine: engine as unknown as UtilityProcessPort, emitter: engine, port };
 }
 
 beforeAll(async () => {
@@ -67,10 +67,10 @@ afterAll(() => {
 
 describe('jobs through the main process (real job processes)', () => {
   function setup() {
-    const { engine, port } = engineLink();
+    const { engine, emitter, port } = engineLink();
     const logs: string[] = [];
     relayJobs(engine, { forkJob, log: (l) => logs.push(l) });
-    engine.emit('message', { type: 'ready', workspace: wsDir });
+    emitter.emit('message', { type: 'ready', workspace: wsDir });
     return { launch: relayJobLauncher(port), logs };
   }
 
