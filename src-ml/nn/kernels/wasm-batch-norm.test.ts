@@ -26,7 +26,7 @@ interface Result {
 }
 
 /** One training-mode pass of a batch-norm layer with fixed gamma/beta and a weighted sum as the loss. */
-function run(shape: number[]): Result {
+function run(shape: number[], offset: number): Result {
   const c = shape[shape.length - 1]!;
   const n = shape.reduce((a, b) => a * b, 1);
   const layer = tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.9 });
@@ -37,7 +37,7 @@ function run(shape: number[]): Result {
   const [gamma, beta] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
   // Everything but the layer's variables is disposed by the tidy; the test checks that nothing else is left.
   const out = tf.tidy(() => {
-    const x = tf.tensor(data(n, 5, 0.5), shape);
+    const x = tf.tensor(data(n, 5, offset), shape);
     const w = tf.tensor(data(n, 6), shape);
     const loss = (xi: tf.Tensor): tf.Scalar => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, w));
     const y = (layer.apply(x, { training: true }) as tf.Tensor).dataSync() as Float32Array;
@@ -59,14 +59,15 @@ beforeAll(async () => {
 });
 
 describe('fused batch norm on wasm', () => {
-  it.each([[[3, 5, 4, 6]], [[7, 5]], [[2, 9, 3]]])('matches tfjs-layers on cpu for shape %j', async (shape) => {
+  // A large offset against the spread checks the one-pass statistics for cancellation.
+  it.each([[[3, 5, 4, 6], 0.5], [[7, 5], 0.5], [[2, 9, 3], 100]])('matches tfjs-layers on cpu for shape %j, inputs offset by %d', async (shape, offset) => {
     expect(await tf.setBackend('cpu')).toBe(true);
     const beforeCpu = tf.memory().numTensors;
-    const cpu = run(shape);
+    const cpu = run(shape, offset);
     expect(tf.memory().numTensors).toBe(beforeCpu);
     expect(await tf.setBackend('wasm')).toBe(true);
     const before = tf.memory().numTensors;
-    const wasm = run(shape);
+    const wasm = run(shape, offset);
     expect(tf.memory().numTensors).toBe(before);
     for (const key of Object.keys(cpu) as (keyof Result)[]) {
       expect(wasm[key].length, key).toBe(cpu[key].length);

@@ -5,7 +5,7 @@
  * FusedBatchNorm, and its gradient as the autodiff of all of them: tfjs-core's FusedBatchNorm gradient tiles
  * the per-channel vectors to the activation's size, and the moments add their own full-size passes, about
  * 15 full-size kernels per layer (~15% of a BenchCNN step on wasm). Here:
- *   forward  (IchBatchNormTrain):     mean, biased variance (two passes), y = (x - mean) * gamma / sqrt(var + eps) + beta;
+ *   forward  (IchBatchNormTrain):     mean and biased variance (one pass, shifted sums), y = (x - mean) * gamma / sqrt(var + eps) + beta;
  *   backward (IchBatchNormTrainGrad): sums of dy and dy*(x - mean) per channel (one pass), then
  *     dx = gamma * r * (dy - sum(dy)/N - (x - mean) * r^2 * sum(dy*(x - mean))/N), r = 1/sqrt(var + eps),
  *     dgamma = r * sum(dy*(x - mean)), dbeta = sum(dy): the exact gradient through the batch statistics.
@@ -43,16 +43,25 @@ function bnTrain(args: { inputs: { x: TensorInfo; gamma: TensorInfo; beta: Tenso
   const yv = f32(backend, y);
   const g = f32(backend, gamma);
   const b = f32(backend, beta);
-  const acc = new Float64Array(c);
-  for (let r = 0, at = 0; r < rows; r++, at += c) for (let j = 0; j < c; j++) acc[j] = acc[j]! + xv[at + j]!;
-  const mu = new Float64Array(c);
-  for (let j = 0; j < c; j++) mu[j] = acc[j]! / rows;
-  acc.fill(0);
+  // One pass for both statistics: sums of d = x - k and d^2 with k the channel's first value (the shifted-data
+  // variance: no cancellation when the mean is large against the spread), in float64.
+  const k = new Float64Array(c);
+  for (let j = 0; j < c && rows > 0; j++) k[j] = xv[j]!;
+  const s1 = new Float64Array(c);
+  const s2 = new Float64Array(c);
   for (let r = 0, at = 0; r < rows; r++, at += c) {
     for (let j = 0; j < c; j++) {
-      const d = xv[at + j]! - mu[j]!;
-      acc[j] = acc[j]! + d * d;
+      const d = xv[at + j]! - k[j]!;
+      s1[j] = s1[j]! + d;
+      s2[j] = s2[j]! + d * d;
     }
+  }
+  const mu = new Float64Array(c);
+  const acc = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    const m1 = s1[j]! / rows;
+    mu[j] = k[j]! + m1;
+    acc[j] = Math.max(0, s2[j]! - s1[j]! * m1);
   }
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
