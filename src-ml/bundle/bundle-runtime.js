@@ -107,6 +107,9 @@ function bundleOf(dir, m, repo) {
 
 /** Starts a detached rebuild unless one is running or one failed a moment ago; never throws. */
 export function requestRebuild(root = BUNDLE_ROOT, repo = REPO_ROOT) {
+  // Inside Electron a Node child would need ELECTRON_RUN_AS_NODE (forbidden by the packaged app's fuses, and its
+  // app.asar is read-only anyway): the app runs from the sources through tsx instead.
+  if (process.versions.electron) return false;
   try {
     const failed = statSync(path.join(root, FAILED), { throwIfNoEntry: false });
     if (failed && Date.now() - failed.mtimeMs < RETRY_AFTER_FAILURE_MS) return false;
@@ -117,7 +120,7 @@ export function requestRebuild(root = BUNDLE_ROOT, repo = REPO_ROOT) {
     mkdirSync(root, { recursive: true });
     closeSync(openSync(lock, 'wx')); // only one of several processes starting at once gets it
     const child = spawn(process.execPath, [BUILD_SCRIPT, '--background', '--root', root, '--repo', repo], {
-      cwd: repo, detached: true, stdio: 'ignore', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      cwd: repo, detached: true, stdio: 'ignore', env: process.env,
     });
     child.on('error', () => rmSync(lock, { force: true }));
     child.unref();

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.ts';
 import { webGpuState } from './webgpu-backend.ts';
-import { probeWebGpuAdapter } from './webgpu-probe.ts';
+import { findAdapterInProcess, probeWebGpuAdapter } from './webgpu-probe.ts';
 import { webGpuForTests } from './webgpu-test-utils.ts';
 import { writeCheckpoint } from '../train/checkpoint.ts';
 
@@ -42,6 +42,16 @@ describe('webgpu in the backend chain', () => {
     const any = await probeWebGpuAdapter(process.env, true);
     if (gpu.skip) return;
     expect(any.adapter).not.toBeNull();
+  }, 60_000);
+
+  it('the in-process probe (Electron job processes, where no Node child may start) answers as the child does', async () => {
+    const { createRequire } = await import('node:module');
+    const { pathToFileURL } = await import('node:url');
+    const { dawnAttempts } = await import('./webgpu-adapter.ts');
+    const url = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    const child = await probeWebGpuAdapter(process.env, true);
+    const inProcess = await findAdapterInProcess({ url, attempts: dawnAttempts(process.env) });
+    expect(inProcess).toEqual(child);
   }, 60_000);
 
   run('forced: the log line names the adapter (vendor, architecture, device, description, software or hardware)', () => {

@@ -16,9 +16,12 @@ export type ProbeResult = { adapter: AdapterSummary } | { adapter: null; reason:
 
 const PROBE_TIMEOUT_MS = 20_000;
 
-// Runs in the child (plain ESM, no TypeScript): the first attempt that yields an adapter wins.
-const CHILD = `
-const job = JSON.parse(process.env.ICH_WEBGPU_PROBE);
+/**
+ * The probe itself, as plain JavaScript source (the body of an async function of `job`): the first attempt
+ * that yields an adapter wins. Source text, not a function, because the child runs it as-is and a transpiler
+ * (tsx, vitest, the bundle) would rewrite a function's own text (helpers, import rewriting).
+ */
+const FIND_ADAPTER = `
 const { create } = await import(job.url);
 const soft = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\\bsoftware\\b/i;
 const notes = [];
@@ -31,12 +34,22 @@ for (const a of job.attempts) {
   const i = adapter.info;
   const s = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '' };
   const fallback = Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter);
-  process.stdout.write(JSON.stringify({ adapter: { ...s, software: fallback || soft.test(Object.values(s).join(' ')), via } }) + '\\n');
-  process.exit(0);
+  return { adapter: { ...s, software: fallback || soft.test(Object.values(s).join(' ')), via } };
 }
-process.stdout.write(JSON.stringify({ adapter: null, reason: notes.join('; ') || 'no adapter' }) + '\\n');
+return { adapter: null, reason: notes.join('; ') || 'no adapter' };
+`;
+
+// The child: plain ESM around the same source, printing its answer as one JSON line.
+const CHILD = `const r = await (async (job) => {${FIND_ADAPTER}})(JSON.parse(process.env.ICH_WEBGPU_PROBE));
+process.stdout.write(JSON.stringify(r) + '\\n');
 process.exit(0);
 `;
+
+/** The same probe in this process (Electron's job processes, where no Node child can be started). */
+export function findAdapterInProcess(job: { url: string; attempts: unknown[] }): Promise<ProbeResult> {
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (arg: string, body: string) => (job: unknown) => Promise<ProbeResult>;
+  return new AsyncFunction('job', FIND_ADAPTER)(job);
+}
 
 /** The adapter Dawn finds (or why none), without loading Dawn in this process; software attempts only when allowed. */
 export function probeWebGpuAdapter(env: Record<string, string | undefined> = process.env, allowSoftware = false): Promise<ProbeResult> {
@@ -47,7 +60,11 @@ export function probeWebGpuAdapter(env: Record<string, string | undefined> = pro
     return Promise.resolve({ adapter: null, reason: "the package 'webgpu' is not installed" });
   }
   const attempts = dawnAttempts(env).filter((a) => allowSoftware || !a.softwareOnly);
-  const childEnv = { ...process.env, ICH_WEBGPU_PROBE: JSON.stringify({ url, attempts }), ELECTRON_RUN_AS_NODE: '1' };
+  // Inside Electron (the desktop app's job processes) a Node child would need ELECTRON_RUN_AS_NODE, which the
+  // packaged app's fuses forbid: probe in this process instead (each job is its own utility process, so a
+  // driver crash ends only that job).
+  if (process.versions.electron) return findAdapterInProcess({ url, attempts }).catch((e: unknown) => ({ adapter: null, reason: `adapter probe failed: ${String((e as Error).message ?? e).split('\n')[0]}` }));
+  const childEnv = { ...process.env, ICH_WEBGPU_PROBE: JSON.stringify({ url, attempts }) };
   return new Promise((resolve) => {
     execFile(process.execPath, ['--input-type=module', '-e', CHILD], { env: childEnv, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, stdout) => {
       const line = stdout.trim().split('\n').pop() ?? '';
