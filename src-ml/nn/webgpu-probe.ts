@@ -17,12 +17,12 @@ export type ProbeResult = { adapter: AdapterSummary } | { adapter: null; reason:
 const PROBE_TIMEOUT_MS = 20_000;
 
 /**
- * The probe itself, as plain JavaScript source (the body of an async function of `job`): the first attempt
+ * The probe itself, as plain JavaScript source (the body of an async function of `job` and `importModule`): the first attempt
  * that yields an adapter wins. Source text, not a function, because the child runs it as-is and a transpiler
  * (tsx, vitest, the bundle) would rewrite a function's own text (helpers, import rewriting).
  */
 const FIND_ADAPTER = `
-const { create } = await import(job.url);
+const { create } = await importModule(job.url);
 const soft = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\\bsoftware\\b/i;
 const notes = [];
 for (const a of job.attempts) {
@@ -40,15 +40,16 @@ return { adapter: null, reason: notes.join('; ') || 'no adapter' };
 `;
 
 // The child: plain ESM around the same source, printing its answer as one JSON line.
-const CHILD = `const r = await (async (job) => {${FIND_ADAPTER}})(JSON.parse(process.env.ICH_WEBGPU_PROBE));
+const CHILD = `const r = await (async (job, importModule) => {${FIND_ADAPTER}})(JSON.parse(process.env.ICH_WEBGPU_PROBE), (u) => import(u));
 process.stdout.write(JSON.stringify(r) + '\\n');
 process.exit(0);
 `;
 
 /** The same probe in this process (Electron's job processes, where no Node child can be started). */
 export function findAdapterInProcess(job: { url: string; attempts: unknown[] }): Promise<ProbeResult> {
-  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (arg: string, body: string) => (job: unknown) => Promise<ProbeResult>;
-  return new AsyncFunction('job', FIND_ADAPTER)(job);
+  // import() is handed in: a Function body has no module context to resolve a dynamic import from.
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (a: string, b: string, body: string) => (job: unknown, importModule: (url: string) => Promise<unknown>) => Promise<ProbeResult>;
+  return new AsyncFunction('job', 'importModule', FIND_ADAPTER)(job, (url) => import(url));
 }
 
 /** The adapter Dawn finds (or why none), without loading Dawn in this process; software attempts only when allowed. */
