@@ -95,7 +95,7 @@ describe('electron-builder.yml', () => {
     expect(packed(APP_FILES.jobEntry)).toBe(true);
     expect(packed('bin/ich.js')).toBe(false);
     expect(pkg.dependencies.tsx).toBeDefined(); // production dependencies are packed with node_modules
-    for (const entry of [APP_FILES.jobEntry, APP_FILES.engineEntry]) {
+    for (const entry of [APP_FILES.jobEntry, APP_FILES.engineEntry, 'src-ml/host/utility-entry.cjs']) {
       const text = readFileSync(path.join(root, entry), 'utf8');
       const relative = [...text.matchAll(/(?:import|require)\(\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
       expect(relative.length, entry).toBeGreaterThan(0);
@@ -105,7 +105,12 @@ describe('electron-builder.yml', () => {
         expect(packed(file), file).toBe(true);
       }
     }
-    expect(readFileSync(path.join(root, APP_FILES.jobEntry), 'utf8')).toContain("import('../cli/main.ts')");
+    // The engine modules the entries load by repository path (bundled or through tsx): present and packed.
+    for (const [entry, source] of [[APP_FILES.jobEntry, 'src-ml/cli/main.ts'], [APP_FILES.engineEntry, 'src-ml/host/engine-process.ts']] as const) {
+      expect(readFileSync(path.join(root, entry), 'utf8')).toContain(`loadEngineModule('${source}')`);
+      expect(existsSync(path.join(root, source)), source).toBe(true);
+      expect(packed(source), source).toBe(true);
+    }
     // The packaged app's runAsNode fuse is off: ELECTRON_RUN_AS_NODE does nothing there.
     const hostDir = path.join(root, 'src-ml/host');
     for (const f of readdirSync(hostDir).filter((n) => /\.(ts|js|cjs)$/.test(n) && !n.endsWith('.test.ts'))) {

@@ -5,13 +5,10 @@
 // start process.execPath, which here is the app itself. CommonJS, the entry format every utility process runs.
 'use strict';
 
-// node:sqlite's ExperimentalWarning is noise here; other warnings still show.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'ExperimentalWarning' && /SQLite/i.test(String(warning))) return;
-  emitWarning(warning, ...rest);
-};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { quietSqliteWarning, loadEngineModule, firstLine } = require('./utility-entry.cjs');
+
+quietSqliteWarning();
 
 /** Exits once stdout and stderr took everything written before: a utility process does not end by itself. */
 function finish(code) {
@@ -31,21 +28,9 @@ process.parentPort?.on('message', ({ data }) => {
   else finish(130);
 });
 
-async function loadCli() {
-  const { openBundle } = await import('../bundle/bundle-runtime.js');
-  const bundle = openBundle();
-  if (bundle) {
-    bundle.install();
-    return import(bundle.entryUrl('src-ml/cli/main.ts'));
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('tsx/esm/api').register();
-  return import('../cli/main.ts');
-}
-
-loadCli()
+loadEngineModule('src-ml/cli/main.ts')
   .then((m) => m.main(process.argv.slice(2)))
   .then((code) => finish(typeof code === 'number' ? code : 0), (err) => {
-    process.stderr.write(`ich: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    process.stderr.write(`ich: ${firstLine(err)}\n`);
     finish(1);
   });
