@@ -16,6 +16,8 @@ describe('validateJobArgs', () => {
     for (const args of [
       pipelineArgs(WS, { preset: 'tiny' }),
       pipelineArgs(WS, { preset: 'rsna', stages: ['base', 'features'], data: '/data/rsna', labels: 'C:\\rsna\\labels.csv', folds: 5 }),
+      pipelineArgs(WS, { preset: 'rsna', initDir: '/w/imagenet', testDirs: ['/data/stage_2_test'] }),
+      pipelineArgs(WS, { preset: 'rsna', fromScratch: true, testDirs: Array.from({ length: 8 }, (_, i) => `D:\\test${i}`), data: '/d', labels: '/l.csv', stages: ['base'], folds: 3 }),
       predictArgs(WS),
       predictArgs(WS, ['1.2.840.1', 'ID_abc']),
       predictArgs(`${WS}/`, ['x']),
@@ -46,6 +48,18 @@ describe('validateJobArgs', () => {
     ['neither --studies nor --missing', ['predict', '--workspace', WS, '--events', '--no-progress'], /exactly one of --studies, --missing/],
     ['a bad study UID', predictArgs(WS, ['a b']), /--studies must be a comma-separated list of study UIDs/],
     ['an inherited property name as flag', ['predict', 'constructor'], /does not take "constructor"/],
+    ['a relative init folder', pipelineArgs(WS, { preset: 'rsna', initDir: 'weights' }), /--init must be an absolute path/],
+    ['--init twice', [...pipelineArgs(WS, { preset: 'rsna', initDir: '/a' }), '--init', '/b'], /--init given twice/],
+    ['--init without its folder', [...pipelineArgs(WS, { preset: 'rsna' }), '--init'], /--init needs a value/],
+    ['--init with --from-scratch', [...pipelineArgs(WS, { preset: 'rsna', initDir: '/a' }), '--from-scratch'], /--init and --from-scratch exclude each other/],
+    ['--from-scratch with a value', [...pipelineArgs(WS, { preset: 'rsna', fromScratch: true }), '/x'], /does not take "\/x"/],
+    ['--from-scratch twice', [...pipelineArgs(WS, { preset: 'rsna', fromScratch: true }), '--from-scratch'], /--from-scratch given twice/],
+    ['--from-scratch on predict', [...predictArgs(WS), '--from-scratch'], /predict does not take "--from-scratch"/],
+    ['a relative test folder', pipelineArgs(WS, { preset: 'tiny', testDirs: ['/t', 'test'] }), /--test must be an absolute path/],
+    ['two folders after one --test', [...pipelineArgs(WS, { preset: 'tiny', testDirs: ['/t'] }), '/u'], /does not take "\/u"/],
+    ['a test folder twice', pipelineArgs(WS, { preset: 'tiny', testDirs: ['/t', '/t'] }), /--test names "\/t" twice/],
+    ['nine test folders', pipelineArgs(WS, { preset: 'tiny', testDirs: Array.from({ length: 9 }, (_, i) => `/t${i}`) }), /--test given more than 8 times/],
+    ['--test on predict', [...predictArgs(WS), '--test', '/t'], /predict does not take "--test"/],
   ])('refuses %s', (_what, args, reason) => {
     expect(() => validateJobArgs(args, WS)).toThrow(reason);
   });

@@ -6,7 +6,7 @@
 // itself, and the packaged app cannot run as Node (fuse runAsNode off), hence the detour.
 import path from 'node:path';
 import { ID_PATTERN, isAbsolutePath, validatePath } from '../src-shared/engine-validate.ts';
-import { MAX_FOLDS, MIN_FOLDS, PIPELINE_STAGES, TRAIN_PRESETS } from '../src-shared/stages.ts';
+import { MAX_FOLDS, MAX_TEST_DIRS, MIN_FOLDS, PIPELINE_STAGES, TRAIN_PRESETS } from '../src-shared/stages.ts';
 import { JOB_COMMANDS, type JobCancel, type JobFromEngine, type JobToEngine } from '../src-ml/host/engine-process-protocol.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 
@@ -15,7 +15,8 @@ type JobCommand = (typeof JOB_COMMANDS)[number];
 /** A flag's value check: null when fine, else why not (a few words). */
 type ValueCheck = (value: string, workspace: string) => string | null;
 
-const MAX_ARGS = 32;
+/** pipelineArgs at its longest (18 words and MAX_TEST_DIRS x `--test <dir>`), with a little slack. */
+const MAX_ARGS = 20 + 2 * MAX_TEST_DIRS;
 const MAX_STUDIES = 10_000;
 /** Jobs one engine may have at once (it runs one training and one predict job; the rest is slack). */
 const MAX_JOBS = 4;
@@ -45,8 +46,14 @@ const absolutePath: ValueCheck = (v) => {
 /** The workspace the engine opened, and no other. */
 const sameWorkspace: ValueCheck = (v, ws) => (isAbsolutePath(v) && path.resolve(v) === path.resolve(ws) ? null : "must be the engine's workspace");
 
-/** Per command: its flags (a check for a flag with a value, 'switch' for one without), the required ones, and groups of which exactly one must be given. */
-const SHAPES: Record<JobCommand, { flags: Record<string, ValueCheck | 'switch'>; required: string[]; exactlyOne?: string[] }> = {
+/**
+ * Per command: its flags (a check for a flag with a value, 'switch' for one without), the required ones, groups
+ * of which exactly one must be given, flags that may repeat (at most so many times: each occurrence one value,
+ * as pipelineArgs writes a variadic CLI option) and pairs that exclude each other.
+ */
+const SHAPES: Record<JobCommand, {
+  flags: Record<string, ValueCheck | 'switch'>; required: string[]; exactlyOne?: string[]; repeat?: Record<string, number>; excludes?: [string, string][];
+}> = {
   pipeline: {
     flags: {
       '--workspace': sameWorkspace,
@@ -58,8 +65,13 @@ const SHAPES: Record<JobCommand, { flags: Record<string, ValueCheck | 'switch'>;
       '--labels': absolutePath,
       '--stages': commaList(PIPELINE_STAGES.length, (s) => (PIPELINE_STAGES as readonly string[]).includes(s), 'stages'),
       '--folds': (v) => (/^\d{1,2}$/.test(v) && Number(v) >= MIN_FOLDS && Number(v) <= MAX_FOLDS ? null : `must be an integer from ${MIN_FOLDS} to ${MAX_FOLDS}`),
+      '--init': absolutePath,
+      '--from-scratch': 'switch',
+      '--test': absolutePath,
     },
     required: ['--workspace', '--preset', '--events', '--no-progress', '--json'],
+    repeat: { '--test': MAX_TEST_DIRS },
+    excludes: [['--init', '--from-scratch']],
   },
   predict: {
     flags: {
@@ -76,7 +88,7 @@ const SHAPES: Record<JobCommand, { flags: Record<string, ValueCheck | 'switch'>;
 
 /**
  * The job's command line if it is one the engine builds for `workspace`; else throws one line. No positional
- * arguments, no flag twice, no unknown flag, every value checked: so nothing but a known job on this workspace
+ * arguments, no flag twice (but --test, a few times, each folder once), no unknown flag, every value checked: so nothing but a known job on this workspace
  * (and the data or labels files a training request names) can be run this way.
  */
 export function validateJobArgs(args: unknown, workspace: string): string[] {
@@ -89,17 +101,28 @@ export function validateJobArgs(args: unknown, workspace: string): string[] {
   }
   const shape = SHAPES[command as JobCommand];
   const seen = new Set<string>();
+  const counts = new Map<string, number>();
+  const values = new Map<string, Set<string>>();
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
     const check = Object.hasOwn(shape.flags, flag) ? shape.flags[flag] : undefined;
     if (!check) throw new Error(`job refused: ${command} does not take ${JSON.stringify(flag).slice(0, 40)}`);
-    if (seen.has(flag)) throw new Error(`job refused: ${flag} given twice`);
+    const max = shape.repeat && Object.hasOwn(shape.repeat, flag) ? shape.repeat[flag]! : 1;
+    const n = (counts.get(flag) ?? 0) + 1;
+    if (n > max) throw new Error(max === 1 ? `job refused: ${flag} given twice` : `job refused: ${flag} given more than ${max} times`);
+    counts.set(flag, n);
     seen.add(flag);
     if (check === 'switch') continue;
     const value = rest[++i];
     if (value === undefined) throw new Error(`job refused: ${flag} needs a value`);
     const why = check(value, workspace);
     if (why) throw new Error(`job refused: ${flag} ${why}`);
+    const vs = values.get(flag) ?? new Set<string>();
+    if (vs.has(value)) throw new Error(`job refused: ${flag} names ${JSON.stringify(value).slice(0, 60)} twice`);
+    values.set(flag, vs.add(value));
+  }
+  for (const [a, b] of shape.excludes ?? []) {
+    if (seen.has(a) && seen.has(b)) throw new Error(`job refused: ${a} and ${b} exclude each other`);
   }
   const missing = shape.required.filter((f) => !seen.has(f));
   if (missing.length) throw new Error(`job refused: ${command} needs ${missing.join(', ')}`);

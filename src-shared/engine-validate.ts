@@ -2,7 +2,7 @@
 // paths, numbers, unknown fields. A failure is an EngineError('invalid') with one line. No Node or DOM imports.
 import type { PredictStudiesRequest, SaliencyRequest, StartTrainingRequest, StudyQuery } from './engine.ts';
 import { LABELS, type Label } from './labels.ts';
-import { MAX_FOLDS, MIN_FOLDS, PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type TrainPresetName } from './stages.ts';
+import { MAX_FOLDS, MAX_TEST_DIRS, MIN_FOLDS, PIPELINE_STAGES, TRAIN_PRESETS, type PipelineStage, type TrainPresetName } from './stages.ts';
 
 export type EngineErrorCode = 'invalid' | 'not_found' | 'internal';
 
@@ -87,7 +87,7 @@ function validateStages(v: unknown): PipelineStage[] | undefined {
 }
 
 export function validateStartTraining(b: Record<string, unknown>, method: string): StartTrainingRequest {
-  only(b, method, ['preset', 'stages', 'data', 'labels', 'folds']);
+  only(b, method, ['preset', 'stages', 'data', 'labels', 'folds', 'initDir', 'fromScratch', 'testDirs']);
   if (typeof b.preset !== 'string' || !(TRAIN_PRESETS as readonly string[]).includes(b.preset)) {
     return invalid(`preset must be one of ${TRAIN_PRESETS.join(', ')}`);
   }
@@ -101,6 +101,21 @@ export function validateStartTraining(b: Record<string, unknown>, method: string
       return invalid(`folds must be an integer from ${MIN_FOLDS} to ${MAX_FOLDS}`);
     }
     req.folds = b.folds;
+  }
+  if (b.initDir !== undefined) req.initDir = validatePath(b.initDir, 'initDir');
+  if (b.fromScratch !== undefined) {
+    if (typeof b.fromScratch !== 'boolean') return invalid('fromScratch must be true or false');
+    // false is the default: left out, so the request reads (and resumes) as one without it.
+    if (b.fromScratch) req.fromScratch = true;
+  }
+  if (req.initDir !== undefined && req.fromScratch) return invalid('initDir and fromScratch exclude each other: give one');
+  if (b.testDirs !== undefined) {
+    if (!Array.isArray(b.testDirs) || b.testDirs.length === 0 || b.testDirs.length > MAX_TEST_DIRS) {
+      return invalid(`testDirs must be an array of 1-${MAX_TEST_DIRS} absolute folder paths`);
+    }
+    const dirs = b.testDirs.map((d, i) => validatePath(d, `testDirs[${i}]`));
+    if (new Set(dirs).size !== dirs.length) return invalid('testDirs names a folder twice');
+    req.testDirs = dirs;
   }
   return req;
 }

@@ -226,6 +226,12 @@ export interface StartTrainingRequest {
   labels?: string;
   /** Patient folds, 2..20 (`ich pipeline --folds`); default: the preset's. */
   folds?: number;
+  /** Absolute folder of `ich weights import` bodies the base CNNs start from (`--init`); excludes fromScratch. */
+  initDir?: string;
+  /** Base CNNs from random init with the preset's from-scratch rates (`--from-scratch`); only `true` is sent. */
+  fromScratch?: boolean;
+  /** Absolute unlabelled test DICOM folders, 1..MAX_TEST_DIRS, scanned first (`--test`). */
+  testDirs?: string[];
 }
 
 

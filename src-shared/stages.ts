@@ -36,6 +36,9 @@ export const PRESET_FOLDS: Readonly<Record<TrainPresetName, number>> = { tiny: 3
 export const MIN_FOLDS = 2;
 export const MAX_FOLDS = 20;
 
+/** Unlabelled test folders a training request may name (startTraining.testDirs, `ich pipeline --test` from the app). */
+export const MAX_TEST_DIRS = 8;
+
 /** The stages a pipeline report (report.json) lists, in order: the training panel compares versions by these. */
 export const REPORT_STAGES = ['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky'] as const;
 export type ReportStage = (typeof REPORT_STAGES)[number];

@@ -101,6 +101,12 @@ export interface TrainRequest {
   labels?: string;
   /** Patient folds (`--folds`); default: the preset's. */
   folds?: number;
+  /** Absolute folder of `ich weights import` bodies the base CNNs start from (`--init`); excludes fromScratch. */
+  initDir?: string;
+  /** Base CNNs from random init, with the preset's from-scratch rates (`--from-scratch`); excludes initDir. */
+  fromScratch?: boolean;
+  /** Absolute unlabelled test DICOM folders scanned first (`--test`): the risky ensemble's sample weights aim at them. */
+  testDirs?: string[];
 }
 
 export interface TrainJobState {

@@ -69,6 +69,27 @@ describe('engine contract', () => {
     for (const m of ['startTraining', 'cancelTraining', 'listTrainingJobs', 'getTrainingHistory', 'listRuns']) expect(ENGINE_METHODS).toContain(m);
   });
 
+  it('training requests: an init folder or from scratch, and test folders', () => {
+    expect(validateRequest('startTraining', { preset: 'rsna', initDir: '/w/imagenet', testDirs: ['/t/stage_2_test', 'D:\\test'] }))
+      .toEqual({ preset: 'rsna', initDir: '/w/imagenet', testDirs: ['/t/stage_2_test', 'D:\\test'] });
+    expect(validateRequest('startTraining', { preset: 'rsna', fromScratch: true })).toEqual({ preset: 'rsna', fromScratch: true });
+    // false is the default, left out: the same run as a request without it.
+    expect(validateRequest('startTraining', { preset: 'rsna', fromScratch: false, initDir: '/w' })).toEqual({ preset: 'rsna', initDir: '/w' });
+  });
+
+  it('refuses bad init and test fields with one line', () => {
+    fails(() => validateRequest('startTraining', { preset: 'rsna', initDir: 'weights' }), /initDir must be an absolute path/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', initDir: 1 }), /initDir must be a string/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', fromScratch: 'yes' }), /fromScratch must be true or false/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', initDir: '/w', fromScratch: true }), /initDir and fromScratch exclude each other/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: '/t' }), /testDirs must be an array of 1-8 absolute folder paths/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: [] }), /testDirs must be an array/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: Array.from({ length: 9 }, (_, i) => `/t${i}`) }), /1-8/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: ['/t', 'rel'] }), /testDirs\[1\] must be an absolute path/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: ['/t', 5] }), /testDirs\[1\] must be a string/);
+    fails(() => validateRequest('startTraining', { preset: 'rsna', testDirs: ['/t', '/t'] }), /testDirs names a folder twice/);
+  });
+
   it('refuses bad training requests with one line', () => {
     fails(() => validateRequest('startTraining', {}), /preset must be one of tiny, rsna/);
     fails(() => validateRequest('startTraining', { preset: '/tmp/evil.json' }), /preset must be one of/);

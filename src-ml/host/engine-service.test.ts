@@ -348,9 +348,9 @@ describe('EngineService training', () => {
   });
 
   it('a failing child ends the job failed with its last line; the stage it was in ends failed', async () => {
-    const { jobId } = await trainer.startTraining({ preset: 'rsna', folds: 2 });
+    const { jobId } = await trainer.startTraining({ preset: 'rsna', folds: 2, fromScratch: true, testDirs: [path.join(root, 'data')] });
     const child = children.at(-1)!;
-    expect(child.args.slice(-2)).toEqual(['--folds', '2']);
+    expect(child.args.slice(-5)).toEqual(['--folds', '2', '--from-scratch', '--test', path.join(root, 'data')]);
     child.line({ type: 'stage', stage: 'base', status: 'started', units: 4, done: 0 });
     child.stderr.write('ich: no labelled images in the workspace\n');
     child.exit(1);
@@ -362,10 +362,15 @@ describe('EngineService training', () => {
   it('refuses a request that cannot work with the preflight\'s one line: no job, no child', async () => {
     const before = { children: children.length, jobs: (await trainer.listTrainingJobs()).length };
     // 3 patients (the synthetic workspace), 5 folds (the rsna preset): the largest count that works is suggested
-    await expect(trainer.startTraining({ preset: 'rsna' })).rejects.toMatchObject({ code: 'invalid',
+    await expect(trainer.startTraining({ preset: 'rsna', fromScratch: true })).rejects.toMatchObject({ code: 'invalid',
       message: `3 patients with labelled images in ${ws.dir} cannot fill 5 folds: set Folds to 3 (the largest that works) or label more patients` });
     await expect(trainer.startTraining({ preset: 'tiny', folds: 4 })).rejects.toMatchObject({ message: expect.stringMatching(/cannot fill 4 folds: set Folds to 3/) });
     await expect(trainer.startTraining({ preset: 'tiny', data: '/nonexistent/dicom' })).rejects.toMatchObject({ code: 'invalid', message: 'data folder /nonexistent/dicom does not exist' });
+    // rsna fine-tunes ImageNet bodies: no weights in the workspace and no From scratch is refused at once, in the panel's words
+    await expect(trainer.startTraining({ preset: 'rsna', folds: 3 })).rejects.toMatchObject({ code: 'invalid',
+      message: expect.stringMatching(/^preset rsna model .* fine-tunes ImageNet weights .*or tick From scratch to train from random init/) });
+    await expect(trainer.startTraining({ preset: 'rsna', folds: 3, initDir: '/nonexistent/imagenet' })).rejects.toMatchObject({ code: 'invalid', message: 'init weights folder /nonexistent/imagenet does not exist' });
+    await expect(trainer.startTraining({ preset: 'tiny', testDirs: ['/nonexistent/test'] })).rejects.toMatchObject({ code: 'invalid', message: 'test folder /nonexistent/test does not exist' });
     const foreign = path.join(root, 'foreign.csv');
     writeFileSync(foreign, 'ID,Label\nID_000000000_any,1\n');
     await expect(trainer.startTraining({ preset: 'tiny', labels: foreign })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/^labels file .*foreign\.csv names no indexed image: /) });

@@ -64,6 +64,8 @@ export class EngineService implements EngineClient {
       preflight: (req) => preflightTraining(ws, {
         preset: this.presets!.loadPreset(req.preset), via: 'app',
         ...(req.folds !== undefined ? { folds: req.folds } : {}), ...(req.data ? { data: [req.data] } : {}), ...(req.labels ? { labels: req.labels } : {}),
+        ...(req.testDirs ? { test: req.testDirs } : {}),
+        init: { ...(req.initDir ? { initDir: req.initDir } : {}), ...(req.fromScratch ? { fromScratch: true } : {}) },
       }),
       ...(options.jobLauncher ? { spawnChild: options.jobLauncher } : {}),
       ...options.training,

@@ -86,6 +86,12 @@ describe('TrainingJobs', () => {
       .toEqual(['pipeline', '--workspace', '/w', '--preset', 'tiny', '--events', '--no-progress', '--json', '--data', '/d', '--labels', '/l.csv', '--stages', 'base,features']);
     expect(pipelineArgs('/w', { preset: 'tiny', folds: 2 }).slice(-2)).toEqual(['--folds', '2']);
     expect(sameRequest({ preset: 'tiny', folds: 2 }, { preset: 'tiny' })).toBe(false);
+    // Where the base CNNs start and the test folders: one --test per folder (the CLI option is variadic).
+    expect(pipelineArgs('/w', { preset: 'rsna', initDir: '/imagenet', testDirs: ['/t1', '/t2'] }).slice(8))
+      .toEqual(['--init', '/imagenet', '--test', '/t1', '--test', '/t2']);
+    expect(pipelineArgs('/w', { preset: 'rsna', fromScratch: true }).slice(8)).toEqual(['--from-scratch']);
+    expect(sameRequest({ preset: 'rsna', fromScratch: true }, { preset: 'rsna' })).toBe(false);
+    expect(sameRequest({ preset: 'rsna', testDirs: ['/t1'] }, { preset: 'rsna', testDirs: ['/t2'] })).toBe(false);
   });
 
   it('reports progress, cancels with the work kept, resumes to the end', async () => {

@@ -42,6 +42,10 @@ export function pipelineArgs(workspaceDir: string, req: TrainRequest): string[] 
   if (req.labels) args.push('--labels', req.labels);
   if (req.stages) args.push('--stages', req.stages.join(','));
   if (req.folds !== undefined) args.push('--folds', String(req.folds));
+  if (req.initDir) args.push('--init', req.initDir);
+  if (req.fromScratch) args.push('--from-scratch');
+  // `--test <dir...>` is variadic: repeated, each takes one folder (a value never starts with '-': it is absolute).
+  for (const d of req.testDirs ?? []) args.push('--test', d);
   return args;
 }
 

@@ -126,6 +126,36 @@ describe('training preflight', () => {
     expect(labelCount()).toBe(0);
   });
 
+  it('preflightTraining: init weights and test folders, and ImageNet-init presets refused without weights or from-scratch', () => {
+    const rsna = loadPreset('rsna');
+    const ok = { labels, folds: 2, via: 'app' as const };
+    // rsna fine-tunes ImageNet bodies: without weights nor From scratch, the panel's words for the remedy
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, ...ok }))).toMatch(/^preset rsna model \S+ fine-tunes ImageNet weights .*set the Init weights folder to a folder of imported weights, or tick From scratch to train/);
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, labels, folds: 2 }))).toMatch(/point --init at a folder of imported weights, or give --from-scratch/);
+    expect(() => preflightTraining(ws, { preset: rsna, ...ok, init: { fromScratch: true } })).not.toThrow();
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, ...ok, init: { initDir: '/nonexistent/weights' } }))).toBe('init weights folder /nonexistent/weights does not exist');
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, labels, folds: 2, init: { initDir: '/nonexistent/weights' } }))).toBe('--init folder /nonexistent/weights does not exist');
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, ...ok, init: { initDir: labels } }))).toBe(`init weights folder ${labels} is a file, not a folder`);
+    const weights = path.join(t.dir, 'imagenet');
+    mkdirSync(weights, { recursive: true });
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, ...ok, init: { initDir: weights } }))).toMatch(new RegExp(`^Init weights folder ${weights}: no imported \\S+ weights`));
+    expect(oneLine(() => preflightTraining(ws, { preset: rsna, ...ok, init: { initDir: weights, fromScratch: true } }))).toBe('Init weights folder and From scratch exclude each other: give one');
+    // One imported body per arch (only meta.json is read before the run): accepted.
+    for (const arch of new Set(rsna.base.filter((m) => m.init).map((m) => m.arch))) {
+      mkdirSync(path.join(weights, arch), { recursive: true });
+      writeFileSync(path.join(weights, arch, 'meta.json'), JSON.stringify({ kind: 'ich-body-weights', version: 1, arch }));
+    }
+    expect(() => preflightTraining(ws, { preset: rsna, ...ok, init: { initDir: weights } })).not.toThrow();
+    // The tiny preset starts from random init anyway; an init folder still has to hold its arch.
+    expect(() => preflightTraining(ws, { preset: tiny, ...ok })).not.toThrow();
+    // Test folders: each must exist and be a folder, checked before anything (data folders to scan included).
+    expect(oneLine(() => preflightTraining(ws, { preset: tiny, ...ok, test: [data, '/nonexistent/test'] }))).toBe('test folder /nonexistent/test does not exist');
+    expect(oneLine(() => preflightTraining(ws, { preset: tiny, ...ok, test: [labels] }))).toBe(`test folder ${labels} is a file, not a folder`);
+    expect(oneLine(() => preflightTraining(ws, { preset: tiny, data: ['/nonexistent'], test: ['/nonexistent/test'] }))).toBe('test folder /nonexistent/test does not exist');
+    expect(() => preflightTraining(ws, { preset: tiny, ...ok, test: [data] })).not.toThrow();
+    expect(labelCount()).toBe(0);
+  });
+
   it('runPipeline stops before the scan, the import, or any stage', async () => {
     const events: TrainingEvent[] = [];
     const logs: string[] = [];

@@ -2,7 +2,8 @@
  * Checks made before a training run starts, so that a run that cannot work fails at once with a one-line
  * reason and nothing started (no scan, no import, no job): a data folder that does not exist, a labels CSV
  * that names no indexed image (checked before it is imported), no labelled images, fewer patients than
- * folds. Each failure is a thrown Error with one line saying what is wrong and what to do. `ich pipeline`
+ * folds, an init weights folder or test folder that does not exist, a preset whose models fine-tune ImageNet
+ * weights (rsna) with neither the weights nor from-scratch. Each failure is a thrown Error with one line saying what is wrong and what to do. `ich pipeline`
  * runs them inside runPipeline (the data folder before the scan, the labels before their import, the rest
  * before any stage); the engine host runs preflightTraining before it starts the `ich pipeline` child.
  * `via` words the remedy for where the user is: CLI flags, or the training panel's settings.
@@ -11,6 +12,8 @@ import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:
 import { parseLabelId, SEED_BAD_IMAGES } from '../store/labels.ts';
 import { countIndexedImages, imagePatientLookup, labelledPatients } from '../store/preflight-queries.ts';
 import type { Workspace } from '../store/workspace.ts';
+// Reads meta.json files only (no tfjs): base-init.ts re-exports it for training.
+import { resolveBaseInit, type InitFlags } from './init-resolve.ts';
 // The fold limits of the engine API, and so of `--folds` too.
 import { MAX_FOLDS, MIN_FOLDS } from '../api/engine.ts';
 // Types only: presets.ts loads the model code (tfjs), which the engine host must not load to check a request.
@@ -39,11 +42,16 @@ function readableOrThrow(p: string, what: string, mode: number): void {
   }
 }
 
+/** A folder a run reads: it exists, is a folder, can be read; `what` names it in the reason ("data folder"). */
+export function checkFolder(dir: string, what: string): void {
+  const st = statOrThrow(dir, `${what} `);
+  if (!st.isDirectory()) throw new Error(`${what} ${dir} is a file, not a folder`);
+  readableOrThrow(dir, `${what} `, constants.R_OK | constants.X_OK);
+}
+
 /** A DICOM folder to scan (`ich pipeline --data`, Add folder, the panel's DICOM folder): it exists, is a folder, can be read. */
 export function checkDataFolder(dir: string): void {
-  const st = statOrThrow(dir, 'data folder ');
-  if (!st.isDirectory()) throw new Error(`data folder ${dir} is a file, not a folder`);
-  readableOrThrow(dir, 'data folder ', constants.R_OK | constants.X_OK);
+  checkFolder(dir, 'data folder');
 }
 
 /** An `ich scan` argument: a folder or a single file that exists and can be read. */
@@ -145,6 +153,10 @@ export interface PreflightRequest {
   data?: readonly string[];
   /** A labels CSV the run imports first. */
   labels?: string;
+  /** Unlabelled test DICOM folders the run scans first (`--test`). */
+  test?: readonly string[];
+  /** Where the base CNNs start (`--init`, `--from-scratch`). */
+  init?: InitFlags;
   via?: PreflightVia;
 }
 
@@ -155,7 +167,12 @@ export interface PreflightRequest {
  */
 export function preflightTraining(ws: Workspace, req: PreflightRequest): void {
   const via = req.via ?? 'cli';
+  if (req.init?.initDir) checkFolder(req.init.initDir, via === 'cli' ? '--init folder' : 'init weights folder');
+  for (const d of req.test ?? []) checkFolder(d, 'test folder');
   for (const d of req.data ?? []) checkDataFolder(d);
+  // As runPipeline, before any scan: every base model's start (an rsna model without ImageNet weights and
+  // without from-scratch refuses, naming the import command).
+  for (const m of req.preset.base) resolveBaseInit(ws, req.preset.name, m, req.init ?? {}, via);
   if (req.data?.length) {
     if (req.labels) readLabelImageIds(req.labels);
     return;

@@ -22,38 +22,12 @@ import { denseNetBody } from '../models/densenet.ts';
 import { seNetBody } from '../models/se-net.ts';
 import { saveModel } from '../nn/model-io.ts';
 import { importArch } from './archs.ts';
-import { openCheckpoint, type CheckpointFormat, type TensorSource } from './checkpoint.ts';
+import { openCheckpoint, type TensorSource } from './checkpoint.ts';
 import { isIgnoredKey, normaliseKey, weightSlots, type WeightSlot } from './key-map.ts';
+import { BODY_WEIGHTS_KIND, type BodyWeightsMeta } from './body-meta.ts';
 
-export const BODY_WEIGHTS_KIND = 'ich-body-weights';
+export { BODY_WEIGHTS_KIND, type BodyWeightsMeta } from './body-meta.ts';
 export const BODY_INPUT = 'image';
-
-export interface BodyWeightsMeta {
-  kind: typeof BODY_WEIGHTS_KIND;
-  version: 1;
-  /** The seed's backbone name (archs.ts). */
-  arch: string;
-  family: BaseFamily;
-  archSpec: BaseCnnArch;
-  input: string;
-  output: string;
-  source: {
-    file: string;
-    bytes: number;
-    sha256: string;
-    format: CheckpointFormat;
-    nestedUnder: string | null;
-    strippedPrefix: string | null;
-  };
-  /** Tensors written (including batch-norm running statistics) and their total size. */
-  tensors: number;
-  values: number;
-  /** Keys of the checkpoint that were read but not used (ImageNet head, num_batches_tracked). */
-  ignoredKeys: string[];
-  /** Old-style DenseNet keys renamed as torchvision does ('norm.1' -> 'norm1'). */
-  renamedKeys: number;
-  createdAt: string;
-}
 
 export interface ImportResult {
   out: string;

@@ -119,12 +119,16 @@ export function createTrainingSlice({ set, get, client }: SliceContext): Trainin
     async resumeTraining(jobId) {
       const job = get().trainingJobs.find((j) => j.jobId === jobId);
       if (!job) return;
-      const { preset, stages, data, labels, folds } = job.request;
+      const { preset, stages, data, labels, folds, initDir, fromScratch, testDirs } = job.request;
       if (!isPresetName(preset)) {
         set({ trainingError: `resume: preset "${preset}" cannot be launched from here` });
         return;
       }
-      await get().startTraining({ preset, ...(stages ? { stages } : {}), ...(data ? { data } : {}), ...(labels ? { labels } : {}), ...(folds !== undefined ? { folds } : {}) });
+      // The same request again (every field the pipeline's command line has), so the pipeline resumes it.
+      await get().startTraining({
+        preset, ...(stages ? { stages } : {}), ...(data ? { data } : {}), ...(labels ? { labels } : {}), ...(folds !== undefined ? { folds } : {}),
+        ...(initDir ? { initDir } : {}), ...(fromScratch ? { fromScratch: true } : {}), ...(testDirs ? { testDirs } : {}),
+      });
     },
 
     onTrainingEvent(incoming) {

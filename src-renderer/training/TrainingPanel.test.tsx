@@ -88,6 +88,51 @@ describe('training panel', () => {
     await waitFor(() => expect(client.calls.find((c) => c.method === 'startTraining')?.arg).toEqual({ preset: 'tiny', stages: ['base'], data: '/data/dicom', labels: '/data/labels.csv' }));
   });
 
+  it('init weights folder, From scratch and a test folder: absolute paths only, sent as initDir / fromScratch / testDirs', async () => {
+    const { client } = await openPanel();
+    const launch = screen.getByTestId('train-launch') as HTMLButtonElement;
+    const init = screen.getByTestId('train-init') as HTMLInputElement;
+    const test = screen.getByTestId('train-test') as HTMLInputElement;
+    fireEvent.change(screen.getByTestId('train-preset'), { target: { value: 'rsna' } });
+    // a relative path would be refused by the engine: shown at once, no launch
+    fireEvent.change(init, { target: { value: 'weights' } });
+    expect(init.getAttribute('aria-invalid')).toBe('true');
+    expect(launch.disabled).toBe(true);
+    expect(launch.title).toBe('the init weights folder must be an absolute path');
+    fireEvent.change(init, { target: { value: ' /w/imagenet ' } });
+    expect(init.getAttribute('aria-invalid')).toBe('false');
+    fireEvent.change(test, { target: { value: 'test' } });
+    expect(test.getAttribute('aria-invalid')).toBe('true');
+    expect(launch.title).toBe('the test folder must be an absolute path');
+    fireEvent.change(test, { target: { value: 'C:\\rsna\\stage_2_test' } });
+    expect(launch.disabled).toBe(false);
+    fireEvent.click(launch);
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'startTraining')).toHaveLength(1));
+    expect(client.calls.find((c) => c.method === 'startTraining')!.arg)
+      .toEqual({ preset: 'rsna', stages: [...PIPELINE_STAGES], initDir: '/w/imagenet', testDirs: ['C:\\rsna\\stage_2_test'] });
+    await waitFor(() => expect(screen.getByTestId('train-status').textContent).toBe('running'));
+    expect(screen.getByTestId('training-panel').querySelector('.train-job-head')!.textContent).toContain('init /w/imagenet · test C:\\rsna\\stage_2_test');
+  });
+
+  it('From scratch replaces the init folder (they exclude each other); the preflight\'s refusal shows in one line', async () => {
+    const { client } = await openPanel();
+    fireEvent.change(screen.getByTestId('train-preset'), { target: { value: 'rsna' } });
+    client.training.startError = 'preset rsna model se_resnext101 fine-tunes ImageNet weights (the seed\'s rates would leave a random body where it starts) and /ws/weights/se_resnext101_32x4d holds none: import them, set the Init weights folder to a folder of imported weights, or tick From scratch to train from random init';
+    fireEvent.click(screen.getByTestId('train-launch'));
+    expect((await screen.findByTestId('train-error')).textContent).toMatch(/^startTraining: preset rsna .* or tick From scratch to train from random init$/);
+    client.training.startError = null;
+    const init = screen.getByTestId('train-init') as HTMLInputElement;
+    fireEvent.change(init, { target: { value: 'not/absolute' } });
+    fireEvent.click(screen.getByTestId('train-from-scratch'));
+    // the folder no longer counts: disabled, not invalid, not sent
+    expect(init.disabled).toBe(true);
+    expect(init.getAttribute('aria-invalid')).toBe('false');
+    fireEvent.click(screen.getByTestId('train-launch'));
+    await waitFor(() => expect(client.calls.filter((c) => c.method === 'startTraining')).toHaveLength(2));
+    expect(client.calls.filter((c) => c.method === 'startTraining')[1]!.arg).toEqual({ preset: 'rsna', stages: [...PIPELINE_STAGES], fromScratch: true });
+    await waitFor(() => expect(screen.getByTestId('training-panel').querySelector('.train-job-head')!.textContent).toContain('from scratch'));
+  });
+
   it('follows the job live: stage bars, model/fold/epoch/batch, loss, metric, speed, ETA, backend, charts', async () => {
     const { client } = await openPanel();
     client.training.history = {
@@ -124,7 +169,7 @@ describe('training panel', () => {
 
   it('cancel, then resume with the same request; the run history lists the runs', async () => {
     const { client } = await openPanel();
-    const request = { preset: 'tiny', stages: ['base' as const], data: '/d', labels: '/l.csv' };
+    const request = { preset: 'rsna', stages: ['base' as const], data: '/d', labels: '/l.csv', fromScratch: true, testDirs: ['/t1', '/t2'] };
     act(() => client.emit({ type: 'training', state: trainState('train-1', { request }) }));
     expect(screen.queryByTestId('train-resume')).toBeNull();
     fireEvent.click(screen.getByTestId('train-cancel'));

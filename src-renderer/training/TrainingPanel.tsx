@@ -9,6 +9,7 @@ import type { PipelineStage, RunSummary, TrainHistory, TrainJobState, TrainPrese
 import { useApp } from '../state/context.tsx';
 import { Chart, type ChartSeries } from './Chart.tsx';
 import { MAX_FOLDS, MIN_FOLDS, PIPELINE_STAGES, PRESET_FOLDS, PRESET_HINT, STAGE_LABEL, TRAIN_PRESETS } from '../../src-shared/stages.ts';
+import { isAbsolutePath } from '../../src-shared/engine-validate.ts';
 import { VersionCompare, VersionsList } from './Versions.tsx';
 
 export function TrainingPanel() {
@@ -51,7 +52,15 @@ function LaunchForm({ running }: { running: boolean }) {
   // The engine's "too few patients" reason names the largest fold count that works.
   const suggested = Number(/set Folds to (\d+)/.exec(error ?? '')?.[1] ?? NaN);
   const folderMissing = source === 'folder' && (!data.trim() || !labels.trim());
-  const disabled = running || stages.size === 0 || folderMissing || foldsBad;
+  // Where the base CNNs start (rsna fine-tunes ImageNet bodies: weights or From scratch; the engine's
+  // preflight says which is missing) and an optional unlabelled test folder. Both optional; a path given
+  // must be absolute, as the engine requires, so a typo shows here instead of as a refusal.
+  const [initDir, setInitDir] = useState('');
+  const [fromScratch, setFromScratch] = useState(false);
+  const [testDir, setTestDir] = useState('');
+  const initBad = !fromScratch && !!initDir.trim() && !isAbsolutePath(initDir.trim());
+  const testBad = !!testDir.trim() && !isAbsolutePath(testDir.trim());
+  const disabled = running || stages.size === 0 || folderMissing || foldsBad || initBad || testBad;
   const toggle = (s: PipelineStage) => setStages((prev) => {
     const next = new Set(prev);
     if (next.has(s)) next.delete(s);
@@ -67,6 +76,8 @@ function LaunchForm({ running }: { running: boolean }) {
         stages: PIPELINE_STAGES.filter((s) => stages.has(s)),
         ...(source === 'folder' ? { data: data.trim(), labels: labels.trim() } : {}),
         ...(folds !== null ? { folds } : {}),
+        ...(fromScratch ? { fromScratch: true } : initDir.trim() ? { initDir: initDir.trim() } : {}),
+        ...(testDir.trim() ? { testDirs: [testDir.trim()] } : {}),
       });
     }}>
       <fieldset>
@@ -99,6 +110,23 @@ function LaunchForm({ running }: { running: boolean }) {
         </span>
       </fieldset>
       <fieldset>
+        <legend>Weights and test data</legend>
+        <label className="train-path">Init weights folder
+          <input data-testid="train-init" placeholder="/path/to/imported/weights (default: the workspace's weights folder)" value={initDir}
+            disabled={fromScratch} aria-invalid={initBad} onChange={(e) => setInitDir(e.target.value)}
+            title="folder of ich weights import bodies the base CNNs start from: one body, or one folder per arch" />
+        </label>
+        <label className="train-check">
+          <input type="checkbox" data-testid="train-from-scratch" checked={fromScratch} onChange={(e) => setFromScratch(e.target.checked)} /> From scratch
+          <span className="muted"> (random init; rsna then uses its from-scratch learning rates)</span>
+        </label>
+        <label className="train-path">Test folder
+          <input data-testid="train-test" placeholder="/path/to/unlabelled/test/dicom (optional)" value={testDir} aria-invalid={testBad}
+            onChange={(e) => setTestDir(e.target.value)}
+            title="unlabelled DICOM folder scanned first: the risky ensemble's sample weights aim at it, and it gets predictions" />
+        </label>
+      </fieldset>
+      <fieldset>
         <legend>Stages</legend>
         {PIPELINE_STAGES.map((s) => (
           <label key={s} className="train-check">
@@ -108,7 +136,8 @@ function LaunchForm({ running }: { running: boolean }) {
       </fieldset>
       <button type="submit" data-testid="train-launch" disabled={disabled}
         title={running ? 'a training job is running' : folderMissing ? 'give the DICOM folder and the labels CSV' : stages.size === 0 ? 'pick a stage'
-          : foldsBad ? `folds must be a whole number from ${MIN_FOLDS} to ${MAX_FOLDS}` : 'launch'}>
+          : foldsBad ? `folds must be a whole number from ${MIN_FOLDS} to ${MAX_FOLDS}` : initBad ? 'the init weights folder must be an absolute path'
+            : testBad ? 'the test folder must be an absolute path' : 'launch'}>
         Launch
       </button>
     </form>
@@ -137,6 +166,9 @@ function JobView({ job }: { job: TrainJobState }) {
         <strong>{job.jobId}</strong> · preset {job.request.preset} · {stagesAsked.join(', ')}
         {job.request.data ? ` · ${job.request.data}` : ' · workspace data'}
         {job.request.folds !== undefined && ` · ${job.request.folds} folds`}
+        {job.request.fromScratch && ' · from scratch'}
+        {job.request.initDir && ` · init ${job.request.initDir}`}
+        {job.request.testDirs && ` · test ${job.request.testDirs.join(', ')}`}
         {job.resumes && <span data-testid="train-resumes"> · continues {job.resumes}</span>}
         <span className={`train-status status-${job.status}`} data-testid="train-status">{job.status}</span>
         {(job.status === 'running' || job.status === 'queued') && (
