@@ -152,7 +152,12 @@ export async function predictCommand(dirs: string[], flags: { workspace?: string
   if (flags.ensemble !== 'safe' && flags.ensemble !== 'risky') throw new Error(`--ensemble must be safe or risky, got "${flags.ensemble}"`);
   if (dirs.length === 0 && !flags.studies && !flags.missing) throw new Error('name DICOM folders to predict, or indexed studies with --studies or --missing');
   const ws = Workspace.open(flags.workspace ?? defaultWorkspaceDir());
+  // Ctrl-C (the app's cancel) stops it between chunks, its scratch folder removed; a second one exits at once.
   const { signal, dispose } = abortOnSigint();
+  // SIGTERM ends it at once as before, but through process.exit, so the exit hook removes the scratch folder
+  // (predictImages' removeOnExit); predictions are stored only at the end, so nothing half-written stays.
+  const onTerm = (): void => process.exit(143);
+  process.on('SIGTERM', onTerm);
   try {
     const t0 = performance.now();
     let imageIds: string[] = [];
@@ -174,7 +179,7 @@ export async function predictCommand(dirs: string[], flags: { workspace?: string
       throw new Error(`no CT slices in ${dirs.join(', ')}`);
     }
     const r = await predictImages({
-      ws, imageIds, log,
+      ws, imageIds, log, signal,
       // The tfjs backend starts only where a model is exported or falls back to tfjs: ONNX Runtime needs none.
       prepareTfjs: () => initBackend({ purpose: 'infer' }, { log }),
       ...(flags.events ? { onProgress: (done: number, total: number, what: string) => process.stdout.write(`${JSON.stringify({ type: 'predict', done, total, what })}\n`) } : {}),
@@ -194,6 +199,7 @@ export async function predictCommand(dirs: string[], flags: { workspace?: string
     const summary = { images: wanted.length, ensemble: flags.ensemble, stored: r.stored, out: flags.out ?? null, seconds: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number(v.toFixed(3))])) };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
+    process.off('SIGTERM', onTerm);
     dispose();
     ws.close();
   }

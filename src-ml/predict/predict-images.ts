@@ -6,7 +6,7 @@
  * them in the index (those are the honest numbers for labelled images) and get fresh ones only in the
  * returned result.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { familyId, modelId, parseFamilyId } from '../base/model-id.ts';
 import { computeMetadataFeatures } from '../data/metadata-features.ts';
@@ -25,6 +25,8 @@ import { augmentConfigOf } from '../data/augment-presets.ts';
 import { servingModelDir } from '../store/versions.ts';
 import type { ForwardDeps } from '../onnx/runtime-forward.ts';
 import { blackFeatures, extractChunk, openBaseCnn } from './tta-features.ts';
+import { makePredictTemp, removeOnExit, removeStalePredictTemps } from './predict-temp.ts';
+import { CancelledError } from '../jobs/progress.ts';
 import { openPooledRes, predictPooledResSeriesOn } from './pooled-res-predict.ts';
 import { openShallow, predictShallowSeriesOn } from './shallow-predict.ts';
 
@@ -45,6 +47,8 @@ export interface PredictOptions {
   prepareTfjs?: () => Promise<unknown>;
   /** After each model's pass over the images: work units done of the total (base folds and members). */
   onProgress?: (done: number, total: number, what: string) => void;
+  /** Stops between chunks and series (CancelledError), its scratch folder removed (`ich predict` on Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface PredictResult {
@@ -115,9 +119,16 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
     categorical.set(meta.categorical.subarray(j * 10, j * 10 + 10), i * 10);
   });
 
+  const check = (): void => {
+    if (opts.signal?.aborted) throw new CancelledError('predict');
+  };
+  check();
   const memberSums = new Map<string, { sum: Float64Array; n: number }>();
+  // Scratch folders of predicts that were killed (their owner process is gone) go first: each can be gigabytes.
+  for (const r of await removeStalePredictTemps(ws.dir, { warn: (line) => log(`warning: ${line}`) })) log(`removed ${r.dir} (${r.reason})`);
   // The feature files of the base folds live here while their members predict.
-  const tmp = await mkdtemp(path.join(ws.dir, '.predict-'));
+  const tmp = await makePredictTemp(ws.dir);
+  const keepOnExit = removeOnExit(tmp);
   const open: CachedNpyRows[] = [];
   const imagesBySize = new Map<number, SliceImages>();
   try {
@@ -145,6 +156,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
             const file = path.join(tmp, `${baseId}.npy`);
             await writeNpyPartsAtomic(file, [sliceRefs.length * copiesN, F], (async function* () {
               for (let at = 0; at < sliceRefs.length; at += chunkImages) {
+                check();
                 yield (await extractChunk(forward, images, sliceRefs.slice(at, at + chunkImages), copiesN, tta, baseId, batchSize, F)).features;
               }
             })());
@@ -169,6 +181,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
               const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
               try {
                 for (const rows of sliceRowsOf) {
+                  check();
                   const p = await predictPooledResSeriesOn(forward, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
                   rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
                 }
@@ -179,6 +192,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
               const { forward, meta: sm } = await openShallow(dir, memberId, forwardDeps);
               try {
                 for (const rows of sliceRowsOf) {
+                  check();
                   const p = await predictShallowSeriesOn(forward, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
                   rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
                 }
@@ -201,7 +215,9 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
   } finally {
     for (const f of open) f.close();
     await rm(tmp, { recursive: true, force: true });
+    keepOnExit();
   }
+  check();
   const members = new Map([...memberSums].map(([name, a]) => [name, Float32Array.from(a.sum, (v) => v / a.n)]));
   const t0 = performance.now();
   const preds = applyEnsemble(fit, members);
