@@ -21,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src-ml/nn/backend.ts';
-import { BENCH_INFER_BATCH as INFER_BATCH, BENCH_WARMUP as WARMUP, benchModel, type BenchFigures, type BenchModelResult } from '../../src-ml/nn/bench-measure.ts';
+import { BENCH_INFER_BATCH as INFER_BATCH, BENCH_WARMUP as WARMUP, benchModel, type BenchFigures, type BenchModelResult } from '../../src-ml/train/bench-measure.ts';
 import type { OnnxInferFigures } from '../../src-ml/onnx/runtime-bench.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

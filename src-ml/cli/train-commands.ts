@@ -3,7 +3,7 @@
 import type { RunSummary, TrainingEvent } from '../api/training.ts';
 import { DEFAULT_FOLD_SEEDS } from '../data/folds.ts';
 import { initBackend } from '../nn/backend.ts';
-import { BENCH_MODELS, benchModel, type BenchModelName } from '../nn/bench-measure.ts';
+import { BENCH_MODELS, benchModel, type BenchModelName } from '../train/bench-measure.ts';
 import { extractFeatures } from '../train/feature-stage.ts';
 import { getModel, getRun, listRunSummaries } from '../store/training-store.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';

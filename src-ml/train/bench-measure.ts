@@ -9,12 +9,12 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { buildBenchCNN } from './bench-cnn.ts';
-import { buildBenchSeq } from './bench-seq.ts';
-import { createDataParallel, trainWorkerCount, type LossSpec } from './data-parallel.ts';
+import { buildBenchCNN } from '../nn/bench-cnn.ts';
+import { buildBenchSeq } from '../nn/bench-seq.ts';
+import { createDataParallel, trainWorkerCount, type LossSpec } from '../nn/data-parallel.ts';
 import { measureOnnxInference, type OnnxInferFigures } from '../onnx/runtime-bench.ts';
 
-const BENCH_LOSS: LossSpec = { module: new URL('./bench-loss.ts', import.meta.url).href, export: 'benchLoss' };
+const BENCH_LOSS: LossSpec = { module: new URL('../nn/bench-loss.ts', import.meta.url).href, export: 'benchLoss' };
 
 export const BENCH_WARMUP = 2;
 export const BENCH_INFER_BATCH = 32;
