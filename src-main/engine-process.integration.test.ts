@@ -2,7 +2,7 @@
 // tsx) in a separate Node process, driven by EngineHost. Electron's utility process is stood in for by
 // child_process.fork plus a parentPort shim (test/parent-port-shim.mjs); a SIGKILL during a scan checks the
 // crash path end to end: the job is reported failed, the engine restarts and answers again.
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,32 +13,21 @@ import { makeGeDemoBundle } from '../src-ml/testing/demo-bundle-fixture.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 import { EngineHost } from './engine-host.ts';
+import { forkUtilityProcess, killIfRunning } from './test/node-utility-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = path.join(root, 'src-ml/host/engine-process-entry.cjs');
-const shim = new URL('./test/parent-port-shim.mjs', import.meta.url).href;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ich-engine-host-'));
 const children: ChildProcess[] = [];
 
 function forkEngine(workspace: string, extra: string[] = []): UtilityProcessPort {
-  const cp = fork(entry, ['--workspace', workspace, ...extra], { execArgv: ['--import', shim], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.push(cp);
-  const port = {
-    get pid() { return cp.pid; },
-    postMessage: (m: unknown) => void cp.send(m as object),
-    on(event: string, l: (x: unknown) => void) {
-      if (event === 'message') cp.on('message', l);
-      // Electron reports a killed utility process with an exit code; Node gives the signal instead.
-      else cp.on('exit', (code, signal) => l(code ?? (signal ? 128 + os.constants.signals[signal] : 1)));
-      return port;
-    },
-    kill: () => cp.kill(),
-  };
-  return port as UtilityProcessPort;
+  const { child, port } = forkUtilityProcess(entry, ['--workspace', workspace, ...extra]);
+  children.push(child);
+  return port;
 }
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children) killIfRunning(c);
   rmSync(tmp, { recursive: true, force: true });
 });
 

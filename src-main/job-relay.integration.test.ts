@@ -3,9 +3,7 @@
 // stood in for by child_process.fork with the parentPort shim, as in engine-process.integration.test.ts.
 // A failing predict job brings its one-line error back; a training job cancelled through the relay stops
 // between batches (its run recorded cancelled, so it was not killed) and is reported cancelled.
-import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,30 +18,18 @@ import { makeSynthWorkspace } from '../src-ml/testing/synth-workspace.ts';
 import { APP_FILES } from './desktop.ts';
 import type { UtilityProcessPort } from './electron-port.ts';
 import { relayJobs } from './job-relay.ts';
+import { forkUtilityProcess, killIfRunning } from './test/node-utility-process.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const shim = new URL('./test/parent-port-shim.mjs', import.meta.url).href;
 const t = tempDir('ich-job-relay-');
 const killers: (() => void)[] = [];
 let wsDir = '';
 
 /** utilityProcess.fork(job entry, args, { stdio: 'pipe' }), played by a Node child with a parentPort. */
 function forkJob(args: string[]): UtilityProcessPort {
-  const cp = fork(path.join(root, APP_FILES.jobEntry), args, { execArgv: ['--import', shim], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  killers.push(() => cp.exitCode === null && cp.signalCode === null && cp.kill('SIGKILL'));
-  const port = {
-    get pid() { return cp.pid; },
-    stdout: cp.stdout,
-    stderr: cp.stderr,
-    postMessage: (m: unknown) => void cp.send(m as object),
-    on(event: string, l: (x: unknown) => void) {
-      if (event === 'message') cp.on('message', l);
-      else cp.on('exit', (code, signal) => l(code ?? (signal ? 128 + os.constants.signals[signal] : 1)));
-      return port;
-    },
-    kill: () => cp.kill(),
-  };
-  return port as unknown as UtilityProcessPort;
+  const { child, port } = forkUtilityProcess(path.join(root, APP_FILES.jobEntry), args, { pipe: true });
+  killers.push(() => killIfRunning(child));
+  return port;
 }
 
 /** The engine process's two ends in this process: the relay's view of it, and its own parentPort. */
