@@ -8,6 +8,7 @@ import {
   attr, channelsFirstLayout, type Dim, type GraphBuilder, identityLayout, physicalAxis, sameLayout, transposeData, type Value,
 } from './export-graph.ts';
 import { type AttributeValue, DataType } from './onnx-proto.ts';
+import { winogradApplies, winogradConv1d } from './export-winograd.ts';
 
 export interface Weight {
   data: Float32Array;
@@ -155,6 +156,14 @@ function convolution(ctx: ConvertContext, spatial: number, groups: number, paddi
   const k = kernel.shape.slice(0, spatial);
   const strides = tuple(ctx, 'strides', spatial, 1);
   const dilations = tuple(ctx, 'dilationRate', spatial, 1);
+  if (spatial === 1 && typeof padding === 'string' && winogradApplies(k[0]!, strides[0]!, dilations[0]!, groups, input.shape[1] ?? null)) {
+    const pads = tfPads(padding, input.shape[1]!, k[0]!, 1, 1)!;
+    const y = winogradConv1d(g, {
+      x: input, kernel: kernel.data, cin: kernel.shape[1]!, cout: kernel.shape[2]!, bias: ctx.hasWeight('bias') ? ctx.weight('bias').data : null,
+      pads, outShape: outShape(ctx), name: ctx.layer.name,
+    });
+    return [activation(ctx, y, str(ctx, 'activation', 'linear'))];
+  }
   const { x, attrs } = spatialPads(ctx, input, padding, k, strides, dilations, true);
   const xcf = g.get(x, channelsFirstLayout(x.shape.length));
   // tfjs [k..., Cin/g, Cout] -> ONNX [Cout, Cin/g, k...]
@@ -224,7 +233,10 @@ function batchNorm(ctx: ConvertContext): Value[] {
 
 function dense(ctx: ConvertContext): Value[] {
   const { g } = ctx;
-  const x = g.get(only(ctx));
+  const input = g.any(only(ctx));
+  const rank = input.shape.length;
+  // A MatMul works on the last axis whatever the others hold: a time-major sequence needs no transpose.
+  const x = rank >= 3 && input.layout[rank - 1] === rank - 1 ? input : g.get(input);
   const kernel = ctx.weight('kernel');
   const n = ctx.layer.name;
   const w = g.floatConst(`${n}_W`, kernel.data, kernel.shape);
@@ -236,7 +248,7 @@ function dense(ctx: ConvertContext): Value[] {
     if (bias) ins.push(g.floatConst(`${n}_B`, bias.data, bias.shape));
     y = g.op('Gemm', ins, n, out, identityLayout(2));
   } else {
-    y = g.op('MatMul', [x.name, w], bias ? `${n}_matmul` : n, out, identityLayout(out.length));
+    y = g.op('MatMul', [x.name, w], bias ? `${n}_matmul` : n, out, x.layout);
     if (bias) y = g.op('Add', [y.name, g.floatConst(`${n}_B`, bias.data, bias.shape)], n, out, y.layout);
   }
   return [activation(ctx, y, str(ctx, 'activation', 'linear'))];

@@ -27,7 +27,7 @@ export interface OnnxExport {
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
 /** Bumped whenever the exporter's output changes for the same model (part of a cache key). */
-export const ONNX_EXPORT_VERSION = 1;
+export const ONNX_EXPORT_VERSION = 2;
 
 type Sym = tf.SymbolicTensor;
 type LayerNode = tf.layers.Layer['inboundNodes'][number];

@@ -22,7 +22,7 @@ export interface OnnxInferFigures {
  * knows the project's families by their inputs, and a sequence model fits Pooled-Res's (one rank-4 input).
  * The layers are shared, so the weights are the trained ones; dispose the result once exported.
  */
-function asRank4(model: tf.LayersModel): tf.LayersModel {
+export function asRank4(model: tf.LayersModel): tf.LayersModel {
   const [length, features] = model.inputs[0]!.shape.slice(1) as number[];
   const input = tf.input({ shape: [length!, 1, features!] });
   const values = new Map<number, tf.SymbolicTensor>([[model.inputs[0]!.id, tf.layers.reshape({ targetShape: [length!, features!] }).apply(input) as tf.SymbolicTensor]]);
