@@ -8,10 +8,13 @@
  * a child process (webgpu-probe.ts), and Dawn and tfjs-backend-webgpu are imported only when it found a GPU.
  * ICH_BACKEND=cpu|wasm|tensorflow|webgpu forces one backend (error if it is unavailable); forced webgpu also
  * takes a software adapter (Mesa's llvmpipe), which is slower than wasm and never chosen on its own.
+ * On wasm the heavy products (convolutions, their gradients, BatchMatMul) run on the native OpenBLAS addon when it
+ * was built (kernels/native-blas.ts; ICH_NATIVE=0 keeps them on XNNPACK); the backend line says which.
  */
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
 import { registerWasmTrainingKernels } from './kernels/wasm-conv-grad.ts';
+import { disableNativeKernels, enableNativeKernels } from './kernels/native-blas.ts';
 import type { ProbeResult } from './webgpu-probe.ts';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -73,6 +76,7 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
   const log = deps.log ?? ((line: string) => console.log(line));
   const importModule = deps.importModule ?? ((specifier: string) => import(specifier) as Promise<unknown>);
   const notes: string[] = [];
+  let products = '';
 
   const nativeCandidate = (pkg: string, label: string): Candidate => ({
     label,
@@ -142,6 +146,7 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
         registerWasmTrainingKernels();
         const ok = await activate('wasm');
         if (!ok) notes.push("wasm: setBackend('wasm') failed");
+        else products = `, ${enableNativeKernels(env)}`;
         return ok;
       },
     },
@@ -182,7 +187,9 @@ export async function initBackend(options: InitBackendOptions = { purpose: 'trai
   }
 
   const name = tf.getBackend() as BackendName;
-  const simd = name === 'wasm' ? `, simd=${String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))}` : '';
+  // Only the wasm kernels consult the addon; another backend chosen in this process leaves it off.
+  if (name !== 'wasm') disableNativeKernels();
+  const simd = name === 'wasm' ? `, simd=${String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))}${products}` : '';
   log(`[nn] backend: ${name} (${chosen.label}${simd}) for ${options.purpose}${forcedRaw ? ' [forced by ICH_BACKEND]' : ''}`);
   return name;
 }

@@ -20,7 +20,9 @@ interface State {
 }
 
 async function init(msg: InitMsg): Promise<State> {
-  await initBackend({ purpose: 'train' }, { env: { ICH_BACKEND: msg.backend as BackendName }, log: () => undefined });
+  // ICH_NATIVE is the main thread's choice (data-parallel.ts sets it in this worker's env); OpenBLAS's thread
+  // count is per process and already set there.
+  await initBackend({ purpose: 'train' }, { env: { ICH_BACKEND: msg.backend as BackendName, ICH_NATIVE: process.env['ICH_NATIVE'] }, log: () => undefined });
   const model = await tf.models.modelFromJSON({ modelTopology: msg.topology as tf.io.ModelJSON['modelTopology'] });
   const shapes = model.trainableWeights.map((w) => w.shape as number[]);
   if (JSON.stringify(shapes) !== JSON.stringify(msg.trainableShapes)) {

@@ -10,11 +10,15 @@
  * Why: tfjs-backend-wasm runs one thread in Node, so one model uses one core; a slice of the batch on
  * each core is the cheapest way to use the others (a half batch costs about half the time).
  * With one rank the step runs in-process with no worker at all.
+ * The native OpenBLAS products (kernels/native-blas.ts), when on, get one thread per process while several
+ * ranks run (each rank already keeps a core busy), every core with one rank; workers follow the main thread's
+ * choice of native or wasm products.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
+import { defaultNativeThreads, nativeBlas, setNativeThreads } from './kernels/native-blas.ts';
 import { resolveLoss, seedDropout, sliceGradients, splitRows, type LossFn, type LossSpec } from './data-parallel-grads.ts';
 import type { ArrayMsg, FromWorker, InitMsg, StepMsg } from './data-parallel-protocol.ts';
 
@@ -74,7 +78,8 @@ class RankWorker {
   readonly exited: Promise<void>;
 
   constructor(init: InitMsg) {
-    this.worker = new Worker(ENTRY, { workerData: { module: WORKER_MODULE.href } });
+    // ICH_NATIVE carries the main thread's choice: a worker loads the addon only where this thread uses it.
+    this.worker = new Worker(ENTRY, { workerData: { module: WORKER_MODULE.href }, env: { ...process.env, ICH_NATIVE: nativeBlas() ? '1' : '0' } });
     // A forgotten dispose must not keep the process alive.
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -159,6 +164,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
     loss: options.loss,
     trainableShapes: trainable.map((w) => w.shape as number[]),
   };
+  setNativeThreads(ranks > 1 ? 1 : defaultNativeThreads());
   const workers = Array.from({ length: ranks - 1 }, () => new RankWorker(init));
   let nextId = 0;
   let disposed = false;
@@ -263,6 +269,7 @@ export async function createDataParallel(options: DataParallelOptions): Promise<
       if (disposed) return;
       disposed = true;
       for (const w of workers) w.terminate();
+      if (ranks > 1) setNativeThreads(defaultNativeThreads());
     },
   };
 }

@@ -6,9 +6,12 @@
  * CNNs train through them. Here each product of the batch gets plain operands (a transposed copy, made
  * in blocks so reads and writes stay in cache, or the operand itself) and goes to the built-in plain path.
  * Batch dimensions must be equal or one of them 1 (anything else goes to the built-in kernel).
+ * With the native addon (native-blas.ts) every product, transposed or not, is one OpenBLAS sgemm on views of the
+ * heap instead: no copies at all.
  */
 import { BatchMatMul, broadcast_util, getKernel, util, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeBlas, type IchBlas } from './native-blas.ts';
 
 type Args = { inputs: { a: TensorInfo; b: TensorInfo }; backend: BackendWasm; attrs: BatchMatMulAttrs };
 
@@ -54,6 +57,28 @@ function plainOperand(backend: BackendWasm, x: TensorInfo, i: number, batch: num
   return { info: copy, temp: true };
 }
 
+/** The products on the addon: sgemm reads transposed operands in place, batch i at its offset (0 for a broadcast one). */
+function batchMatMulNative(blas: IchBlas, backend: BackendWasm, a: TensorInfo, b: TensorInfo, p: Product): TensorInfo {
+  const out = backend.makeOutput(p.outShape, 'float32');
+  const av = f32(backend, a);
+  const bv = f32(backend, b);
+  const ov = f32(backend, out);
+  if (p.K === 0) ov.fill(0);
+  else {
+    const aSize = p.aStored[0] * p.aStored[1];
+    const bSize = p.bStored[0] * p.bStored[1];
+    for (let i = 0; i < p.batch; i++) {
+      blas.sgemm(p.transposeA, p.transposeB, p.M, p.N, p.K, 1, av, p.batchA === 1 ? 0 : i * aSize, p.aStored[1], bv, p.batchB === 1 ? 0 : i * bSize, p.bStored[1], 0, ov, i * p.M * p.N, p.N);
+    }
+  }
+  return out;
+}
+
+interface Product {
+  batch: number; batchA: number; batchB: number; M: number; N: number; K: number;
+  aStored: [number, number]; bStored: [number, number]; transposeA: boolean; transposeB: boolean; outShape: number[];
+}
+
 function batchMatMulWasm(args: Args): TensorInfo {
   const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return runBuiltin(args);
@@ -62,7 +87,7 @@ function batchMatMulWasm(args: Args): TensorInfo {
   const batchA = util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
   const batch = Math.max(batchA, batchB);
-  if ((!transposeA && !transposeB && batch === 1) || !(batchA === batchB || batchA === 1 || batchB === 1)) return runBuiltin(args);
+  if (!(batchA === batchB || batchA === 1 || batchB === 1)) return runBuiltin(args);
   const aStored: [number, number] = [a.shape[aRank - 2]!, a.shape[aRank - 1]!];
   const bStored: [number, number] = [b.shape[bRank - 2]!, b.shape[bRank - 1]!];
   const M = transposeA ? aStored[1] : aStored[0];
@@ -71,6 +96,9 @@ function batchMatMulWasm(args: Args): TensorInfo {
   const N = transposeB ? bStored[0] : bStored[1];
   if (K !== kB) throw new Error(`BatchMatMul (wasm): inner dimensions ${K} and ${kB} of [${a.shape}] and [${b.shape}] differ`);
   const outShape = [...broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N];
+  const blas = nativeBlas();
+  if (blas) return batchMatMulNative(blas, backend, a, b, { batch, batchA, batchB, M, N, K, aStored, bStored, transposeA, transposeB, outShape });
+  if (!transposeA && !transposeB && batch === 1) return runBuiltin(args);
   const out = batch === 1 ? null : backend.makeOutput(outShape, 'float32');
   let single: TensorInfo | null = null;
   for (let i = 0; i < batch; i++) {

@@ -4,7 +4,8 @@
  *  - Conv2DBackpropInput (replaces the backend's slow built-in one);
  * with them (registerWasmTrainingKernels) the other training kernels of this folder: Tile, Sum/Mean over
  * leading axes, Identity without a copy, MaxPoolGrad, BatchMatMul with transposes and batches on XNNPACK,
- * and the fused training-mode batch norm.
+ * and the fused training-mode batch norm; and Conv2D / FusedConv2D, which run on the native addon when it is on
+ * (native-conv.ts; so do both gradients and BatchMatMul) and on the backend's own kernels otherwise.
  * They read and write the wasm heap directly, like the backend's own JS kernels (Slice, Concat):
  * the output is allocated first (allocation may grow, and so replace, the heap buffer), then
  * every view is taken with backend.typedArrayFromHeap.
@@ -31,6 +32,8 @@ import { bnTrainGradWasmConfig, bnTrainWasmConfig, installFusedBatchNorm } from 
 import { captureBuiltinIdentity, identityWasmConfig } from './wasm-identity.ts';
 import { maxPoolGradWasmConfig } from './wasm-max-pool-grad.ts';
 import { batchMatMulWasmConfig, captureBuiltinBatchMatMul } from './wasm-batch-matmul.ts';
+import { nativeBlas } from './native-blas.ts';
+import { captureBuiltinConvs, conv2dBackpropFilterNative, conv2dBackpropInputNative, conv2DNativeConfig, fusedConv2DNativeConfig, nativeGeometry } from './native-conv.ts';
 
 /**
  * 'xnn': im2col / col2im in TS, products on the backend's XNNPACK BatchMatMul / Conv2D (default, fast);
@@ -77,6 +80,9 @@ function conv2DBackpropFilterWasm(args: {
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode, false, 'channelsLast');
+  const blas = nativeBlas();
+  const ng = blas ? nativeGeometry(info) : null;
+  if (blas && ng) return conv2dBackpropFilterNative(backend, blas, x, dy, ng);
   if (impl === 'xnn') return conv2dBackpropFilterGemm(backend, x, dy, geometry(info));
   const out = backend.makeOutput(info.filterShape, 'float32');
   const outVals = backend.typedArrayFromHeap(out) as Float32Array;
@@ -96,6 +102,9 @@ function conv2DBackpropInputWasm(args: {
   const info = backend_util.computeConv2DInfo(
     attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad,
     attrs.dimRoundingMode, false, 'channelsLast');
+  const blas = nativeBlas();
+  const ng = blas ? nativeGeometry(info) : null;
+  if (blas && ng) return conv2dBackpropInputNative(backend, blas, dy, filter, ng);
   if (impl === 'xnn') return conv2dBackpropInputGemm(backend, dy, filter, geometry(info));
   const out = backend.makeOutput(info.inShape, 'float32');
   const outVals = backend.typedArrayFromHeap(out) as Float32Array;
@@ -120,7 +129,7 @@ export const conv2DBackpropInputWasmConfig: KernelConfig = {
 /** The kernels this module adds or replaces on the wasm backend. */
 export const wasmTrainingKernels: readonly KernelConfig[] = [
   conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, tileWasmConfig, sumWasmConfig, meanWasmConfig, bnTrainWasmConfig, bnTrainGradWasmConfig,
-  identityWasmConfig, maxPoolGradWasmConfig, batchMatMulWasmConfig,
+  identityWasmConfig, maxPoolGradWasmConfig, batchMatMulWasmConfig, conv2DNativeConfig, fusedConv2DNativeConfig,
 ];
 
 /**
@@ -133,6 +142,7 @@ export function registerWasmTrainingKernels(options: { impl?: ConvGradImpl } = {
   captureBuiltinReductions();
   captureBuiltinIdentity();
   captureBuiltinBatchMatMul();
+  captureBuiltinConvs();
   for (const config of wasmTrainingKernels) {
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing?.kernelFunc === config.kernelFunc) continue;
