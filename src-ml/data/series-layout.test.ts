@@ -55,6 +55,18 @@ describe('pooledResSample', () => {
     expect([...u.y.subarray(18)].every((v) => v === -1)).toBe(true);
   });
 
+  it('standardises every row with norm, the rows past the series end to -mean/std; rejects a norm of another size', () => {
+    const mean = Float32Array.from([1, 2, 3]);
+    const std = Float32Array.from([2, 4, 0.5]);
+    const raw = pooledResSample(feats, F, 4, [5, 2, 7], 2, 'fixed', labels);
+    const z = pooledResSample(feats, F, 4, [5, 2, 7], 2, 'fixed', labels, { mean, std });
+    for (let i = 0; i < raw.x.length; i++) expect(z.x[i]).toBeCloseTo((raw.x[i]! - mean[i % F]!) / std[i % F]!, 4);
+    // a padding row: (0 - mean) / std
+    expect([...z.x.subarray(59 * 2 * F, 59 * 2 * F + F)]).toEqual([-0.5, -0.5, -6]);
+    expect(z.y).toEqual(raw.y);
+    expect(() => pooledResSample(feats, F, 4, [5], 2, 'fixed', undefined, { mean: new Float32Array(2), std: new Float32Array(2).fill(1) })).toThrow(/input norm has 2 means/);
+  });
+
   it('draws k distinct copies per slice, independently per slice, reproducibly from the Rng', () => {
     const rows = Array.from({ length: 60 }, (_, i) => i % 10);
     const a = pooledResSample(feats, F, 4, rows, 3, createRng(7), labels);

@@ -70,11 +70,19 @@ export interface PooledResSample {
   n: number;
 }
 
+/** Per-feature standardisation of Pooled-Res inputs: x' = (x - mean) / std (std > 0). */
+export interface InputNorm {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
 /**
  * Pooled-Res sample (seed `FullHeadDataset`): the series' slices fill rows 0..n-1 in z order, rows
- * n..59 stay zero (features are not standardised). Each row holds k TTA copies of its slice:
+ * n..59 stay zero (the seed's features are not standardised). Each row holds k TTA copies of its slice:
  * pick 'fixed' = copies 0..k-1 in order (validation: k = 4 of 4); an Rng = k distinct copies drawn
  * independently for every slice (training: 3 of 4; test: 4 of 8; OOF passes: 3 of 4).
+ * With `norm`, every row is standardised, the zero rows past the series end included (they become
+ * -mean/std): an affine map of the seed's input, so the model sees the same information.
  */
 export function pooledResSample(
   features: FeatureSource,
@@ -84,6 +92,7 @@ export function pooledResSample(
   k: number,
   pick: 'fixed' | Rng,
   labels?: Uint8Array,
+  norm?: InputNorm,
 ): PooledResSample {
   const name = 'pooledResSample';
   const images = featureImageCount(name, features, featureSize, copiesPerImage);
@@ -100,8 +109,18 @@ export function pooledResSample(
       x.set(featureRow(features, copiesPerImage * img + copies[c]!, F), (r * k + c) * F);
     }
   }
+  if (norm) standardiseRows(name, x, F, norm);
   const y = targets(labels, (r) => (r < n ? sliceRows[r]! : -1));
   return { x, y, n };
+}
+
+/** x[row·F + f] = (x - mean[f]) / std[f] for every row of x, in place. */
+function standardiseRows(name: string, x: Float32Array, F: number, norm: InputNorm): void {
+  if (norm.mean.length !== F || norm.std.length !== F) throw new Error(`${name}: input norm has ${norm.mean.length} means and ${norm.std.length} stds for ${F} features`);
+  const scale = Float32Array.from(norm.std, (s) => 1 / s);
+  for (let at = 0; at < x.length; at += F) {
+    for (let f = 0; f < F; f++) x[at + f] = (x[at + f]! - norm.mean[f]!) * scale[f]!;
+  }
 }
 
 export interface ShallowSampleArgs {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mergeWindowPredictions, slidingWindows } from '../data/sliding-windows.ts';
-import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
+import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample, type InputNorm } from '../data/series-layout.ts';
 import { loadModel } from '../nn/model-io.ts';
 import { readModelMeta } from './read-meta.ts';
 import { modelDirCache } from '../onnx/onnx-cache.ts';
@@ -51,7 +51,7 @@ interface LogitsRequest {
  */
 function* seriesProbsSteps(
   features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
-  copies: number, passes: number, pick: 'fixed' | Rng,
+  copies: number, passes: number, pick: 'fixed' | Rng, norm?: InputNorm,
 ): Generator<LogitsRequest, Float32Array, Float32Array> {
   const n = sliceRows.length;
   if (n < 1) throw new Error('predictPooledResSeries: a series needs at least one slice');
@@ -74,7 +74,7 @@ function* seriesProbsSteps(
     for (let j = 0; j < b; j++) {
       const w = windows[(at + j) % windows.length]!;
       const rows = sliceRows.slice(w.start, w.start + w.length);
-      x.set(pooledResSample(features, featureSize, copiesPerImage, rows, copies, pick).x, j * sampleSize);
+      x.set(pooledResSample(features, featureSize, copiesPerImage, rows, copies, pick, undefined, norm).x, j * sampleSize);
       lengths.push(w.length);
     }
     const logits = yield { x, batch: b };
@@ -92,9 +92,9 @@ function* seriesProbsSteps(
 /** seriesProbsSteps on a tfjs model (training's validation and out-of-fold passes). */
 export async function predictSeriesProbs(
   model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
-  copies: number, passes: number, pick: 'fixed' | Rng,
+  copies: number, passes: number, pick: 'fixed' | Rng, norm?: InputNorm,
 ): Promise<Float32Array> {
-  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, pick);
+  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, pick, norm);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
     step = steps.next(await predictLogits(model, step.value.x, step.value.batch, copies, featureSize));
@@ -107,17 +107,17 @@ export async function predictSeriesProbs(
  */
 export function predictPooledResSeries(
   model: tf.LayersModel, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
-  copies: number, passes: number, rng: Rng,
+  copies: number, passes: number, rng: Rng, norm?: InputNorm,
 ): Promise<Float32Array> {
-  return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
+  return predictSeriesProbs(model, features, featureSize, copiesPerImage, sliceRows, copies, passes, rng, norm);
 }
 
 /** predictPooledResSeries through a Forward (ONNX Runtime or tfjs): the same samples, the same draws. */
 export async function predictPooledResSeriesOn(
   forward: Forward, features: FeatureSource, featureSize: number, copiesPerImage: number, sliceRows: readonly number[],
-  copies: number, passes: number, rng: Rng,
+  copies: number, passes: number, rng: Rng, norm?: InputNorm,
 ): Promise<Float32Array> {
-  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, rng);
+  const steps = seriesProbsSteps(features, featureSize, copiesPerImage, sliceRows, copies, passes, rng, norm);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
     const [logits] = await forward.run([{ data: step.value.x, dims: [step.value.batch, LAYOUT_SLICES, copies, featureSize] }]);
@@ -153,4 +153,20 @@ export async function openPooledRes(modelDir: string, label: string, deps: Forwa
     loadTfjs: async () => (await loadPooledRes(modelDir)).model,
   }, deps);
   return { forward, meta };
+}
+
+/**
+ * The input standardisation a Pooled-Res model was trained with (meta.inputNorm, written when its
+ * preset has pooledRes.zscore), or undefined for the seed's raw features (older models, the rsna preset).
+ */
+export function inputNormOf(meta: Record<string, unknown>, featureSize: number, where: string): InputNorm | undefined {
+  const norm = meta.inputNorm as { mean?: unknown; std?: unknown } | undefined;
+  if (norm === undefined || norm === null) return undefined;
+  const vec = (v: unknown, what: string, positive: boolean): Float32Array => {
+    if (!Array.isArray(v) || v.length !== featureSize || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))) {
+      throw new Error(`${where}: meta.json inputNorm.${what} must be ${featureSize} finite${positive ? ' positive' : ''} numbers`);
+    }
+    return Float32Array.from(v as number[]);
+  };
+  return { mean: vec(norm.mean, 'mean', false), std: vec(norm.std, 'std', true) };
 }

@@ -27,7 +27,7 @@ import type { ForwardDeps } from '../onnx/runtime-forward.ts';
 import { blackFeatures, extractChunk, openBaseCnn } from './tta-features.ts';
 import { makePredictTemp, removeOnExit, removeStalePredictTemps } from './predict-temp.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { openPooledRes, predictPooledResSeriesOn } from './pooled-res-predict.ts';
+import { inputNormOf, openPooledRes, predictPooledResSeriesOn } from './pooled-res-predict.ts';
 import { openShallow, predictShallowSeriesOn } from './shallow-predict.ts';
 
 export interface PredictOptions {
@@ -180,9 +180,10 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
               const { forward, meta: pm } = await openPooledRes(dir, memberId, forwardDeps);
               const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
               try {
+                const norm = inputNormOf(pm, featureSize, dir);
                 for (const rows of sliceRowsOf) {
                   check();
-                  const p = await predictPooledResSeriesOn(forward, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng);
+                  const p = await predictPooledResSeriesOn(forward, features, featureSize, copies, rows, Math.min(pr.testCopies ?? 4, copies), opts.passes ?? pr.testPasses ?? 8, rng, norm);
                   rows.forEach((r, j) => out.set(p.subarray(j * 6, j * 6 + 6), r * 6));
                 }
               } finally {

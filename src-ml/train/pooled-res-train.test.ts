@@ -5,7 +5,9 @@ import type { TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { featureDirOf } from './feature-stage.ts';
-import { loadPooledRes } from '../predict/pooled-res-predict.ts';
+import { inputNormOf, loadPooledRes, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
+import { trainingFeatureStats } from './series-data.ts';
+import { createRng } from '../base/random.ts';
 import { getModel, getRun, labeledImages, loadFolds, unlabeledImages } from '../store/training-store.ts';
 import { Workspace } from '../store/workspace.ts';
 import { makeFeatureWorkspace, type FeatureWorkspace } from '../testing/feature-workspace.ts';
@@ -142,6 +144,41 @@ describe('Pooled-Res stage', () => {
     }
     const baseReport = await baseOofReport(ws, base.name, preset.folds);
     console.log(`OOF metric: pooled-res ${weightedLogLoss(probs, ys).loss.toFixed(4)} vs base CNN ${baseReport?.oofMetric.toFixed(4)} (prevalence baseline ${baseReport?.baselineMetric.toFixed(4)}); per-fold pooled-res val ${String(m.valMetric)} / ${String(r1.metrics.valMetric)}`);
+  }, 240_000);
+
+  it('zscore + inputDropout: the fold training statistics are saved as inputNorm and reproduce the OOF outputs', async () => {
+    const base = preset.base[0]!;
+    const zPreset: Preset = { ...preset, pooledRes: { ...preset.pooledRes, epochs: 4, lr: 0.003, zscore: true, inputDropout: 0.5 } };
+    const before = tf.memory().numTensors;
+    const r = await trainPooledRes({ ws, preset: zPreset, base, fold: 1, folds: zPreset.folds, backend: fx.backend });
+    expect(tf.memory().numTensors).toBe(before);
+    const dir = modelDirOf(ws, r.modelId);
+    const { model, meta } = await loadPooledRes(dir);
+    try {
+      const fs = await loadFeatureSet(featureDirOf(ws, base.name, zPreset.folds.k, 1));
+      const norm = inputNormOf(meta, fs.featureSize, dir)!;
+      const series = seriesWithFeatures(ws, fs, zPreset.folds).filter((s) => s.split === 'train');
+      const want = trainingFeatureStats(fs.train, fs.featureSize, series.filter((s) => s.fold !== 1).flatMap((s) => s.imageRows));
+      expect(norm.mean).toEqual(want.mean);
+      expect(norm.std).toEqual(want.std);
+      expect((meta.config as { inputDropout?: number }).inputDropout).toBe(0.5);
+      // The saved OOF outputs are what the saved model gives with the saved statistics (and not without them).
+      const out = await readMemberOutputs(dir);
+      const first = series.find((s) => s.fold === 1)!;
+      const key = `pooled-res:${base.name}:k${zPreset.folds.k}:f1:oof:${first.seriesUid}`;
+      const args = [model, fs.train.features, fs.featureSize, fs.train.copies, first.imageRows, zPreset.pooledRes.trainCopies, zPreset.pooledRes.oofPasses] as const;
+      const again = await predictSeriesProbs(...args, createRng(key), norm);
+      const saved = out.oofProbs.subarray(0, again.length);
+      for (let i = 0; i < again.length; i++) expect(again[i]).toBeCloseTo(saved[i]!, 5);
+      // (the kept parameters are a trained epoch's, not the prior's input-free start, so inputs matter)
+      expect(r.metrics.bestEpoch as number).toBeGreaterThan(0);
+      const raw = await predictSeriesProbs(...args, createRng(key));
+      expect(Math.max(...raw.map((v, i) => Math.abs(v - saved[i]!)))).toBeGreaterThan(1e-3);
+    } finally {
+      model.dispose();
+    }
+    expect(inputNormOf({}, 4, 'x')).toBeUndefined();
+    expect(() => inputNormOf({ inputNorm: { mean: [0, 0], std: [1, 0] } }, 2, '/m')).toThrow(/\/m: meta.json inputNorm.std must be 2 finite positive numbers/);
   }, 240_000);
 
   it('cancellation through the AbortSignal marks the run cancelled and leaves no tensors', async () => {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { shuffledIndices } from '../data/sampler.ts';
 import { slidingWindows } from '../data/sliding-windows.ts';
-import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample } from '../data/series-layout.ts';
+import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample, type InputNorm } from '../data/series-layout.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { LABELS as METRIC_LABELS } from '../../src-shared/labels.ts';
 import { maskedWeightedBce } from '../models/fullhead-losses.ts';
@@ -24,11 +24,11 @@ import { featureDirOf } from './feature-stage.ts';
 import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { upsertModel } from '../store/training-store.ts';
 import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
-import { createRng } from '../base/random.ts';
+import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import type { BaseModelPreset } from './presets.ts';
-import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type FeatureSetData, type SeriesRecord } from './series-data.ts';
+import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type FeatureSetData, type SeriesRecord } from './series-data.ts';
 import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, type EpochRecord, type StageOptions, type Validation } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
@@ -63,6 +63,17 @@ function gatherLabels(labels: Uint8Array, series: readonly SeriesRecord[]): Uint
     for (const r of s.imageRows) out.set(labels.subarray(r * LABELS_PER_IMAGE, (r + 1) * LABELS_PER_IMAGE), LABELS_PER_IMAGE * at++);
   }
   return out;
+}
+
+/**
+ * Inverted dropout on the first `count` values (the real slices' features; rows past the series end keep
+ * their padding value): each is zeroed with probability p, the rest scaled by 1 / (1 - p). Training rows'
+ * features come from a base CNN that saw those images and are more confident than the out-of-fold ones
+ * the model is scored on and the unseen ones it serves; dropping features keeps it from leaning on a few.
+ */
+function dropInputs(x: Float32Array, count: number, p: number, rng: Rng): void {
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < count; i++) x[i] = rng.next() < p ? 0 : x[i]! * keep;
 }
 
 /** Numeric weight-init seed from a string key (the seed: SEED + fold). */
@@ -102,6 +113,9 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const valCopies = clampCopies(cfg.valCopies, fs.train.copies, 'valCopies');
     const testCopies = clampCopies(cfg.testCopies, fs.test.copies, 'testCopies');
 
+    // Standardised inputs (preset zscore): statistics over every copy of the training series' images.
+    const norm: InputNorm | undefined = cfg.zscore ? trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)) : undefined;
+
     const seedKey = `pooled-res:${base.name}:k${folds.k}:f${fold}`;
     const model = run.own(buildPooledRes(F, { seed: initSeed(seedKey) }));
     // Untrained, the model predicts the training series' prevalence (prior-init.ts).
@@ -113,6 +127,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const trainStep = await parallelTrainStep(run, { model, loss: STAGE_LOSSES.pooledRes, optimizer, seedKey, preset, backend: opts.backend });
 
     const samples = windowSamples(trainSeries);
+    const dropout = cfg.inputDropout ?? 0;
     const epochs = cfg.epochs;
     // The step floor: with few series, each epoch goes through them several times.
     const { repeats, batches } = stepFloor(samples.length, cfg.batchSize, epochs, cfg.minSteps);
@@ -126,7 +141,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
       let at = 0;
       for (const s of valSeries) {
         run.checkCancel();
-        const p = await predictSeriesProbs(m, fs.train.features, F, fs.train.copies, s.imageRows, valCopies, 1, 'fixed');
+        const p = await predictSeriesProbs(m, fs.train.features, F, fs.train.copies, s.imageRows, valCopies, 1, 'fixed', norm);
         probs.set(p, at);
         at += p.length;
       }
@@ -140,13 +155,15 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
       beginEpoch: (epoch) => {
         const order = repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(seedKey, 'shuffle', epoch, r))));
         const copyRng = createRng(`${seedKey}:copies:${epoch}`);
+        const dropRng = createRng(`${seedKey}:input-dropout:${epoch}`);
         return (b) => {
           const chunk = order.subarray(b * cfg.batchSize, (b + 1) * cfg.batchSize);
           const n = chunk.length;
           const x = new Float32Array(n * sampleX);
           const y = new Float32Array(n * sampleY);
           chunk.forEach((k, i) => {
-            const s = pooledResSample(fs.train.features, F, fs.train.copies, samples[k]!.rows, trainCopies, copyRng, labels);
+            const s = pooledResSample(fs.train.features, F, fs.train.copies, samples[k]!.rows, trainCopies, copyRng, labels, norm);
+            if (dropout > 0) dropInputs(s.x, s.n * trainCopies * F, dropout, dropRng);
             x.set(s.x, i * sampleX);
             y.set(s.y, i * sampleY);
           });
@@ -171,7 +188,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     let at = 0;
     for (const s of valSeries) {
       run.checkCancel();
-      const p = await predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`));
+      const p = await predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`), norm);
       oofProbs.set(p, at);
       at += p.length;
       oofIds.push(...s.imageIds);
@@ -180,7 +197,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const testParts: Float32Array[] = [];
     for (const s of testSeries) {
       run.checkCancel();
-      testParts.push(await predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`)));
+      testParts.push(await predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`), norm));
       testIds.push(...s.imageIds);
     }
     const testProbs = new Float32Array(testIds.length * LABELS_PER_IMAGE);
@@ -205,6 +222,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
       config: { ...cfg, trainCopies, valCopies, testCopies }, fold, nFolds: folds.k, foldSeed: folds.seed, featureSize: F, labels: [...METRIC_LABELS],
       inputCopies: { train: trainCopies, val: valCopies, oof: trainCopies, test: testCopies }, copiesPerImage: { train: fs.train.copies, test: fs.test.copies },
       metrics, runId, backend: opts.backend, trainedAt: new Date().toISOString(),
+      ...(norm ? { inputNorm: { mean: [...norm.mean], std: [...norm.std] } } : {}),
     };
     const modelDir = modelDirOf(ws, modelId);
     await saveModel(model, modelDir, meta);

@@ -89,6 +89,13 @@ export interface PooledResPreset {
   testPasses: number;
   /** Floor on optimizer steps over the run: few series repeat each epoch (default: none). */
   minSteps?: number;
+  /**
+   * Standardise the input features with the fold's training statistics, as the shallow NN does (default
+   * false: the seed's Yuval model reads raw features). Saved in the model's meta.json as inputNorm.
+   */
+  zscore?: boolean;
+  /** Inverted dropout on the training samples' input features, 0 <= p < 1 (default 0: the seed has none). */
+  inputDropout?: number;
 }
 
 /** The shallow NN (docs/seed-pipeline.md section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
@@ -203,6 +210,8 @@ export function validatePreset(raw: unknown, source: string): Preset {
   const sh = (p.shallow ?? {}) as Record<string, unknown>;
   num(sh.batchSize, `${where}.shallow.batchSize`, 1, 4096, true);
   if (pr.minSteps !== undefined) num(pr.minSteps, `${where}.pooledRes.minSteps`, 0, 1e7, true);
+  if (pr.inputDropout !== undefined) num(pr.inputDropout, `${where}.pooledRes.inputDropout`, 0, 0.95);
+  if (pr.zscore !== undefined && typeof pr.zscore !== 'boolean') fail(`${where}.pooledRes.zscore`, `expected true or false, got ${JSON.stringify(pr.zscore)}`);
   if (sh.minSteps !== undefined) num(sh.minSteps, `${where}.shallow.minSteps`, 0, 1e7, true);
   const wmin = (sh.weighted as Record<string, unknown> | undefined)?.minSteps;
   if (wmin !== undefined) num(wmin, `${where}.shallow.weighted.minSteps`, 0, 1e7, true);

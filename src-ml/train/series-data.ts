@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../base/errors.ts';
-import type { FeatureSource } from '../data/feature-rows.ts';
+import { featureRow, type FeatureSource } from '../data/feature-rows.ts';
 import { readNpy } from '../store/npy.ts';
 import { CachedNpyRows, NpyRowFile } from '../store/npy-rows.ts';
 import { listSeries } from '../store/queries.ts';
@@ -126,4 +126,42 @@ export function trainLabelMatrix(ws: Workspace, fs: FeatureSetData): Uint8Array 
   const missing = seen.indexOf(0);
   if (missing >= 0) throw new Error(`image ${fs.train.ids[missing]} has features as a labelled image but no label now (labels changed: re-run ich features)`);
   return out;
+}
+
+/**
+ * featureStats (data/series-layout.ts) over all copies of the images `images` of a split, without
+ * copying them out: mean and population std in float64, std 1 for an exactly constant dimension.
+ * Rows are visited image by image in the order given (the sums' order), read from the source as needed.
+ */
+export function trainingFeatureStats(split: { features: FeatureSource; copies: number }, featureSize: number, images: readonly number[]): { mean: Float32Array; std: Float32Array } {
+  const F = featureSize;
+  const copies = split.copies;
+  const count = images.length * copies;
+  if (count === 0) throw new Error('trainingFeatureStats: no training images');
+  const x = split.features;
+  const first = featureRow(x, images[0]! * copies, F).slice();
+  const sum = new Float64Array(F);
+  const constant = new Uint8Array(F).fill(1);
+  for (const img of images) {
+    for (let c = 0; c < copies; c++) {
+      const row = featureRow(x, img * copies + c, F);
+      for (let f = 0; f < F; f++) {
+        const v = row[f]!;
+        sum[f] = sum[f]! + v;
+        if (v !== first[f]) constant[f] = 0;
+      }
+    }
+  }
+  const mean64 = sum.map((s) => s / count);
+  const sq = new Float64Array(F);
+  for (const img of images) {
+    for (let c = 0; c < copies; c++) {
+      const row = featureRow(x, img * copies + c, F);
+      for (let f = 0; f < F; f++) {
+        const d = row[f]! - mean64[f]!;
+        sq[f] = sq[f]! + d * d;
+      }
+    }
+  }
+  return { mean: Float32Array.from(mean64), std: Float32Array.from(sq, (s, f) => (constant[f] ? 1 : Math.sqrt(s / count))) };
 }

@@ -18,7 +18,8 @@ import { fullheadModelId, readMemberOutputs, writeMemberOutputs } from './member
 import { baseOofReport } from './oof.ts';
 import { computeAndStoreSampleWeights } from './sample-weights-stage.ts';
 import { loadFeatureSet } from './series-data.ts';
-import { trainingFeatureStats, trainShallow, weightedDraw } from './shallow-train.ts';
+import { trainShallow, weightedDraw } from './shallow-train.ts';
+import { trainingFeatureStats } from './series-data.ts';
 
 let root: string;
 let fx: FeatureWorkspace;

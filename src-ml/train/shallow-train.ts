@@ -41,8 +41,7 @@ import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { restoreWeights } from './weight-snapshots.ts';
-import { loadFeatureSet, seriesWithFeatures, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
-import { featureRow, type FeatureSource } from '../data/feature-rows.ts';
+import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
 import { epochSeedKey, runStage, scoreValidation, stepFloor, type StageOptions } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
@@ -85,43 +84,6 @@ export function weightedDraw(weights: ArrayLike<number>, count: number, rng: Rng
   return out;
 }
 
-/**
- * featureStats (data/series-layout.ts) over all copies of the images `images` of a split, without
- * copying them out: mean and population std in float64, std 1 for an exactly constant dimension.
- * Rows are visited image by image in the order given (the sums' order), read from the source as needed.
- */
-export function trainingFeatureStats(split: { features: FeatureSource; copies: number }, featureSize: number, images: readonly number[]): { mean: Float32Array; std: Float32Array } {
-  const F = featureSize;
-  const copies = split.copies;
-  const count = images.length * copies;
-  if (count === 0) throw new Error('trainingFeatureStats: no training images');
-  const x = split.features;
-  const first = featureRow(x, images[0]! * copies, F).slice();
-  const sum = new Float64Array(F);
-  const constant = new Uint8Array(F).fill(1);
-  for (const img of images) {
-    for (let c = 0; c < copies; c++) {
-      const row = featureRow(x, img * copies + c, F);
-      for (let f = 0; f < F; f++) {
-        const v = row[f]!;
-        sum[f] = sum[f]! + v;
-        if (v !== first[f]) constant[f] = 0;
-      }
-    }
-  }
-  const mean64 = sum.map((s) => s / count);
-  const sq = new Float64Array(F);
-  for (const img of images) {
-    for (let c = 0; c < copies; c++) {
-      const row = featureRow(x, img * copies + c, F);
-      for (let f = 0; f < F; f++) {
-        const d = row[f]! - mean64[f]!;
-        sq[f] = sq[f]! + d * d;
-      }
-    }
-  }
-  return { mean: Float32Array.from(mean64), std: Float32Array.from(sq, (s, f) => (constant[f] ? 1 : Math.sqrt(s / count))) };
-}
 
 /** Metadata columns of a split's images, aligned to its image order by id. */
 function metadataOf(meta: MetaFeatures, rowOf: ReadonlyMap<string, number>, ids: readonly string[]): { continuous: Float32Array; categorical: Int32Array } {
