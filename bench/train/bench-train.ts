@@ -86,6 +86,7 @@ for (const name of ['BenchCNN', 'BenchSeq']) {
     inferPerSec: p.inferPerSec,
     onnxInferPerSec: p.onnxInferPerSec,
     onnxThreads: p.onnxThreads,
+    onnxSessions: p.onnxSessions,
     onnxMaxAbsDiff: p.onnxMaxAbsDiff,
     ...(p.onnxError ? { onnxError: p.onnxError } : {}),
     reference: { trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, torch: ref.torch, threads: ref.threads },
@@ -104,7 +105,7 @@ if (json) {
     rows.push([name, `inference, batch ${INFER_BATCH}`, `${r.inferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.infer.toFixed(2)]);
     rows.push(r.onnxInferPerSec === null
       ? [name, `inference on ONNX Runtime`, `none: ${r.onnxError ?? '?'}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, '-']
-      : [name, `inference on ONNX Runtime (${r.onnxThreads} thr), batch ${INFER_BATCH}`, `${r.onnxInferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.inferOnnx!.toFixed(2)]);
+      : [name, `inference on ONNX Runtime (${r.onnxSessions} x ${r.onnxThreads} thr), batch ${INFER_BATCH}`, `${r.onnxInferPerSec.toFixed(1)} ${unit}`, `${r.reference.inferPerSec.toFixed(1)} ${unit}`, r.ratios.inferOnnx!.toFixed(2)]);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const fmt = (row: string[]): string => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;

@@ -25,6 +25,12 @@ export interface ConvertContext {
   /** The layer's weight by its last name part ('kernel', 'gamma', 'emb_0', ...); throws when absent. */
   weight(name: string): Weight;
   hasWeight(name: string): boolean;
+  options: ExportOptions;
+}
+
+export interface ExportOptions {
+  /** How a kernel-3 stride-1 Conv1D becomes ONNX: Winograd F(4, 3) MatMuls (default) or one Conv (for comparisons). */
+  conv1d?: 'winograd' | 'conv';
 }
 
 export type Converter = (ctx: ConvertContext) => Value[];
@@ -156,7 +162,7 @@ function convolution(ctx: ConvertContext, spatial: number, groups: number, paddi
   const k = kernel.shape.slice(0, spatial);
   const strides = tuple(ctx, 'strides', spatial, 1);
   const dilations = tuple(ctx, 'dilationRate', spatial, 1);
-  if (spatial === 1 && typeof padding === 'string' && winogradApplies(k[0]!, strides[0]!, dilations[0]!, groups, input.shape[1] ?? null)) {
+  if (spatial === 1 && ctx.options.conv1d !== 'conv' && typeof padding === 'string' && winogradApplies(k[0]!, strides[0]!, dilations[0]!, groups, input.shape[1] ?? null)) {
     const pads = tfPads(padding, input.shape[1]!, k[0]!, 1, 1)!;
     const y = winogradConv1d(g, {
       x: input, kernel: kernel.data, cin: kernel.shape[1]!, cout: kernel.shape[2]!, bias: ctx.hasWeight('bias') ? ctx.weight('bias').data : null,

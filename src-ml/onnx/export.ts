@@ -9,7 +9,9 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type Dim, GraphBuilder, identityLayout, type Value } from './export-graph.ts';
-import { CONVERTERS, type ConvertContext, type Weight } from './export-layers.ts';
+import { CONVERTERS, type ConvertContext, type ExportOptions, type Weight } from './export-layers.ts';
+
+export type { ExportOptions } from './export-layers.ts';
 import { DataType, type DataTypeCode, encodeModel, type ValueInfoProto } from './onnx-proto.ts';
 
 export type OnnxFamily = 'base-cnn' | 'pooled-res' | 'shallow';
@@ -102,7 +104,7 @@ function callsInOrder(model: tf.LayersModel): LayerNode[] {
 }
 
 /** Rejects with one line naming the layer class it cannot export. */
-export async function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): Promise<OnnxExport> {
+export async function exportToOnnx(model: tf.LayersModel, family: OnnxFamily, options: ExportOptions = {}): Promise<OnnxExport> {
   const expected = EXPECTED_INPUTS[family];
   if (model.inputs.length !== expected.count || model.inputs.some((t) => t.shape.length !== expected.rank)) {
     throw new Error(`ONNX export: a ${family} model has ${expected.count} rank-${expected.rank} input(s), `
@@ -150,6 +152,7 @@ export async function exportToOnnx(model: tf.LayersModel, family: OnnxFamily): P
         return w;
       },
       hasWeight: (name) => weights.has(name),
+      options,
     };
     const outs = convert(ctx);
     if (outs.length !== node.outputTensors.length) throw new Error(`ONNX export: layer "${layer.name}" (${cls}) gave ${outs.length} outputs`);

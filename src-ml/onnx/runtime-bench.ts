@@ -1,17 +1,19 @@
 /**
  * The benchmark models' inference on ONNX Runtime (`ich bench train`, `npm run bench:train`): the trained tfjs
- * model exported, one session with the default threads (ICH_ORT_THREADS), the same batch as the tfjs figure,
+ * model exported, run as ich predict runs it (openOrtModel: ICH_ORT_SESSIONS / ICH_ORT_THREADS), the same batch as the tfjs figure,
  * median items per second after the warm-up runs, and the largest difference from the tfjs outputs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
 import { exportToOnnx, type OnnxFamily } from './export.ts';
-import { OrtModel } from './runtime.ts';
+import { openOrtModel, type OrtRunner } from './runtime.ts';
 
 export interface OnnxInferFigures {
   /** Items per second on ONNX Runtime, or null where it could not run (onnxError says why). */
   onnxInferPerSec: number | null;
+  /** Intra-op threads per session, and sessions the batch is cut across. */
   onnxThreads: number | null;
+  onnxSessions: number | null;
   /** Largest |ORT - tfjs| over the batch's outputs. */
   onnxMaxAbsDiff: number | null;
   onnxError?: string;
@@ -47,7 +49,7 @@ export async function measureOnnxInference(
   model: tf.LayersModel, x: tf.Tensor, opts: { warmup: number; iters: number; progress?: (line: string) => void; label: string },
 ): Promise<OnnxInferFigures> {
   const rank3 = x.shape.length === 3;
-  let session: OrtModel | undefined;
+  let session: OrtRunner | undefined;
   try {
     let family: OnnxFamily = 'base-cnn';
     let exported: tf.LayersModel = model;
@@ -61,7 +63,7 @@ export async function measureOnnxInference(
     } finally {
       if (exported !== model) exported.dispose();
     }
-    session = await OrtModel.create(bytes, opts.label);
+    session = await openOrtModel(bytes, opts.label);
     const data = (await x.data()) as Float32Array;
     const dims = rank3 ? [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!] : [...x.shape];
     const rates: number[] = [];
@@ -83,12 +85,12 @@ export async function measureOnnxInference(
     let diff = 0;
     for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(want[i]! - out![i]!));
     const perSec = median(rates);
-    opts.progress?.(`${opts.label} inference on ONNX Runtime (${session.threads} threads): ${perSec.toFixed(1)} /s, max |ORT - tfjs| ${diff.toExponential(1)}`);
-    return { onnxInferPerSec: perSec, onnxThreads: session.threads, onnxMaxAbsDiff: diff };
+    opts.progress?.(`${opts.label} inference on ONNX Runtime (${session.sessions} x ${session.threads} threads): ${perSec.toFixed(1)} /s, max |ORT - tfjs| ${diff.toExponential(1)}`);
+    return { onnxInferPerSec: perSec, onnxThreads: session.threads, onnxSessions: session.sessions, onnxMaxAbsDiff: diff };
   } catch (err) {
     const reason = errorMessage(err);
     opts.progress?.(`${opts.label}: no ONNX Runtime figure (${reason})`);
-    return { onnxInferPerSec: null, onnxThreads: null, onnxMaxAbsDiff: null, onnxError: reason };
+    return { onnxInferPerSec: null, onnxThreads: null, onnxSessions: null, onnxMaxAbsDiff: null, onnxError: reason };
   } finally {
     await session?.release();
   }

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../base/errors.ts';
 import type { OnnxFamily } from './export.ts';
-import { loadOrt, OrtModel, requestedEngine, type ArrayInput, type InferenceEngine, type OrtModule } from './runtime.ts';
+import { loadOrt, openOrtModel, requestedEngine, type ArrayInput, type InferenceEngine, type OrtModule, type OrtRunner } from './runtime.ts';
 
 export type { ArrayInput, InferenceEngine } from './runtime.ts';
 
@@ -95,7 +95,7 @@ export async function createForward(src: ForwardSource, deps: ForwardDeps = {}):
   const onTfjs = async (): Promise<Forward> => tfjsForward(await tfModel(), src.ownsModel);
   if (requestedEngine(deps.env) === 'tfjs') return onTfjs();
 
-  let session: OrtModel;
+  let session: OrtRunner;
   try {
     const ort = await (deps.loadOrt ?? loadOrt)();
     let bytes = await src.cache?.read() ?? null;
@@ -103,7 +103,8 @@ export async function createForward(src: ForwardSource, deps: ForwardDeps = {}):
       bytes = await (deps.exportGraph ?? defaultExport)(await tfModel(), src.family);
       await src.cache?.write(bytes);
     }
-    session = await OrtModel.create(bytes, src.label, { ort, ...(deps.threads ? { threads: deps.threads } : {}) });
+    // a stand-in runtime from deps stays on this thread; the real one may run on several sessions
+    session = await openOrtModel(bytes, src.label, { ...(deps.loadOrt ? { ort } : {}), ...(deps.threads ? { threads: deps.threads } : {}), ...(deps.env ? { env: deps.env } : {}) });
   } catch (err) {
     logOnce(log, `warning: ${src.label}: inference on tfjs (${errorMessage(err)})`);
     return onTfjs();

@@ -5,12 +5,19 @@
  *
  * Settings, from the environment:
  *   ICH_INFERENCE=tfjs   run inference on tfjs (comparisons, tests); onnx or unset: ONNX Runtime where it loads
- *   ICH_ORT_THREADS=N    intra-op threads per session (default: the cores this process may use)
+ *   ICH_ORT_SESSIONS=S   sessions a batch is cut across, each on its own worker thread (runtime-split.ts); 1 runs
+ *                        one session on this thread. Default: the cores divided by ICH_ORT_THREADS.
+ *   ICH_ORT_THREADS=N    intra-op threads per session. Default: the cores divided by ICH_ORT_SESSIONS; with
+ *                        neither set, one session per core with one thread each (the cores: those this process
+ *                        may use, affinity and cgroup limits counted)
  *   ICH_ORT_SPIN=1       let idle intra-op threads spin between runs (default off: between runs the main thread
  *                        prepares the next batch, and a spinning thread would take its core)
  */
 import { availableParallelism } from 'node:os';
 import { errorMessage } from '../base/errors.ts';
+import type { OrtRunner } from './runtime-split.ts';
+
+export type { OrtRunner } from './runtime-split.ts';
 
 /** The package's module type, loaded only when a session is made (the CLI's other commands never pay for it). */
 export type OrtModule = typeof import('onnxruntime-node');
@@ -32,13 +39,28 @@ export function requestedEngine(env: NodeJS.ProcessEnv = process.env): Inference
   throw new Error(`ICH_INFERENCE=${env['ICH_INFERENCE']}: expected onnx or tfjs`);
 }
 
-/** Intra-op threads: ICH_ORT_THREADS, else every core the process may use (affinity and cgroup limits counted). */
-export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env['ICH_ORT_THREADS']?.trim();
-  if (!v) return availableParallelism();
+function positiveInt(env: NodeJS.ProcessEnv, name: string): number | null {
+  const v = env[name]?.trim();
+  if (!v) return null;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`ICH_ORT_THREADS=${v}: expected a positive integer`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${v}: expected a positive integer`);
   return n;
+}
+
+/** Sessions per model and intra-op threads per session, from ICH_ORT_SESSIONS / ICH_ORT_THREADS and the cores. */
+export function ortLayout(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): { sessions: number; threads: number } {
+  const sessions = positiveInt(env, 'ICH_ORT_SESSIONS');
+  const threads = positiveInt(env, 'ICH_ORT_THREADS');
+  const share = (n: number): number => Math.max(1, Math.floor(cores / n));
+  if (sessions && threads) return { sessions, threads };
+  if (sessions) return { sessions, threads: share(sessions) };
+  if (threads) return { sessions: share(threads), threads };
+  return { sessions: cores, threads: 1 };
+}
+
+/** Intra-op threads per session (ortLayout). */
+export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
+  return ortLayout(env).threads;
 }
 
 /** Whether idle intra-op threads spin (ICH_ORT_SPIN=1) rather than sleep. */
@@ -62,8 +84,25 @@ export function loadOrt(): Promise<OrtModule> {
   return ortPromise;
 }
 
+/**
+ * A model on ONNX Runtime as ortLayout says: one session on this thread, or several on worker threads with the
+ * batch cut across them. A runtime module handed in (tests' stand-ins) cannot cross threads: one session then.
+ */
+export async function openOrtModel(bytes: Uint8Array, label: string,
+  options: { sessions?: number; threads?: number; spin?: boolean; ort?: OrtModule; env?: NodeJS.ProcessEnv } = {}): Promise<OrtRunner> {
+  const layout = ortLayout(options.env);
+  const sessions = options.ort ? 1 : options.sessions ?? layout.sessions;
+  const threads = options.threads ?? layout.threads;
+  const spin = options.spin ?? ortSpinning(options.env);
+  if (sessions === 1) return OrtModel.create(bytes, label, { threads, spin, ...(options.ort ? { ort: options.ort } : {}) });
+  const { SplitOrtModel } = await import('./runtime-split.ts');
+  return SplitOrtModel.create(bytes, label, { sessions, threads, spin });
+}
+
 /** A session over one exported graph. Inputs and outputs go by position, in the tfjs model's order. */
-export class OrtModel {
+export class OrtModel implements OrtRunner {
+  readonly sessions = 1;
+
   private constructor(
     private readonly ort: OrtModule,
     private session: OrtSession | null,
