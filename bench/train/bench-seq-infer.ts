@@ -2,7 +2,8 @@
  * BenchSeq inference alone (docs/bench-models.md: batch 32, studies/s), ONNX Runtime against PyTorch in one run,
  * without bench-train's training. Contenders, taking turns (ITERS forwards each per round, so load from other
  * processes falls on all of them; medians per contender):
- *   default      what ich predict runs: Winograd Conv1D export, openOrtModel's layout (ICH_ORT_SESSIONS / _THREADS)
+ *   default      what a long inference run settles in: Winograd Conv1D export, openOrtModel's layout
+ *                (ICH_ORT_SESSIONS / _THREADS; split across sessions after SPLIT_AFTER_MS, here from the start)
  *   wino1x2      the same graph on one session with 2 intra-op threads
  *   wino1x1      the same graph on one session with 1 thread
  *   conv1x2      the export with ONNX Conv nodes on one 2-thread session (the layout and lowering before issue 15's fix)
@@ -61,6 +62,7 @@ async function ortContender(model: tf.LayersModel, options: ExportOptions, layou
     rank4.dispose();
   }
   const session = await openOrtModel(bytes, label, layout ?? {});
+  await session.settle?.();
   const data = Float32Array.from({ length: BATCH * 60 * 256 }, (_, i) => ((i * 7919) % 1000) / 1000);
   const inputs = [{ data, dims: [BATCH, 60, 1, 256] }];
   return {

@@ -64,6 +64,8 @@ export async function measureOnnxInference(
       if (exported !== model) exported.dispose();
     }
     session = await openOrtModel(bytes, opts.label);
+    // the layout a long inference run settles in (one study's predict never gets there: runtime-adaptive.ts)
+    await session.settle?.();
     const data = (await x.data()) as Float32Array;
     const dims = rank3 ? [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!] : [...x.shape];
     const rates: number[] = [];

@@ -104,7 +104,7 @@ export async function createForward(src: ForwardSource, deps: ForwardDeps = {}):
       await src.cache?.write(bytes);
     }
     // a stand-in runtime from deps stays on this thread; the real one may run on several sessions
-    session = await openOrtModel(bytes, src.label, { ...(deps.loadOrt ? { ort } : {}), ...(deps.threads ? { threads: deps.threads } : {}), ...(deps.env ? { env: deps.env } : {}) });
+    session = await openOrtModel(bytes, src.label, { ...(deps.loadOrt ? { ort } : {}), ...(deps.threads ? { threads: deps.threads } : {}), ...(deps.env ? { env: deps.env } : {}), log });
   } catch (err) {
     logOnce(log, `warning: ${src.label}: inference on tfjs (${errorMessage(err)})`);
     return onTfjs();

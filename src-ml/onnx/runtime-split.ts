@@ -27,6 +27,8 @@ export interface OrtRunner {
   readonly outputNames: readonly string[];
   run(inputs: readonly ArrayInput[]): Promise<Float32Array[]>;
   release(): Promise<void>;
+  /** Brings the runner to the layout a long run settles in (runtime-adaptive.ts), for benchmarks; absent: it is there. */
+  settle?(): Promise<void>;
 }
 
 /** [start, end) of each part when n items are cut into at most `parts` runs of nearly equal size (no empty part). */

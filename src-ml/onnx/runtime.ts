@@ -85,18 +85,26 @@ export function loadOrt(): Promise<OrtModule> {
 }
 
 /**
- * A model on ONNX Runtime as ortLayout says: one session on this thread, or several on worker threads with the
- * batch cut across them. A runtime module handed in (tests' stand-ins) cannot cross threads: one session then.
+ * A model on ONNX Runtime as ortLayout says: one session on this thread, or (several sessions) one session with
+ * all their threads that moves to the sessions on worker threads, the batch cut across them, once it has run for
+ * SPLIT_AFTER_MS (runtime-adaptive.ts). A runtime module handed in (tests' stand-ins) cannot cross threads: one
+ * session then.
  */
 export async function openOrtModel(bytes: Uint8Array, label: string,
-  options: { sessions?: number; threads?: number; spin?: boolean; ort?: OrtModule; env?: NodeJS.ProcessEnv } = {}): Promise<OrtRunner> {
+  options: { sessions?: number; threads?: number; spin?: boolean; ort?: OrtModule; env?: NodeJS.ProcessEnv; splitAfterMs?: number; log?: (line: string) => void } = {}): Promise<OrtRunner> {
   const layout = ortLayout(options.env);
   const sessions = options.ort ? 1 : options.sessions ?? layout.sessions;
   const threads = options.threads ?? layout.threads;
   const spin = options.spin ?? ortSpinning(options.env);
   if (sessions === 1) return OrtModel.create(bytes, label, { threads, spin, ...(options.ort ? { ort: options.ort } : {}) });
-  const { SplitOrtModel } = await import('./runtime-split.ts');
-  return SplitOrtModel.create(bytes, label, { sessions, threads, spin });
+  const [{ SplitOrtModel }, { AdaptiveOrtModel }] = await Promise.all([import('./runtime-split.ts'), import('./runtime-adaptive.ts')]);
+  // until the split pays off, one session with all the split's threads
+  const first = await OrtModel.create(bytes, label, { threads: sessions * threads, spin });
+  return new AdaptiveOrtModel(first, {
+    split: () => SplitOrtModel.create(bytes, label, { sessions, threads, spin }),
+    ...(options.splitAfterMs !== undefined ? { splitAfterMs: options.splitAfterMs } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
 }
 
 /** A session over one exported graph. Inputs and outputs go by position, in the tfjs model's order. */
