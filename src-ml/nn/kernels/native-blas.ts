@@ -1,6 +1,6 @@
 /**
- * The optional native addon native/build/ich-blas.node (native/ich-blas.c: OpenBLAS sgemm and im2col/col2im
- * convolutions), built at install time by native/build-native.js. The wasm backend's products run on it when it
+ * The optional native addon native/build/ich-blas.node (native/ich-blas.c: OpenBLAS sgemm, im2col/col2im
+ * convolutions, training-mode batch norm), built at install time by native/build-native.js. The wasm backend's products run on it when it
  * is loaded (XNNPACK in tfjs-backend-wasm reaches ~26-30 GFLOP/s per core, OpenBLAS ~3x that); without it, or
  * with ICH_NATIVE=0, every kernel keeps its wasm path. Loaded with createRequire in each thread that uses it
  * (the addon is context-aware, so data-parallel workers load it too). OpenBLAS's thread count is per process.
@@ -19,6 +19,9 @@ export interface IchBlas {
   conv2d(x: Float32Array, w: Float32Array, y: Float32Array, geom: Int32Array, bias: Float32Array | null, act: number, alpha: number): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  bnTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, epsilon: number): void;
+  bnTrainGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, epsilon: number): void;
   setThreads(n: number): void;
   setChunkFloats(floats: number): void;
   threads(): number;
@@ -28,6 +31,9 @@ export interface IchBlas {
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/ich-blas.node', import.meta.url));
 
 type Loaded = { blas: IchBlas } | { blas: null; reason: string };
+
+/** Every function the kernels call: an addon built from older sources lacks some and is not used. */
+const API: readonly (keyof IchBlas)[] = ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'bnTrain', 'bnTrainGrad', 'setThreads', 'threads', 'config', 'setChunkFloats'];
 let loaded: Loaded | undefined;
 let active: IchBlas | null = null;
 
@@ -36,6 +42,8 @@ export function loadNativeBlas(): Loaded {
   if (!loaded) {
     try {
       const blas = createRequire(import.meta.url)(ADDON_PATH) as IchBlas;
+      const missing = API.filter((name) => typeof blas[name] !== 'function');
+      if (missing.length) throw new Error(`out of date (no ${missing.join(', ')}; rebuild with npm run build:native)`);
       // The main thread owns the process-wide thread count; a worker loading the addon must not reset it.
       if (isMainThread) blas.setThreads(availableParallelism());
       loaded = { blas };

@@ -2,7 +2,8 @@
  * The native OpenBLAS addon (native/ich-blas.c) and the wasm kernels routed to it, against plain JS and the cpu
  * backend: sgemm with transposes, strides, offsets, alpha and beta; Conv2D / FusedConv2D forward and both
  * gradients over strides, paddings and conv1d shapes (whole and in tiny im2col chunks); BatchMatMul with
- * transposes and batches; a small net's gradients; loading in a worker thread; ICH_NATIVE=0 falling back.
+ * transposes and batches; the training-mode batch norm against its JS loops; a small net's gradients; loading in a
+ * worker thread; ICH_NATIVE=0 falling back.
  * Skipped, with the reason in the suite name, where the addon is not built.
  */
 import { Worker } from 'node:worker_threads';
@@ -13,6 +14,7 @@ import { mulberry32 } from '../../base/random.ts';
 import { relErr } from '../../testing/numeric.ts';
 import { initBackend } from '../backend.ts';
 import { ADDON_PATH, disableNativeKernels, enableNativeKernels, loadNativeBlas, nativeBlas } from './native-blas.ts';
+import { BN_TRAIN, BN_TRAIN_GRAD } from './wasm-batch-norm.ts';
 import { registerWasmTrainingKernels } from './wasm-conv-grad.ts';
 
 const loaded = loadNativeBlas();
@@ -207,6 +209,30 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     const wasm = await onBackend('wasm', run);
     expect(wasm.shape).toEqual(cpu.shape);
     expect(relErr(wasm.values, cpu.values)).toBeLessThan(1e-5);
+  });
+
+  // A large offset against the spread checks the one-pass statistics for cancellation.
+  it.each([[[3, 5, 4, 6], 0], [[7, 5], 0.5], [[2, 9, 3], 100], [[4, 8, 8, 32], 1]] as const)('batch norm forward and backward for shape %j, inputs offset by %d, equal the JS loops', async (shape, offset) => {
+    await onBackend('wasm', () => undefined);
+    const n = shape.reduce((p, d) => p * d, 1);
+    const c = shape[shape.length - 1]!;
+    const rand = mulberry32(n);
+    const x = randomData(n, rand).map((v) => v + offset);
+    const dy = randomData(n, rand);
+    const gamma = randomData(c, rand);
+    const beta = randomData(c, rand);
+    const run = (): Float32Array[] => tf.tidy(() => {
+      const xt = tf.tensor(x, [...shape]);
+      const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x: xt, gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta) }, { epsilon: 1e-3 }) as tf.Tensor[];
+      const grads = tf.engine().runKernel(BN_TRAIN_GRAD, { dy: tf.tensor(dy, [...shape]), x: xt, gamma: tf.tensor1d(gamma), mean: mean!, variance: variance! }, { epsilon: 1e-3 }) as tf.Tensor[];
+      return [y!, mean!, variance!, ...grads].map((t) => t.dataSync() as Float32Array);
+    });
+    const native = run();
+    disableNativeKernels();
+    const js = run();
+    enableNativeKernels({});
+    expect(native.length).toBe(6);
+    native.forEach((v, i) => expect(relErr(v, js[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
 
   it('a small conv + dense net has the same gradients as on cpu and leaks neither tensors nor heap', async () => {
