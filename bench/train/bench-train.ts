@@ -3,7 +3,7 @@
  * against PyTorch CPU (bench/train/reference_torch.py, Debian /usr/bin/python3 + python3-torch,
  * torch.set_num_threads(2)) in one run, on random inputs.
  *
- *   npm run bench:train -- [--json] [--cnn-steps N] [--seq-steps N] [--infer-iters N]
+ *   npm run bench:train -- [--json] [--cnn-steps N] [--seq-steps N] [--infer-iters N (default 20)]
  *
  * A train step is one step of the data-parallel trainer the pipeline uses (src-ml/nn/data-parallel.ts:
  * forward + BCE loss + backward on each rank's slice of the batch, gradients averaged, one Adam lr 1e-3
@@ -48,7 +48,8 @@ function arg(name: string, fallback: number): number {
 const json = process.argv.includes('--json');
 const cnnSteps = arg('--cnn-steps', 5);
 const seqSteps = arg('--seq-steps', 10);
-const inferIters = arg('--infer-iters', 5);
+// an inference batch takes 10-300 ms: 20 of them keep one busy moment of another process out of the median
+const inferIters = arg('--infer-iters', 20);
 const progress = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
