@@ -86,6 +86,21 @@ describe('SplitOrtModel', () => {
     }
   }, 60_000);
 
+  it('a worker that died: runs reject with one line (the forward then falls back to tfjs)', async () => {
+    const split = await SplitOrtModel.create(bytes, 'tiny', { sessions: 2, threads: 1, spin: false });
+    try {
+      // the second session's thread ends, as a crash would
+      const workers = (split as unknown as { workers: { worker: import('node:worker_threads').Worker }[] }).workers;
+      await workers[1]!.worker.terminate();
+      await new Promise((r) => setImmediate(r));
+      await expect(split.run([batchOf(4, 4)])).rejects.toThrow(/^tiny: ONNX Runtime worker stopped \(exit code 1\)$/);
+      // a batch of one goes to the first session alone, which still runs
+      expect((await split.run([batchOf(1, 4)]))[0]).toHaveLength(3);
+    } finally {
+      await split.release();
+    }
+  }, 60_000);
+
   it('a graph the runtime refuses: one line naming the model', async () => {
     await expect(SplitOrtModel.create(new Uint8Array([1, 2, 3, 4]), 'bad.onnx', { sessions: 2, threads: 1, spin: false }))
       .rejects.toThrow(/^bad\.onnx: ONNX Runtime cannot create a session: [^\n]+$/);

@@ -65,6 +65,8 @@ class SessionWorker {
         worker.on('message', (m: OrtWorkerReply) => this.settle(m));
       });
       worker.once('error', reject);
+      // a worker that ends before it answers (rejecting a settled promise does nothing)
+      worker.once('exit', (code) => reject(new Error(`${label}: ONNX Runtime worker stopped (exit code ${code})`)));
     });
     worker.on('error', (err) => this.fail(new Error(`${label}: ONNX Runtime worker failed: ${errorMessage(err).split('\n')[0]}`)));
     worker.on('exit', (code) => {
