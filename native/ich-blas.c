@@ -10,6 +10,7 @@
  *   conv2dBackpropInput(dy, w, dx, geom)           dx = col2im(dy w^T)
  *   bnTrain(x, gamma, beta, y, mean, variance, eps), bnTrainGrad(dy, x, gamma, mean, variance, dx, dgamma, dbeta, eps)
  *                                                  training-mode batch norm over the last axis (wasm-batch-norm.ts)
+ *   maxPoolGrad(x, dy, dx, geom12)                 as wasm-max-pool-grad.ts
  *   setThreads(n), threads(), config(), setChunkFloats(n) (this thread's im2col chunk; tests make it tiny)
  * geom (Int32Array): batch, inH, inW, inC, outH, outW, outC, filterH, filterW, strideH, strideW, padTop, padLeft;
  * NHWC tensors, filters [KH, KW, Ci, Co], dilation 1; K = KH*KW*Ci with k = (kh*KW + kw)*Ci + c.
@@ -432,6 +433,71 @@ static napi_value bn_train_grad_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * MaxPoolGrad as wasm-max-pool-grad.ts computes it: each output's gradient goes to the first maximum of its window
+ * in row-major order (tfjs's cpu rule). geom (Int32Array): batch, inH, inW, C, outH, outW, filterH, filterW,
+ * strideH, strideW, padTop, padLeft.
+ */
+static napi_value max_pool_grad_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 4) FAIL("maxPoolGrad takes 4 arguments, got %zu", argc);
+  float *x, *dy, *dx;
+  size_t lx, ldy, ldx, lgeom;
+  bool is_ta = false;
+  napi_typedarray_type type;
+  void *gp;
+  if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &dy, &ldy) || !get_f32(env, a[2], &dx, &ldx)) FAIL("maxPoolGrad: x, dy and dx must be Float32Arrays");
+  if (napi_is_typedarray(env, a[3], &is_ta) != napi_ok || !is_ta || napi_get_typedarray_info(env, a[3], &type, &lgeom, &gp, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || lgeom != 12)
+    FAIL("maxPoolGrad: geometry must be an Int32Array of 12 sizes");
+  const int32_t *q = gp;
+  for (int i = 0; i < 12; i++)
+    if (q[i] < 0) FAIL("maxPoolGrad: negative size in the geometry");
+  const int64_t B = q[0], H = q[1], W = q[2], C = q[3], OH = q[4], OW = q[5], FH = q[6], FW = q[7], SH = q[8], SW = q[9], padTop = q[10], padLeft = q[11];
+  if ((int64_t)lx < B * H * W * C || (int64_t)ldx < B * H * W * C || (int64_t)ldy < B * OH * OW * C) FAIL("maxPoolGrad: an array is smaller than the geometry says");
+  memset(dx, 0, (size_t)(B * H * W * C) * sizeof(float));
+  if (C == 0) return NULL;
+  float *best = malloc((size_t)C * sizeof(float));
+  int64_t *arg = malloc((size_t)C * sizeof(int64_t));
+  if (!best || !arg) {
+    free(best);
+    free(arg);
+    FAIL("maxPoolGrad: out of memory");
+  }
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t oh = 0; oh < OH; oh++) {
+      const int64_t h0 = oh * SH - padTop, hs = h0 > 0 ? h0 : 0, he = h0 + FH < H ? h0 + FH : H;
+      for (int64_t ow = 0; ow < OW; ow++) {
+        const int64_t w0 = ow * SW - padLeft, ws = w0 > 0 ? w0 : 0, we = w0 + FW < W ? w0 + FW : W;
+        for (int64_t c = 0; c < C; c++) {
+          best[c] = -INFINITY;
+          arg[c] = -1;
+        }
+        for (int64_t h = hs; h < he; h++) {
+          for (int64_t w = ws; w < we; w++) {
+            const int64_t base = ((b * H + h) * W + w) * C;
+            for (int64_t c = 0; c < C; c++) {
+              const float v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                arg[c] = base + c;
+              }
+            }
+          }
+        }
+        const float *g = dy + ((b * OH + oh) * OW + ow) * C;
+        for (int64_t c = 0; c < C; c++)
+          if (arg[c] >= 0) dx[arg[c]] += g[c];
+      }
+    }
+  }
+  free(best);
+  free(arg);
+  return NULL;
+}
+
 static napi_value set_threads_fn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -484,6 +550,7 @@ NAPI_MODULE_INIT() {
     {"conv2dBackpropInput", NULL, conv2d_input_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnTrain", NULL, bn_train_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnTrainGrad", NULL, bn_train_grad_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"maxPoolGrad", NULL, max_pool_grad_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChunkFloats", NULL, set_chunk_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setThreads", NULL, set_threads_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"threads", NULL, threads_fn, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -235,6 +235,32 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     native.forEach((v, i) => expect(relErr(v, js[i]!), `output ${i}`).toBeLessThan(1e-5));
   });
 
+  it.each([
+    [[2, 6, 6, 3], 2, 2, 'valid'],
+    [[1, 7, 5, 4], 3, 2, 'same'],
+    [[2, 5, 5, 2], 2, 1, 'same'],
+  ] as const)('MaxPoolGrad of input %j, window %d, stride %d, %s equals the JS loop', async (shape, size, stride, pad) => {
+    await onBackend('wasm', () => undefined);
+    const n = (shape as readonly number[]).reduce((p, d) => p * d, 1);
+    const rand = mulberry32(n + size);
+    // Rounded values so windows hold ties: the first maximum in row-major order must win on both paths.
+    const x = randomData(n, rand).map((v) => Math.round(v * 3));
+    const run = (): Float32Array => tf.tidy(() => {
+      // Distinct weights per output, so each output's gradient lands visibly on its window's winner.
+      const loss = (xi: tf.Tensor): tf.Scalar => {
+        const y = tf.maxPool(xi as tf.Tensor4D, size, stride, pad);
+        return tf.sum(tf.mul(y, tf.reshape(tf.range(1, 1 + y.size), y.shape)));
+      };
+      return tf.grad(loss)(tf.tensor4d(x, [...shape])).dataSync() as Float32Array;
+    });
+    const native = run();
+    disableNativeKernels();
+    const js = run();
+    enableNativeKernels({});
+    expect(Array.from(native)).toEqual(Array.from(js));
+    expect(Math.max(...native)).toBeGreaterThan(0);
+  });
+
   it('a small conv + dense net has the same gradients as on cpu and leaks neither tensors nor heap', async () => {
     const grads = async (backend: string): Promise<Float32Array[]> => {
       await onBackend(backend, () => undefined);
