@@ -196,6 +196,7 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     [[2, 5, 7], [2, 4, 7], false, true],
     [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
     [[2, 5, 0], [2, 0, 3], false, false],
+    [[2, 5, 4], [2, 4, 0], false, false],
   ] as const)('BatchMatMul a %j, b %j, transposeA %s, transposeB %s', async (aShape, bShape, ta, tb) => {
     const rand = mulberry32(aShape.length * 10 + bShape.length);
     const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);

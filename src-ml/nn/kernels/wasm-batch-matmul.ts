@@ -60,6 +60,7 @@ function plainOperand(backend: BackendWasm, x: TensorInfo, i: number, batch: num
 /** The products on the addon: sgemm reads transposed operands in place, batch i at its offset (0 for a broadcast one). */
 function batchMatMulNative(blas: IchBlas, backend: BackendWasm, a: TensorInfo, b: TensorInfo, p: Product): TensorInfo {
   const out = backend.makeOutput(p.outShape, 'float32');
+  if (util.sizeFromShape(p.outShape) === 0) return out;
   const av = f32(backend, a);
   const bv = f32(backend, b);
   const ov = f32(backend, out);
