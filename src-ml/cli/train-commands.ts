@@ -160,7 +160,7 @@ export async function benchTrainCommand(flags: { model: string; json?: boolean; 
   };
   const backend = await initBackend({ purpose: 'train' }, { log });
   const r = await benchModel(flags.model as BenchModelName, { steps, inferIters, progress: flags.json ? () => {} : log });
-  const onnx = { onnxInferPerSec: r.onnxInferPerSec, onnxThreads: r.onnxThreads, onnxMaxAbsDiff: r.onnxMaxAbsDiff, ...(r.onnxError ? { onnxError: r.onnxError } : {}) };
+  const onnx = { onnxInferPerSec: r.onnxInferPerSec, onnxThreads: r.onnxThreads, onnxSessions: r.onnxSessions, onnxMaxAbsDiff: r.onnxMaxAbsDiff, ...(r.onnxError ? { onnxError: r.onnxError } : {}) };
   if (flags.json) process.stdout.write(JSON.stringify({ backend, trainStepMedianMs: r.trainStepMedianMs, inferPerSec: r.inferPerSec, params: r.params, workers: r.workers, trainSteps: steps, inferIters, ...onnx }) + '\n');
-  else process.stdout.write(`${flags.model} on ${backend}: train step median ${r.trainStepMedianMs.toFixed(1)} ms (${steps} steps, ${r.workers} worker${r.workers > 1 ? 's' : ''}), inference ${r.inferPerSec.toFixed(1)} /s at batch 32, on ONNX Runtime ${r.onnxInferPerSec === null ? `none (${r.onnxError ?? '?'})` : `${r.onnxInferPerSec.toFixed(1)} /s (${r.onnxThreads} threads)`} (${r.params} params)\n`);
+  else process.stdout.write(`${flags.model} on ${backend}: train step median ${r.trainStepMedianMs.toFixed(1)} ms (${steps} steps, ${r.workers} worker${r.workers > 1 ? 's' : ''}), inference ${r.inferPerSec.toFixed(1)} /s at batch 32, on ONNX Runtime ${r.onnxInferPerSec === null ? `none (${r.onnxError ?? '?'})` : `${r.onnxInferPerSec.toFixed(1)} /s (${r.onnxSessions ?? 1} session${(r.onnxSessions ?? 1) > 1 ? 's' : ''} x ${r.onnxThreads} thread${r.onnxThreads === 1 ? '' : 's'})`} (${r.params} params)\n`);
 }
