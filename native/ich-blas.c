@@ -11,6 +11,7 @@
  *   bnTrain(x, gamma, beta, y, mean, variance, eps), bnTrainGrad(dy, x, gamma, mean, variance, dx, dgamma, dbeta, eps)
  *                                                  training-mode batch norm over the last axis (wasm-batch-norm.ts)
  *   maxPoolGrad(x, dy, dx, geom12)                 as wasm-max-pool-grad.ts
+ *   sumLeading(x, out, outer, inner, scale)        column sums of a [outer, inner] matrix (wasm-reduce.ts)
  *   setThreads(n), threads(), config(), setChunkFloats(n) (this thread's im2col chunk; tests make it tiny)
  * geom (Int32Array): batch, inH, inW, inC, outH, outW, outC, filterH, filterW, strideH, strideW, padTop, padLeft;
  * NHWC tensors, filters [KH, KW, Ci, Co], dilation 1; K = KH*KW*Ci with k = (kh*KW + kw)*Ci + c.
@@ -498,6 +499,30 @@ static napi_value max_pool_grad_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* out[j] = scale * sum_r x[r*inner + j] over `outer` rows, in double (wasm-reduce.ts's Sum/Mean over leading axes). */
+static napi_value sum_leading_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc != 5) FAIL("sumLeading takes 5 arguments, got %zu", argc);
+  float *x, *out;
+  size_t lx, lo;
+  int64_t outer, inner;
+  double scale;
+  if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &out, &lo)) FAIL("sumLeading: x and out must be Float32Arrays");
+  if (!get_i64(env, a[2], &outer) || !get_i64(env, a[3], &inner) || napi_get_value_double(env, a[4], &scale) != napi_ok) FAIL("sumLeading: outer, inner and scale must be numbers");
+  if (outer < 0 || inner < 0 || (int64_t)lx < outer * inner || (int64_t)lo < inner) FAIL("sumLeading: sizes do not match (x %zu, out %zu)", lx, lo);
+  double *acc = calloc(inner > 0 ? (size_t)inner : 1, sizeof(double));
+  if (!acc) FAIL("sumLeading: out of memory");
+  for (int64_t r = 0; r < outer; r++) {
+    const float *xr = x + r * inner;
+    for (int64_t j = 0; j < inner; j++) acc[j] += xr[j];
+  }
+  for (int64_t j = 0; j < inner; j++) out[j] = (float)(acc[j] * scale);
+  free(acc);
+  return NULL;
+}
+
 static napi_value set_threads_fn(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -550,6 +575,7 @@ NAPI_MODULE_INIT() {
     {"conv2dBackpropInput", NULL, conv2d_input_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnTrain", NULL, bn_train_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"bnTrainGrad", NULL, bn_train_grad_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sumLeading", NULL, sum_leading_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"maxPoolGrad", NULL, max_pool_grad_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setChunkFloats", NULL, set_chunk_fn, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setThreads", NULL, set_threads_fn, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,6 +1,6 @@
 /**
  * The optional native addon native/build/ich-blas.node (native/ich-blas.c: OpenBLAS sgemm, im2col/col2im
- * convolutions, training-mode batch norm, max-pool gradient), built at install time by native/build-native.js. The wasm backend's products run on it when it
+ * convolutions, training-mode batch norm, max-pool gradient, sums over leading axes), built at install time by native/build-native.js. The wasm backend's products run on it when it
  * is loaded (XNNPACK in tfjs-backend-wasm reaches ~26-30 GFLOP/s per core, OpenBLAS ~3x that); without it, or
  * with ICH_NATIVE=0, every kernel keeps its wasm path. Loaded with createRequire in each thread that uses it
  * (the addon is context-aware, so data-parallel workers load it too). OpenBLAS's thread count is per process.
@@ -24,6 +24,8 @@ export interface IchBlas {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, epsilon: number): void;
   /** geom: batch, inH, inW, C, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geom: Int32Array): void;
+  /** out[j] = scale * sum over rows of x[r * inner + j] (float64 sums). */
+  sumLeading(x: Float32Array, out: Float32Array, outer: number, inner: number, scale: number): void;
   setThreads(n: number): void;
   setChunkFloats(floats: number): void;
   threads(): number;
@@ -35,7 +37,7 @@ export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/ich-blas.
 type Loaded = { blas: IchBlas } | { blas: null; reason: string };
 
 /** Every function the kernels call: an addon built from older sources lacks some and is not used. */
-const API: readonly (keyof IchBlas)[] = ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'bnTrain', 'bnTrainGrad', 'maxPoolGrad', 'setThreads', 'threads', 'config', 'setChunkFloats'];
+const API: readonly (keyof IchBlas)[] = ['sgemm', 'conv2d', 'conv2dBackpropFilter', 'conv2dBackpropInput', 'bnTrain', 'bnTrainGrad', 'maxPoolGrad', 'sumLeading', 'setThreads', 'threads', 'config', 'setChunkFloats'];
 let loaded: Loaded | undefined;
 let active: IchBlas | null = null;
 

@@ -262,6 +262,25 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     expect(Math.max(...native)).toBeGreaterThan(0);
   });
 
+  it.each([[[4, 5, 6, 3], [0, 1, 2], false], [[7, 9], 0, true], [[3, 4, 5], [1, 0], false]] as const)('Sum and Mean of %j over leading axes %j (keepDims %s) equal the JS loop', async (shape, axis, keepDims) => {
+    await onBackend('wasm', () => undefined);
+    const n = (shape as readonly number[]).reduce((p, d) => p * d, 1);
+    const x = randomData(n, mulberry32(n)).map((v) => v + 10);
+    const run = (): { shape: number[]; sum: Float32Array; mean: Float32Array } => tf.tidy(() => {
+      const t = tf.tensor(x, [...shape]);
+      const ax = typeof axis === 'number' ? axis : [...axis];
+      const sum = tf.sum(t, ax, keepDims);
+      return { shape: sum.shape, sum: sum.dataSync() as Float32Array, mean: tf.mean(t, ax, keepDims).dataSync() as Float32Array };
+    });
+    const native = run();
+    disableNativeKernels();
+    const js = run();
+    enableNativeKernels({});
+    expect(native.shape).toEqual(js.shape);
+    expect(Array.from(native.sum)).toEqual(Array.from(js.sum));
+    expect(Array.from(native.mean)).toEqual(Array.from(js.mean));
+  });
+
   it('a small conv + dense net has the same gradients as on cpu and leaks neither tensors nor heap', async () => {
     const grads = async (backend: string): Promise<Float32Array[]> => {
       await onBackend(backend, () => undefined);

@@ -3,10 +3,12 @@
  * batch norm and its gradients) for the wasm backend. The built-in kernels first transpose the
  * reduced axes to the end, a full extra pass through memory with a slow generic transpose; here the
  * inner (kept) block is contiguous, so each input row is added to a float64 accumulator in order.
- * Any other reduction is passed to the backend's own kernel.
+ * Any other reduction is passed to the backend's own kernel. With the native addon on (native-blas.ts) the
+ * same sums run in C.
  */
 import { getKernel, Mean, Sum, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { nativeBlas } from './native-blas.ts';
 
 interface ReduceAttrs {
   axis: number | number[];
@@ -39,12 +41,17 @@ function reduceLeading(kind: 'sum' | 'mean', args: ReduceArgs): TensorInfo {
   const out = backend.makeOutput(outShape, 'float32');
   const outVals = backend.typedArrayFromHeap(out) as Float32Array;
   const xVals = backend.typedArrayFromHeap(x) as Float32Array;
+  const scale = kind === 'mean' ? 1 / outer : 1;
+  const blas = nativeBlas();
+  if (blas) {
+    blas.sumLeading(xVals, outVals, outer, inner, scale);
+    return out;
+  }
   if (acc.length < inner) acc = new Float64Array(inner);
   acc.fill(0, 0, inner);
   for (let r = 0, base = 0; r < outer; r++, base += inner) {
     for (let j = 0; j < inner; j++) acc[j] = acc[j]! + xVals[base + j]!;
   }
-  const scale = kind === 'mean' ? 1 / outer : 1;
   for (let j = 0; j < inner; j++) outVals[j] = acc[j]! * scale;
   return out;
 }
