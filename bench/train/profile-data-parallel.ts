@@ -4,7 +4,9 @@
  * Prints, per model: one rank's share alone (half the batch, forward + backward on this thread, OpenBLAS on one
  * thread as in a 2-rank run), the optimizer update of the whole model, and the 2-rank step the bench times
  * (medians after 2 warm-up steps). The 2-rank step minus the larger of the two is the trainer's own overhead
- * (weights out, gradients back, averaging) plus any wait for a core.
+ * (weights out, gradients back, averaging) plus any wait for a core. The process's CPU time per 2-rank step
+ * (all threads) is printed too: other processes do not inflate it the way they inflate wall time, so on a busy
+ * machine half of it is the better guess at an idle 2-core step.
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -54,10 +56,16 @@ for (const cnn of [true, false]) {
   }
   const dp = await createDataParallel({ model, loss: { module: new URL('../../src-ml/nn/bench-loss.ts', import.meta.url).href, export: 'benchLoss' }, optimizer: model.optimizer, workers: 2, seedKey: 'profile' });
   const step: number[] = [];
-  for (let i = 0; i < WARMUP + steps; i++) step.push(await timed(async () => void (await dp.step(x, y, i))));
+  const cpu: number[] = [];
+  for (let i = 0; i < WARMUP + steps; i++) {
+    const c0 = process.cpuUsage();
+    step.push(await timed(async () => void (await dp.step(x, y, i))));
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
   dp.dispose();
   const figures = (a: number[]): string => `${median(a.slice(WARMUP)).toFixed(0)} ms`;
-  console.log(`${cnn ? 'BenchCNN' : 'BenchSeq'} batch ${batch}: one rank's half ${figures(rank)}, optimizer update ${figures(update)}, 2-rank step ${figures(step)} (steps ${step.slice(WARMUP).map((v) => v.toFixed(0)).join(' ')}; 1-min load average ${loadavg()[0]!.toFixed(2)})`);
+  console.log(`${cnn ? 'BenchCNN' : 'BenchSeq'} batch ${batch}: one rank's half ${figures(rank)}, optimizer update ${figures(update)}, 2-rank step ${figures(step)}, CPU time ${figures(cpu)} (steps ${step.slice(WARMUP).map((v) => v.toFixed(0)).join(' ')}; 1-min load average ${loadavg()[0]!.toFixed(2)})`);
   tf.dispose([x, y, xHalf, yHalf]);
   model.optimizer.dispose();
   model.dispose();
