@@ -49,7 +49,7 @@ export function loadNativeBlas(): Loaded {
       const missing = API.filter((name) => typeof blas[name] !== 'function');
       if (missing.length) throw new Error(`out of date (no ${missing.join(', ')}; rebuild with npm run build:native)`);
       // The main thread owns the process-wide thread count; a worker loading the addon must not reset it.
-      if (isMainThread) blas.setThreads(availableParallelism());
+      if (isMainThread) blas.setThreads(defaultNativeThreads());
       loaded = { blas };
     } catch (err) {
       const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
@@ -99,7 +99,8 @@ export function setNativeThreads(n: number): void {
   if (l?.blas) l.blas.setThreads(Math.max(1, Math.floor(n)));
 }
 
-/** The thread count a lone rank uses. */
-export function defaultNativeThreads(): number {
-  return availableParallelism();
+/** The thread count a lone rank uses: OPENBLAS_NUM_THREADS when the user set it, else every core. */
+export function defaultNativeThreads(env: Record<string, string | undefined> = process.env): number {
+  const set = Number(env['OPENBLAS_NUM_THREADS']);
+  return Number.isInteger(set) && set > 0 ? set : availableParallelism();
 }

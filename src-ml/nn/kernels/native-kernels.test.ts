@@ -6,6 +6,7 @@
  * worker thread; ICH_NATIVE=0 falling back.
  * Skipped, with the reason in the suite name, where the addon is not built.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../base/random.ts';
 import { relErr } from '../../testing/numeric.ts';
 import { initBackend } from '../backend.ts';
-import { ADDON_PATH, disableNativeKernels, enableNativeKernels, loadNativeBlas, nativeBlas } from './native-blas.ts';
+import { ADDON_PATH, defaultNativeThreads, disableNativeKernels, enableNativeKernels, loadNativeBlas, nativeBlas } from './native-blas.ts';
 import { BN_TRAIN, BN_TRAIN_GRAD } from './wasm-batch-norm.ts';
 import { registerWasmTrainingKernels } from './wasm-conv-grad.ts';
 
@@ -306,6 +307,14 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     const cpu = await grads('cpu');
     const wasm = await grads('wasm');
     cpu.forEach((g, i) => expect(relErr(wasm[i]!, g), `weight ${i}`).toBeLessThan(1e-4));
+  });
+});
+
+describe('OpenBLAS threads', () => {
+  it('are every core unless OPENBLAS_NUM_THREADS says otherwise', () => {
+    expect(defaultNativeThreads({ OPENBLAS_NUM_THREADS: '3' })).toBe(3);
+    expect(defaultNativeThreads({ OPENBLAS_NUM_THREADS: 'x' })).toBe(availableParallelism());
+    expect(defaultNativeThreads({})).toBe(availableParallelism());
   });
 });
 
