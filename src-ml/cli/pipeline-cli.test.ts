@@ -69,10 +69,14 @@ describe('ich pipeline / predict / metric', () => {
     const r = ich('pipeline', '--data', data, '--labels', labels, '--workspace', ws, '--preset', presetFile, '--json', '--no-progress');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(path.join(ws, 'report.json'), 'utf8')) as {
-      baseline: number; stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; calibration?: Record<string, ClassCalibration> }[];
+      baseline: number; baselineTrainingFolds: number; baselineTrainingFoldsPerClass: Record<string, number>;
+      stages: { name: string; oofMetric: number; perClass: Record<string, number>; n: number; calibration?: Record<string, ClassCalibration> }[];
     };
     expect(JSON.parse(r.stdout)).toMatchObject({ baseline: report.baseline });
     expect(report.baseline).toBeGreaterThan(0);
+    // The other folds' prevalence: never better than the prevalence of every image (the best constant in hindsight).
+    expect(report.baselineTrainingFolds).toBeGreaterThanOrEqual(report.baseline - 1e-12);
+    expect(Object.keys(report.baselineTrainingFoldsPerClass)).toEqual(['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']);
     expect(report.stages.map((s) => s.name)).toEqual(['base', 'pooled-res', 'shallow', 'shallow-weighted', 'ensemble-safe', 'ensemble-risky']);
     for (const s of report.stages) {
       expect(s.oofMetric).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prevalenceBaseline, weightedLogLoss } from './log-loss.ts';
+import { foldPrevalenceBaseline, prevalenceBaseline, weightedLogLoss } from './log-loss.ts';
 
 describe('weightedLogLoss', () => {
   it('matches a hand computation (any x2, divided by 7)', () => {
@@ -26,6 +26,25 @@ describe('weightedLogLoss', () => {
     expect(r.perClass.epidural).toBeCloseTo(h(0.25), 10);
     expect(r.perClass.any).toBeCloseTo(h(0.5), 10);
     expect(r.perClass.subdural).toBeCloseTo(0, 10);
+  });
+
+  it('training-folds baseline: each image gets the prevalence of the other folds; a class seen in one fold only costs what no fold model can know', () => {
+    // 4 images; epidural positive only in fold 0 (image 0); any positive in images 0 and 2 (folds 0 and 1).
+    const row = (epi: number, any: number): number[] => [epi, 0, 0, 0, 0, any];
+    const labels = [...row(1, 1), ...row(0, 0), ...row(0, 1), ...row(0, 0)];
+    const r = foldPrevalenceBaseline(labels, [0, 0, 1, 1]);
+    const bce = (y: number, p: number): number => {
+      const q = Math.min(1 - 1e-15, Math.max(1e-15, p)); // the metric's clipping
+      return -(y * Math.log(q) + (1 - y) * Math.log(1 - q));
+    };
+    // fold 0 images see fold 1's prevalence (epidural 0, any 0.5), fold 1 images fold 0's (epidural 0.5, any 0.5)
+    expect(r.perClass.epidural).toBeCloseTo((bce(1, 0) + bce(0, 0) + bce(0, 0.5) + bce(0, 0.5)) / 4, 8);
+    expect(r.perClass.any).toBeCloseTo(Math.log(2), 8);
+    expect(r.loss).toBeGreaterThan(prevalenceBaseline(labels).loss);
+    // an image without a fold gets every folded image's prevalence
+    const g = foldPrevalenceBaseline([...row(1, 1), ...row(0, 0), ...row(0, 1)], [0, 1, -1]);
+    expect(g.perClass.any).toBeCloseTo((bce(1, 0) + bce(0, 1) + bce(1, 0.5)) / 3, 8);
+    expect(() => foldPrevalenceBaseline(labels, [0, 1])).toThrow(/2 folds for 4 images/);
   });
 
   it('refuses mismatched sizes', () => {

@@ -55,6 +55,38 @@ export function prevalenceBaseline(labels: ArrayLike<number>): MetricResult {
   return weightedLogLoss(probs, labels);
 }
 
+/**
+ * The metric of predicting, for each image, the prevalence of the labelled images in the other folds: what a
+ * constant model trained out of fold could know (prevalenceBaseline uses every image's label, its own fold's
+ * included). fold[i] is image i's fold (0..k-1); an image with fold -1 gets the prevalence of every image with a fold.
+ */
+export function foldPrevalenceBaseline(labels: ArrayLike<number>, fold: ArrayLike<number>): MetricResult {
+  const c = LABELS.length;
+  const n = labels.length / c;
+  if (fold.length !== n) throw new Error(`metric: ${fold.length} folds for ${n} images`);
+  const k = Math.max(-1, ...Array.from(fold)) + 1;
+  const count = new Float64Array(k);
+  const pos = new Float64Array(k * c);
+  for (let i = 0; i < n; i++) {
+    const f = fold[i]!;
+    if (f < 0) continue;
+    count[f]! += 1;
+    for (let j = 0; j < c; j++) pos[f * c + j]! += labels[i * c + j]!;
+  }
+  const total = count.reduce((a, b) => a + b, 0);
+  const totalPos = Array.from({ length: c }, (_, j) => Array.from({ length: k }, (_, f) => pos[f * c + j]!).reduce((a, b) => a + b, 0));
+  const probs = new Float64Array(labels.length);
+  for (let i = 0; i < n; i++) {
+    const f = fold[i]!;
+    const others = f < 0 ? total : total - count[f]!;
+    for (let j = 0; j < c; j++) {
+      const p = f < 0 ? totalPos[j]! : totalPos[j]! - pos[f * c + j]!;
+      probs[i * c + j] = others > 0 ? p / others : 0;
+    }
+  }
+  return weightedLogLoss(probs, labels);
+}
+
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../base/atomic-write.ts';
 import { familyId } from '../base/model-id.ts';
 import { PIPELINE_STAGES, type PipelineStage, type TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
-import { prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
+import { foldPrevalenceBaseline, prevalenceBaseline, weightedLogLoss } from '../metrics/log-loss.ts';
 import { calibrationByLabel } from '../metrics/calibration.ts';
 import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
 import type { ClassCalibration } from '../../src-shared/training.ts';
@@ -19,7 +19,7 @@ import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
 import { imageIdsOfFiles } from '../store/image-files.ts';
 import { scanFolders } from '../store/scan.ts';
-import { getModel, labelledImageTable, listRuns, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
+import { getModel, labelledImageTable, listRuns, loadFolds, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { activeVersion, beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
 import { describeInit, resolveBaseInit, type BaseInit, type InitFlags } from './base-init.ts';
@@ -51,6 +51,13 @@ export interface PipelineReport {
   baseline: number;
   /** The prevalence baseline per label (the bar each stage's perClass has to beat). */
   baselinePerClass?: Record<string, number>;
+  /**
+   * Predicting, for each image, the prevalence of the other folds' labelled images: the constant an out-of-fold
+   * model could know (`baseline` uses every label, the image's own fold's included, so on small data with a rare
+   * class in one fold it is a bar no out-of-fold model can reach).
+   */
+  baselineTrainingFolds?: number;
+  baselineTrainingFoldsPerClass?: Record<string, number>;
   stages: StageReport[];
   preset: string;
   folds: FoldSpec;
@@ -201,9 +208,13 @@ export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec
   rows.forEach((r, i) => all.set(table.labels.subarray(r * 6, r * 6 + 6), i * 6));
   const prior = rows.length > 0 ? prevalenceBaseline(all) : null;
   const baseline = prior ? prior.loss : Number.NaN;
+  const foldOfPatient = loadFolds(ws, folds.k, folds.seed);
+  const fold = Int32Array.from(rows, (r) => foldOfPatient.get(table.patients[table.patient[r]!]!) ?? -1);
+  const outOfFold = rows.length > 0 ? foldPrevalenceBaseline(all, fold) : null;
   return {
     baseline,
     ...(prior ? { baselinePerClass: { ...prior.perClass } } : {}),
+    ...(outOfFold ? { baselineTrainingFolds: outOfFold.loss, baselineTrainingFoldsPerClass: { ...outOfFold.perClass } } : {}),
     stages: rows.length > 0 ? stages.map((s) => {
       const r = stageReport(s.name, s.probs, rows, table, s.models);
       return { ...r, worseThanBaseline: !(r.oofMetric <= baseline) };
@@ -409,6 +420,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
 
 export function formatReport(r: PipelineReport): string {
   const rows = [['stage', 'OOF metric', 'vs baseline', 'images'], ['baseline (prevalence)', r.baseline.toFixed(4), '', String(r.images)]];
+  if (r.baselineTrainingFolds !== undefined) rows.push(["baseline (training folds' prevalence)", r.baselineTrainingFolds.toFixed(4), '', String(r.images)]);
   for (const s of r.stages) {
     const gain = 100 * (1 - s.oofMetric / r.baseline);
     rows.push([s.name, s.oofMetric.toFixed(4), gain >= 0 ? `${gain.toFixed(1)}% better` : `${(-gain).toFixed(1)}% WORSE than the baseline`, String(s.n)]);
