@@ -17,6 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { concatFloat32 } from '../base/bytes.ts';
 import { errorMessage } from '../base/errors.ts';
 import { defaultNativeThreads, nativeBlas, setNativeThreads } from './kernels/native-blas.ts';
 import { resolveLoss, seedDropout, sliceGradients, splitRows, type LossFn, type LossSpec } from './data-parallel-grads.ts';
@@ -133,14 +134,9 @@ function sizeOf(shape: readonly (number | null)[]): number {
 
 /** Every weight of `model`, concatenated in model.weights order. */
 function flatWeights(model: tf.LayersModel): Float32Array {
+  // A copy even for a one-weight model: the result is sent to the workers and must not alias the tensor's data.
   const values = model.weights.map((w) => w.read().dataSync() as Float32Array);
-  const out = new Float32Array(values.reduce((n, v) => n + v.length, 0));
-  let at = 0;
-  for (const v of values) {
-    out.set(v, at);
-    at += v.length;
-  }
-  return out;
+  return values.length === 1 ? values[0]!.slice() : concatFloat32(values);
 }
 
 function rowsOf(data: Float32Array, shape: number[], start: number, end: number): ArrayMsg {

@@ -9,6 +9,7 @@
  * against 10.6 ms on one 1-thread session and 11-15 ms on one 2-thread session.
  */
 import { Worker } from 'node:worker_threads';
+import { concatFloat32 } from '../base/bytes.ts';
 import { errorMessage } from '../base/errors.ts';
 import type { ArrayInput } from './runtime.ts';
 import type { OrtWorkerData, OrtWorkerReply, OrtWorkerRequest } from './runtime-worker.ts';
@@ -113,17 +114,6 @@ function rows(input: ArrayInput, start: number, end: number): ArrayInput {
   return { data: input.data.slice(start * per, end * per), dims: [end - start, ...input.dims.slice(1)] };
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export class SplitOrtModel implements OrtRunner {
   private constructor(
     private workers: SessionWorker[] | null,
@@ -162,7 +152,7 @@ export class SplitOrtModel implements OrtRunner {
     });
     const parts = batchParts(batch, workers.length);
     const outs = await Promise.all(parts.map(([s, e], w) => workers[w]!.run(inputs.map((input) => rows(input, s, e)))));
-    return this.outputNames.map((_, o) => concat(outs.map((part) => part[o]!)));
+    return this.outputNames.map((_, o) => concatFloat32(outs.map((part) => part[o]!)));
   }
 
   async release(): Promise<void> {
