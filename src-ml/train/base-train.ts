@@ -35,7 +35,7 @@ import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { applyImportedBody, describeInit, resolveBaseInit, type BaseInit } from './base-init.ts';
 import { checkpointFile } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
-import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { clampProbabilities, labelPrior, probabilityFloor, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec } from './presets.ts';
 import {
   bestEpochs, bestOf, curveOf, epochSeedKey, keepBestOrAverage, loadCheckpointed, runStage, scoreValidation, stepFloor,
@@ -137,9 +137,12 @@ function compileFor(trainModel: tf.LayersModel, arch: BaseCnnArch, m: BaseModelP
   return { compiled, optimizer, varNames: trainModel.trainableWeights.map((w) => w.name) };
 }
 
-/** Logits of the validation images (eval mode, no augmentation), as probabilities N x 6. */
-/** `offset`: added to each class's logit (the sampling correction) before the sigmoid. */
-async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage[], source: SliceImages, batchSize: number, offset: Float64Array, signal?: AbortSignal): Promise<Float32Array> {
+/**
+ * Logits of the validation images (eval mode, no augmentation), as probabilities N x 6. `offset`: added to each
+ * class's logit (the sampling correction) before the sigmoid; `floor`: the probabilities are clamped to
+ * [floor, 1 - floor] (probabilityFloor: no odds finer than the training images resolve).
+ */
+async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage[], source: SliceImages, batchSize: number, offset: Float64Array, floor: number, signal?: AbortSignal): Promise<Float32Array> {
   const size = source.size;
   const out = new Float32Array(images.length * 6);
   for (let at = 0; at < images.length; at += batchSize) {
@@ -152,7 +155,7 @@ async function predictProbs(model: tf.LayersModel, images: readonly LabeledImage
     logits.dispose();
     for (let i = 0; i < v.length; i++) out[at * 6 + i] = sigmoid(v[i]! + offset[i % 6]!);
   }
-  return out;
+  return clampProbabilities(out, floor);
 }
 
 
@@ -208,8 +211,11 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     // ratio of the sampled to the true prevalence. Validation undoes the shift, and the saved model has it
     // folded into its classifier bias, so its probabilities are calibrated to the real prevalence.
     const correction = samplingCorrection(data.trainLabels, firstDraw);
+    // The probabilities it is judged (and the epochs chosen) by are clamped to the resolution of its training
+    // images: a class with no positive among them is not predicted rarer than 1 in 2n (prior-init.ts).
+    const floor = probabilityFloor(data.train.length);
     const validate = async (model: tf.LayersModel): Promise<Validation> =>
-      scoreValidation(await predictProbs(model, data.val, images, m.features?.batchSize ?? 64, correction, opts.signal), data.valLabels);
+      scoreValidation(await predictProbs(model, data.val, images, m.features?.batchSize ?? 64, correction, floor, opts.signal), data.valLabels);
 
     const size = m.imageSize;
     const augCfg = augmentConfigOf(m.augment);
@@ -254,7 +260,7 @@ export async function trainBase(opts: TrainBaseOptions, resumeRunId?: string): P
     const meta = {
       modelId, stage: BASE_STAGE, preset: preset.name, presetVersion: preset.version, modelName: m.name, arch: m.arch, archConfig: arch,
       imageSize: m.imageSize, labels: [...METRIC_LABELS], windows: arch.windows, fold, nFolds: folds.k, foldSeed: folds.seed,
-      featureSize: built.featureSize, keep: m.keep, epoch: chosen.epoch, epochs, metrics, runId, backend: opts.backend,
+      featureSize: built.featureSize, keep: m.keep, epoch: chosen.epoch, epochs, metrics, runId, backend: opts.backend, probabilityFloor: floor,
       trainedAt: new Date().toISOString(), trainImages: data.train.length, valImages: data.val.length,
       dataFingerprint: fingerprint([...data.train, ...data.val]), features: m.features ?? null, init,
     };

@@ -4,6 +4,7 @@
  * every labelled image once. The prevalence-only baseline is the bar: the label prevalences of the same
  * images predicted for every image.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
@@ -11,7 +12,29 @@ import { readNpy } from '../store/npy.ts';
 import { getModel, labelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { baseModelId, modelDirOf, OOF_IDS_FILE, OOF_PROBS_FILE } from './base-train.ts';
+import { clampProbabilities, probabilityFloor } from './prior-init.ts';
 import type { FoldSpec } from './presets.ts';
+
+/**
+ * The probability floor of the base model in `dir` (base-train.ts clamps its validation probabilities to it):
+ * from its meta.json, or for a model trained before the floor existed, from its training image count, so
+ * that every base model's OOF probabilities are read the same way. 0 where neither is known.
+ */
+export function baseProbabilityFloor(dir: string): number {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { probabilityFloor?: number; trainImages?: number };
+    if (typeof meta.probabilityFloor === 'number') return meta.probabilityFloor;
+    if (typeof meta.trainImages === 'number') return probabilityFloor(meta.trainImages);
+  } catch {
+    // no readable meta: no floor
+  }
+  return 0;
+}
+
+/** A base model's OOF probabilities, clamped to its floor (a copy; idempotent for models that saved them clamped). */
+export function flooredBaseOof(dir: string, probs: ArrayLike<number>): Float32Array {
+  return clampProbabilities(Float32Array.from(probs), baseProbabilityFloor(dir));
+}
 
 export interface OofReport {
   model: string;
@@ -38,7 +61,7 @@ export async function baseOofReport(ws: Workspace, modelName: string, folds: Fol
       continue;
     }
     const dir = modelDirOf(ws, id);
-    const p = (await readNpy(path.join(dir, OOF_PROBS_FILE))).data;
+    const p = flooredBaseOof(dir, (await readNpy(path.join(dir, OOF_PROBS_FILE))).data);
     const ids = JSON.parse(await readFile(path.join(dir, OOF_IDS_FILE), 'utf8')) as string[];
     const probs = new Float32Array(ids.length * 6);
     const ys = new Uint8Array(ids.length * 6);

@@ -26,6 +26,7 @@ import { describeInit, resolveBaseInit, type BaseInit, type InitFlags } from './
 import { baseModelId, modelDirOf, trainBase, trainedOnCurrentData, type BaseRunConfig } from './base-train.ts';
 import { loadMemberFamilies, runEnsembleStage, type EnsembleStageResult } from './ensemble-stage.ts';
 import { fullheadModelId, readMemberOutputs } from './member-outputs.ts';
+import { flooredBaseOof } from './oof.ts';
 import { trainPooledRes } from './pooled-res-train.ts';
 import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
 import { computeAndStoreSampleWeights, describeWeights } from './sample-weights-stage.ts';
@@ -158,11 +159,13 @@ async function baseFamilies(ws: Workspace, preset: Preset, rowOf: ReadonlyMap<st
     for (let f = 0; f < folds.k; f++) {
       const id = baseModelId(m.name, folds, f);
       if (!getModel(ws, id)) continue;
-      const o = await readMemberOutputs(modelDirOf(ws, id));
+      const dir = modelDirOf(ws, id);
+      const o = await readMemberOutputs(dir);
+      const probs = flooredBaseOof(dir, o.oofProbs);
       o.oofIds.forEach((imageId, i) => {
         const r = rowOf.get(imageId);
         if (r === undefined) return;
-        oof.set(o.oofProbs.subarray(i * 6, i * 6 + 6), r * 6);
+        oof.set(probs.subarray(i * 6, i * 6 + 6), r * 6);
         hasOof[r] = 1;
       });
     }
