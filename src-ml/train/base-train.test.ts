@@ -12,7 +12,7 @@ import { getRun, labeledImages, listModels, loadFolds } from '../store/training-
 import { Workspace } from '../store/workspace.ts';
 import { tempDir } from '../testing/fixtures.ts';
 import { makeSynthWorkspace } from '../testing/synth-workspace.ts';
-import { baseModelId, modelDirOf, OOF_IDS_FILE, runDirOf, trainBase } from './base-train.ts';
+import { baseModelId, modelDirOf, OOF_IDS_FILE, OOF_PROBS_FILE, runDirOf, trainBase } from './base-train.ts';
 import { listCheckpoints } from './checkpoint.ts';
 import { baseOofReport } from './oof.ts';
 import { testPreset } from './test-preset.ts';
@@ -75,8 +75,13 @@ describe('base-CNN training runs', () => {
     expect(kept.length).toBeGreaterThanOrEqual(1);
     expect(readdirSync(path.join(runDirOf(ws, r.runId), 'checkpoints')).filter((n) => n.includes('.tmp'))).toEqual([]);
 
-    const { model, meta } = await loadModel<{ fold: number; featureSize: number; labels: string[] }>(modelDirOf(ws, r.modelId));
+    const { model, meta } = await loadModel<{ fold: number; featureSize: number; labels: string[]; probabilityFloor: number; trainImages: number }>(modelDirOf(ws, r.modelId));
     expect(meta.fold).toBe(0);
+    // Its probabilities are clamped to the resolution of its training images, in the OOF file too.
+    expect(meta.probabilityFloor).toBeCloseTo(0.5 / (meta.trainImages + 1), 12);
+    const oofProbs = decodeNpy(readFileSync(path.join(modelDirOf(ws, r.modelId), OOF_PROBS_FILE))).data;
+    expect(Math.min(...oofProbs)).toBeGreaterThanOrEqual(Math.fround(meta.probabilityFloor));
+    expect(Math.max(...oofProbs)).toBeLessThanOrEqual(Math.fround(1 - meta.probabilityFloor));
     expect(meta.labels).toEqual(['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']);
     model.dispose();
     const oofIds = JSON.parse(readFileSync(path.join(modelDirOf(ws, r.modelId), OOF_IDS_FILE), 'utf8')) as string[];

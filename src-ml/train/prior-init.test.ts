@@ -1,12 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { epochRepeats, labelPrior, logit, passBoundaries, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { clampProbabilities, epochRepeats, labelPrior, logit, probabilityFloor, passBoundaries, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 
 describe('training at any data size', () => {
   it('labelPrior is the smoothed prevalence per class (a class never seen gets a small finite one)', () => {
     const labels = Uint8Array.from([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]); // 3 images
     expect(Array.from(labelPrior(labels))).toEqual([0.125, 0.125, 0.125, 0.125, 0.625, 0.625]);
     expect(Array.from(labelPrior(labels, [0]))).toEqual([0.25, 0.25, 0.25, 0.25, 0.75, 0.75]);
+  });
+
+  it('probabilityFloor is the smoothed prevalence of a class with no positive, and clamps both ends', () => {
+    const none = new Uint8Array(9 * 6); // 9 images, no positive of any class
+    expect(probabilityFloor(9)).toBeCloseTo(labelPrior(none)[0]!, 15);
+    expect(probabilityFloor(481)).toBeCloseTo(0.5 / 482, 15);
+    expect(probabilityFloor(0)).toBe(0.5);
+    expect(() => probabilityFloor(-1)).toThrow(/n must be >= 0/);
+    const p = Float32Array.from([1e-12, 0.3, 1 - 1e-9, 0.001, 0.999, 0.5]);
+    expect(clampProbabilities(p, 0.01)).toBe(p); // in place
+    expect(Array.from(p)).toEqual(Array.from(Float32Array.from([0.01, 0.3, 0.99, 0.01, 0.99, 0.5])));
+    expect(Array.from(clampProbabilities(Float32Array.from([0, 1]), 0))).toEqual([0, 1]);
+    expect(() => clampProbabilities(new Float32Array(1), 0.5)).toThrow(/floor must be in/);
   });
 
   it('epochRepeats gives a run at least minSteps updates, and 1 when the data already do', () => {
