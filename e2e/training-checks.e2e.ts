@@ -1,7 +1,7 @@
 // Inputs checked before anything starts, in Chromium through `ich serve`: Add folder with a path that does not
 // exist shows the engine's one-line reason and starts no scan; Launch on a workspace without labels shows why
 // and starts no job; with two patients and 3 folds the reason suggests 2 folds, and the panel's button sets
-// them. Then a short run on those 2 folds (base CNNs only, a few epochs): the validation chart draws one line
+// them. Then a short run on those 2 folds (base CNNs only, 40 epochs of 2 studies): the validation chart draws one line
 // per model and fold, the ETA shows, and Cancel leaves the base row "cancelled", not "running". The workspace:
 // two `ich synth` studies of two patients, scanned with `ich scan`; labels imported with `ich labels import`
 // midway. Screenshots go to e2e/artifacts/.
@@ -18,13 +18,17 @@ import { openWatchedPage, pageErrors, screenshot } from './lib/viewer-page.ts';
 import { floorFreePresetDir } from './lib/presets.ts';
 import { ich } from './lib/workspace.ts';
 
-/** The named presets with the tiny base CNN cut to a few epochs (ICH_PRESET_DIR of the host and its child). */
+/**
+ * The named presets with the tiny base CNN at a fixed epoch count (ICH_PRESET_DIR of the host and its child): enough
+ * that fold 1 is still training when Cancel lands (2 studies train several epochs a second with the native products; at 6
+ * epochs fold 1 sometimes finished first and the base row ended done), few enough for a short test.
+ */
 function shortPresetDir(dir: string): string {
   floorFreePresetDir(dir);
   const file = path.join(dir, 'tiny.json');
   const p = JSON.parse(readFileSync(file, 'utf8')) as { base: { epochs: number; cycles?: number }[] };
   for (const m of p.base) {
-    m.epochs = 6;
+    m.epochs = 40;
     delete m.cycles;
   }
   writeFileSync(file, JSON.stringify(p, null, 2));
