@@ -84,6 +84,21 @@ static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
   return 1;
 }
 
+/* An Int32Array argument of exactly n sizes, none negative: its data; 0 when it is not one. */
+static int get_sizes(napi_env env, napi_value v, size_t n, const int32_t **data) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
+  napi_typedarray_type type;
+  size_t len;
+  void *ptr = NULL;
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, NULL, NULL) != napi_ok || type != napi_int32_array || len != n) return 0;
+  const int32_t *p = ptr;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] < 0) return 0;
+  *data = p;
+  return 1;
+}
+
 static int get_i64(napi_env env, napi_value v, int64_t *out) {
   return napi_get_value_int64(env, v, out) == napi_ok;
 }
@@ -124,15 +139,10 @@ typedef struct {
 } Geom;
 
 static int get_geom(napi_env env, napi_value v, Geom *g) {
-  bool is_ta = false;
-  napi_typedarray_type type;
-  size_t len;
-  void *ptr;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, NULL, NULL) != napi_ok || type != napi_int32_array || len != 13) return 0;
-  const int32_t *p = ptr;
-  for (int i = 0; i < 13; i++) {
-    if (p[i] < 0 || (i < 11 && p[i] == 0 && i != 0)) return 0;
+  const int32_t *p;
+  if (!get_sizes(env, v, 13, &p)) return 0;
+  for (int i = 1; i < 11; i++) {
+    if (p[i] == 0) return 0;
   }
   *g = (Geom){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]};
   return 1;
@@ -445,17 +455,10 @@ static napi_value max_pool_grad_fn(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   if (argc != 4) FAIL("maxPoolGrad takes 4 arguments, got %zu", argc);
   float *x, *dy, *dx;
-  size_t lx, ldy, ldx, lgeom;
-  bool is_ta = false;
-  napi_typedarray_type type;
-  void *gp;
+  size_t lx, ldy, ldx;
+  const int32_t *q;
   if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &dy, &ldy) || !get_f32(env, a[2], &dx, &ldx)) FAIL("maxPoolGrad: x, dy and dx must be Float32Arrays");
-  if (napi_is_typedarray(env, a[3], &is_ta) != napi_ok || !is_ta || napi_get_typedarray_info(env, a[3], &type, &lgeom, &gp, NULL, NULL) != napi_ok ||
-      type != napi_int32_array || lgeom != 12)
-    FAIL("maxPoolGrad: geometry must be an Int32Array of 12 sizes");
-  const int32_t *q = gp;
-  for (int i = 0; i < 12; i++)
-    if (q[i] < 0) FAIL("maxPoolGrad: negative size in the geometry");
+  if (!get_sizes(env, a[3], 12, &q)) FAIL("maxPoolGrad: geometry must be an Int32Array of 12 sizes, none negative");
   const int64_t B = q[0], H = q[1], W = q[2], C = q[3], OH = q[4], OW = q[5], FH = q[6], FW = q[7], SH = q[8], SW = q[9], padTop = q[10], padLeft = q[11];
   if ((int64_t)lx < B * H * W * C || (int64_t)ldx < B * H * W * C || (int64_t)ldy < B * OH * OW * C) FAIL("maxPoolGrad: an array is smaller than the geometry says");
   memset(dx, 0, (size_t)(B * H * W * C) * sizeof(float));

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../base/random.ts';
 import { relErr } from '../../testing/numeric.ts';
+import { batchMatMulWasmVsCpu, onBackend, randomData } from '../../testing/kernel-compare.ts';
 import { initBackend } from '../backend.ts';
 import { ADDON_PATH, defaultNativeThreads, disableNativeKernels, enableNativeKernels, loadNativeBlas, nativeBlas } from './native-blas.ts';
 import { BN_TRAIN, BN_TRAIN_GRAD } from './wasm-batch-norm.ts';
@@ -21,11 +22,6 @@ import { registerWasmTrainingKernels } from './wasm-conv-grad.ts';
 const loaded = loadNativeBlas();
 const skipReason = loaded.blas ? '' : ` (skipped: ${loaded.reason})`;
 
-function randomData(n: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rand() * 2 - 1;
-  return out;
-}
 
 /** Row-major reference: C[offC + i*ldc + j] = alpha * sum_k op(A)[i,k] op(B)[k,j] + beta * C. */
 function sgemmRef(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, offA: number, lda: number,
@@ -40,10 +36,6 @@ function sgemmRef(ta: boolean, tb: boolean, m: number, n: number, k: number, alp
   }
 }
 
-async function onBackend<T>(name: string, f: () => T): Promise<T> {
-  expect(await tf.setBackend(name)).toBe(true);
-  return f();
-}
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { batch: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; stride: number; pad: Pad }
@@ -199,18 +191,9 @@ describe.skipIf(!loaded.blas)(`wasm kernels on the native addon match cpu${skipR
     [[2, 5, 0], [2, 0, 3], false, false],
     [[2, 5, 4], [2, 4, 0], false, false],
   ] as const)('BatchMatMul a %j, b %j, transposeA %s, transposeB %s', async (aShape, bShape, ta, tb) => {
-    const rand = mulberry32(aShape.length * 10 + bShape.length);
-    const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
-    const av = randomData(size(aShape), rand);
-    const bv = randomData(size(bShape), rand);
-    const run = (): { shape: number[]; values: number[] } => tf.tidy(() => {
-      const out = tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), ta, tb);
-      return { shape: out.shape, values: Array.from(out.dataSync()) };
-    });
-    const cpu = await onBackend('cpu', run);
-    const wasm = await onBackend('wasm', run);
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(relErr(wasm.values, cpu.values)).toBeLessThan(1e-5);
+    const r = await batchMatMulWasmVsCpu(aShape, bShape, ta, tb);
+    expect(r.wasmShape).toEqual(r.cpuShape);
+    expect(r.relErr).toBeLessThan(1e-5);
   });
 
   // A large offset against the spread checks the one-pass statistics for cancellation.

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, type ConvGradImpl } from './wasm-conv-grad.ts';
 import { setIm2colChunkFloats, setMaxShiftOverhead } from './conv2d-grad-gemm.ts';
 import { relErr } from '../../testing/numeric.ts';
+import { batchMatMulWasmVsCpu, onBackend, randomData } from '../../testing/kernel-compare.ts';
 import { mulberry32 } from '../../base/random.ts';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -24,11 +25,6 @@ function rng(seed: number): () => number {
   return mulberry32(seed);
 }
 
-function randomData(n: number, rand: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rand() * 2 - 1;
-  return out;
-}
 
 function cases(): Case[] {
   const rand = rng(12345);
@@ -65,10 +61,6 @@ function outSize(c: Case): [number, number] {
 }
 
 
-async function onBackend<T>(name: string, f: () => T): Promise<T> {
-  expect(await tf.setBackend(name)).toBe(true);
-  return f();
-}
 
 function runGrad(kind: 'filter' | 'input', c: Case, a: Float32Array, dy: Float32Array): Float32Array {
   const [oh, ow] = outSize(c);
@@ -179,18 +171,9 @@ describe('BatchMatMul on wasm matches cpu', () => {
     [[1, 7, 5], [2, 2, 7, 3], true, false],
     [[2, 1, 5, 7], [1, 3, 7, 4], false, false],
   ] as const)('a %j, b %j, transposeA %s, transposeB %s', async (aShape, bShape, ta, tb) => {
-    const rand = rng(aShape.length * 10 + bShape.length);
-    const size = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
-    const av = randomData(size(aShape), rand);
-    const bv = randomData(size(bShape), rand);
-    const run = (): { shape: number[]; values: number[] } => tf.tidy(() => {
-      const out = tf.matMul(tf.tensor(av, [...aShape]), tf.tensor(bv, [...bShape]), ta, tb);
-      return { shape: out.shape, values: Array.from(out.dataSync()) };
-    });
-    const cpu = await onBackend('cpu', run);
-    const wasm = await onBackend('wasm', run);
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(relErr(wasm.values, cpu.values)).toBeLessThan(1e-5);
+    const r = await batchMatMulWasmVsCpu(aShape, bShape, ta, tb);
+    expect(r.wasmShape).toEqual(r.cpuShape);
+    expect(r.relErr).toBeLessThan(1e-5);
   });
 });
 
