@@ -29,6 +29,8 @@ import { makePredictTemp, removeOnExit, removeStalePredictTemps } from './predic
 import { CancelledError } from '../jobs/progress.ts';
 import { inputNormOf, openPooledRes, predictPooledResSeriesOn } from './pooled-res-predict.ts';
 import { openShallow, predictShallowSeriesOn } from './shallow-predict.ts';
+import { probabilityFloorOf } from './read-meta.ts';
+import { clampProbabilities } from '../metrics/probability-floor.ts';
 
 export interface PredictOptions {
   ws: Workspace;
@@ -176,8 +178,10 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
           const rng = createRng(`predict:${memberId}`);
           const probs = await timed(fam.stage, async () => {
             const out = new Float32Array(ids.length * 6);
+            let floor = 0;
             if (fam.stage === 'pooled-res') {
               const { forward, meta: pm } = await openPooledRes(dir, memberId, forwardDeps);
+              floor = probabilityFloorOf(pm, dir);
               const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
               try {
                 const norm = inputNormOf(pm, featureSize, dir);
@@ -191,6 +195,7 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
               }
             } else {
               const { forward, meta: sm } = await openShallow(dir, memberId, forwardDeps);
+              floor = probabilityFloorOf(sm, dir);
               try {
                 for (const rows of sliceRowsOf) {
                   check();
@@ -201,7 +206,8 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
                 await forward.dispose();
               }
             }
-            return out;
+            // The floor the model was validated with (none for models saved before it: their output is unchanged).
+            return floor > 0 ? clampProbabilities(out, floor) : out;
           });
           progress(memberId);
           let acc = memberSums.get(fam.name);

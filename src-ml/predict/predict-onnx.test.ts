@@ -1,7 +1,7 @@
 // ich predict on ONNX Runtime against the same run on tfjs (ICH_INFERENCE=tfjs): the demo's trained tiny models
 // (3 base CNN folds, Pooled-Res, shallow, shallow-weighted) on one of its studies, every member and both
 // ensembles within 1e-4; the graphs are exported once and cached beside the version's models.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDemo } from '../demo/demo-bundle.ts';
@@ -69,5 +69,29 @@ describe('ich predict on ONNX Runtime', () => {
     const again = await predictOn('onnx', logOrt);
     expect(again.preds.safe.blended).toEqual(ort.preds.safe.blended);
     expect(logOrt).toEqual([]);
+  }, 300_000);
+
+  it('keeps the probability floor a full-head model records in its meta.json (none recorded: output unchanged)', async () => {
+    const log: string[] = [];
+    const plain = await predictOn('onnx', log);
+    const versionModels = path.join(ws.dir, 'versions');
+    const metas = readdirSync(versionModels, { recursive: true }).map(String)
+      .filter((f) => /(^|[/\\])(pooled-res|shallow)[^/\\]*[/\\]meta\.json$/.test(f)).map((f) => path.join(versionModels, f));
+    expect(metas.length).toBe(3 * plain.preds.members.length);
+    const setFloor = (floor: unknown): void => {
+      for (const file of metas) writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), probabilityFloor: floor }));
+    };
+    setFloor(0.2);
+    const floored = await predictOn('onnx', log);
+    expect(log).toEqual([]);
+    floored.preds.members.forEach((m, i) => {
+      for (const v of m.probs) expect(v >= Math.fround(0.2) && v <= Math.fround(0.8), m.name).toBe(true);
+      expect(maxDiff(m.probs, plain.preds.members[i]!.probs), m.name).toBeGreaterThan(1e-3); // the floor bit
+    });
+    setFloor(0.7);
+    await expect(predictOn('onnx', log)).rejects.toThrow(/meta.json probabilityFloor must be a number in \[0, 0.5\), got 0.7/);
+    setFloor(null);
+    const again = await predictOn('onnx', log);
+    again.preds.members.forEach((m, i) => expect(m.probs).toEqual(plain.preds.members[i]!.probs));
   }, 300_000);
 });

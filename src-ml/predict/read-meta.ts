@@ -22,3 +22,14 @@ export async function readModelMeta<M = Record<string, unknown>>(modelDir: strin
     throw new Error(`${file} is not valid JSON: ${errorMessage(err)}`, { cause: err });
   }
 }
+
+/**
+ * The probability floor a model was trained and validated with (meta.probabilityFloor, metrics/probability-floor.ts),
+ * which its served probabilities keep; 0 for models saved without one (their output is left as it was).
+ */
+export function probabilityFloorOf(meta: Record<string, unknown>, where: string): number {
+  const f = meta.probabilityFloor;
+  if (f === undefined || f === null) return 0;
+  if (typeof f !== 'number' || !(f >= 0 && f < 0.5)) throw new Error(`${where}: meta.json probabilityFloor must be a number in [0, 0.5), got ${JSON.stringify(f)}`);
+  return f;
+}

@@ -35,7 +35,8 @@ import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { applyImportedBody, describeInit, resolveBaseInit, type BaseInit } from './base-init.ts';
 import { checkpointFile } from './checkpoint.ts';
 import { ensureFolds } from './ensure-folds.ts';
-import { clampProbabilities, labelPrior, probabilityFloor, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
+import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec } from './presets.ts';
 import {
   bestEpochs, bestOf, curveOf, epochSeedKey, keepBestOrAverage, loadCheckpointed, runStage, scoreValidation, stepFloor,

@@ -12,7 +12,7 @@ import { readNpy } from '../store/npy.ts';
 import { getModel, labelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { baseModelId, modelDirOf, OOF_IDS_FILE, OOF_PROBS_FILE } from './base-train.ts';
-import { clampProbabilities, probabilityFloor } from './prior-init.ts';
+import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
 import type { FoldSpec } from './presets.ts';
 
 /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainingEvent } from '../api/training.ts';
 import { CancelledError } from '../jobs/progress.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
+import { clampProbabilities } from '../metrics/probability-floor.ts';
 import { featureDirOf } from './feature-stage.ts';
 import { inputNormOf, loadPooledRes, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { trainingFeatureStats } from './series-data.ts';
@@ -125,6 +126,12 @@ describe('Pooled-Res stage', () => {
     expect(meta).toMatchObject({ stage: 'pooled-res', baseModel: base.name, fold: 0, nFolds: preset.folds.k, featureSize: fs.featureSize, preset: preset.name });
     expect(meta.labels).toEqual(['epidural', 'intraparenchymal', 'intraventricular', 'subarachnoid', 'subdural', 'any']);
     model.dispose();
+    // The probability floor of its training images (the other folds' labelled slices) bounds every output.
+    const trainImages = labeledImages(ws).filter((im) => (folds.get(im.patientId) ?? -1) >= 0 && folds.get(im.patientId) !== 0).length;
+    expect(meta.trainImages).toBe(trainImages);
+    expect(meta.probabilityFloor).toBeCloseTo(0.5 / (trainImages + 1), 12);
+    const f32 = Math.fround(meta.probabilityFloor as number);
+    for (const p of [...out.oofProbs, ...out.testProbs]) expect(p >= f32 && p <= Math.fround(1 - (meta.probabilityFloor as number))).toBe(true);
 
     // Report only: Pooled-Res OOF over all folds vs the base CNN's OOF (tiny fixture, not asserted).
     const t1 = performance.now();
@@ -167,7 +174,7 @@ describe('Pooled-Res stage', () => {
       const first = series.find((s) => s.fold === 1)!;
       const key = `pooled-res:${base.name}:k${zPreset.folds.k}:f1:oof:${first.seriesUid}`;
       const args = [model, fs.train.features, fs.featureSize, fs.train.copies, first.imageRows, zPreset.pooledRes.trainCopies, zPreset.pooledRes.oofPasses] as const;
-      const again = await predictSeriesProbs(...args, createRng(key), norm);
+      const again = clampProbabilities(await predictSeriesProbs(...args, createRng(key), norm), meta.probabilityFloor as number);
       const saved = out.oofProbs.subarray(0, again.length);
       for (let i = 0; i < again.length; i++) expect(again[i]).toBeCloseTo(saved[i]!, 5);
       // (the kept parameters are a trained epoch's, not the prior's input-free start, so inputs matter)

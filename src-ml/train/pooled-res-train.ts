@@ -24,6 +24,7 @@ import { featureDirOf } from './feature-stage.ts';
 import { POOLED_RES_STAGE, predictSeriesProbs } from '../predict/pooled-res-predict.ts';
 import { upsertModel } from '../store/training-store.ts';
 import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
+import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
 import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
@@ -103,6 +104,8 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const labels = trainLabelMatrix(ws, fs);
     const valLabels = gatherLabels(labels, valSeries);
     const trainLabels = gatherLabels(labels, trainSeries);
+    // No odds finer than the training images resolve, in validation (the epoch choice) and every output.
+    const floor = probabilityFloor(trainLabels.length / LABELS_PER_IMAGE);
 
     const clampCopies = (want: number, have: number, what: string): number => {
       if (want <= have) return want;
@@ -145,7 +148,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
         probs.set(p, at);
         at += p.length;
       }
-      return scoreValidation(probs, valLabels);
+      return scoreValidation(clampProbabilities(probs, floor), valLabels);
     };
 
     const started = performance.now();
@@ -188,7 +191,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     let at = 0;
     for (const s of valSeries) {
       run.checkCancel();
-      const p = await predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`), norm);
+      const p = clampProbabilities(await predictSeriesProbs(model, fs.train.features, F, fs.train.copies, s.imageRows, trainCopies, cfg.oofPasses, createRng(`${seedKey}:oof:${s.seriesUid}`), norm), floor);
       oofProbs.set(p, at);
       at += p.length;
       oofIds.push(...s.imageIds);
@@ -197,7 +200,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const testParts: Float32Array[] = [];
     for (const s of testSeries) {
       run.checkCancel();
-      testParts.push(await predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`), norm));
+      testParts.push(clampProbabilities(await predictSeriesProbs(model, fs.test.features, F, fs.test.copies, s.imageRows, testCopies, cfg.testPasses, createRng(`${seedKey}:test:${s.seriesUid}`), norm), floor));
       testIds.push(...s.imageIds);
     }
     const testProbs = new Float32Array(testIds.length * LABELS_PER_IMAGE);
@@ -221,7 +224,7 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
       modelId, stage: POOLED_RES_STAGE, baseModel: base.name, baseModelId: baseModelId(base.name, folds, fold), preset: preset.name, presetVersion: preset.version,
       config: { ...cfg, trainCopies, valCopies, testCopies }, fold, nFolds: folds.k, foldSeed: folds.seed, featureSize: F, labels: [...METRIC_LABELS],
       inputCopies: { train: trainCopies, val: valCopies, oof: trainCopies, test: testCopies }, copiesPerImage: { train: fs.train.copies, test: fs.test.copies },
-      metrics, runId, backend: opts.backend, trainedAt: new Date().toISOString(),
+      metrics, runId, backend: opts.backend, trainedAt: new Date().toISOString(), probabilityFloor: floor, trainImages: trainLabels.length / LABELS_PER_IMAGE,
       ...(norm ? { inputNorm: { mean: [...norm.mean], std: [...norm.std] } } : {}),
     };
     const modelDir = modelDirOf(ws, modelId);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { clampProbabilities, epochRepeats, labelPrior, logit, probabilityFloor, passBoundaries, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
+import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
+import { epochRepeats, labelPrior, logit, passBoundaries, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 
 describe('training at any data size', () => {
   it('labelPrior is the smoothed prevalence per class (a class never seen gets a small finite one)', () => {

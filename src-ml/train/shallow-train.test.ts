@@ -99,6 +99,13 @@ describe('shallow NN stages on the feature workspace', () => {
     expect(meta.featureSize).toBe(fs.featureSize);
     expect(meta.mean.length).toBe(fs.featureSize);
     model.dispose();
+    // The probability floor of its training images (the other folds' slices with features) bounds every output.
+    const trainImages = labeledImages(ws).filter((im) => (folds.get(im.patientId) ?? -1) >= 0 && folds.get(im.patientId) !== 0 && fs.train.index.has(im.imageId)).length;
+    expect(meta.trainImages).toBe(trainImages);
+    expect(meta.probabilityFloor).toBeCloseTo(0.5 / (trainImages + 1), 12);
+    const lo = Math.fround(meta.probabilityFloor as number);
+    const hi = Math.fround(1 - (meta.probabilityFloor as number));
+    for (const v of [...out.oofProbs, ...out.testProbs]) expect(v >= lo && v <= hi).toBe(true);
   }, 170_000);
 
   it('both folds with the preset\'s own lrSteps; the OOF metric over both folds is reported against the base CNN', async () => {

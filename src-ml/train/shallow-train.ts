@@ -39,6 +39,7 @@ import { createRng, type Rng } from '../base/random.ts';
 import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts';
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import { labelPrior, repeatedOrder, setOutputPrior } from './prior-init.ts';
+import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { restoreWeights } from './weight-snapshots.ts';
 import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
@@ -210,13 +211,16 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     const minSteps = weighted ? sh.weighted.minSteps : sh.minSteps;
     const { repeats, batches } = stepFloor(samples.length, bs, epochs, minSteps, true);
     if (repeats > 1) run.message('info', `${stage} fold ${fold}: ${samples.length} training windows, ${repeats} passes per epoch (step floor ${minSteps})`);
+    // No odds finer than the training images resolve, in validation (the epoch choice) and every output.
+    const trainImages = trainSeries.reduce((a, s) => a + s.imageRows.length, 0);
+    const floor = probabilityFloor(trainImages);
     const valLabels = collect(valSeries, valSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels;
     const baselineMetric = prevalenceBaselineFor(collect(trainSeries, trainSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels, valLabels);
     // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
     // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
     const { history, kept } = await run.fit({
       model, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
-      validate: async (m) => scoreValidation(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, valLabels),
+      validate: async (m) => scoreValidation(clampProbabilities(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, floor), valLabels),
       beginEpoch: (epoch) => {
         optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
         const order = weighted
@@ -249,6 +253,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     restoreWeights(model, best.snap);
     const oof = collect(valSeries, await predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
     const test = collect(testSeries, await predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
+    clampProbabilities(oof.probs, floor);
+    clampProbabilities(test.probs, floor);
     const oofMetric = weightedLogLoss(oof.probs, oof.labels).loss;
     const chosen = history.find((r) => r.epoch === best.epoch);
     const metrics: Record<string, unknown> = {
@@ -261,7 +267,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       modelId, stage, baseModel: baseModelId(base.name, folds, fold), baseName: base.name, fold, nFolds: folds.k, foldSeed: folds.seed,
       featureSize: F, preset: preset.name, presetVersion: preset.version, shallow: { ...sh, lrSteps: weighted ? sh.lrSteps : lrSteps, weighted: weighted ? { lrSteps } : sh.weighted },
       initFrom: weighted ? shallowId : null, metrics, labels: [...METRIC_LABELS], statsFile: 'stats.npy', runId, backend: opts.backend,
-      trainedAt: new Date().toISOString(), seeds: { sample: '1234 + index + 10000*epoch', oof: '1234 + series + 10000*100', test: '1234 + series + 10000*101' },
+      trainedAt: new Date().toISOString(), probabilityFloor: floor, trainImages, seeds: { sample: '1234 + index + 10000*epoch', oof: '1234 + series + 10000*100', test: '1234 + series + 10000*101' },
     });
     await saveShallowStats(dir, mean, std);
     await writeMemberOutputs(dir, { oofIds: oof.ids, oofProbs: oof.probs, testIds: test.ids, testProbs: test.probs });
