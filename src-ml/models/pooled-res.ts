@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, BN_MOMENTUM, type Sym } from './base-layers.ts';
 import { NUM_CLASSES } from './base-cnn.ts';
+import { ProbabilityMean } from '../nn/layers/probability-mean.ts';
 
 /** Slices per full-head sample (rows of the input; longer series go through sliding-windows.ts). */
 export const FULLHEAD_SLICES = 60;
@@ -75,10 +76,14 @@ export function batchNorm1d(x: Sym, name: string): Sym {
 
 export function buildPooledRes(featureSize: number, options: BuildFullHeadOptions = {}): tf.LayersModel {
   if (!Number.isInteger(featureSize) || featureSize < 1) throw new Error(`featureSize must be a positive integer, got ${featureSize}`);
+  const input = tf.input({ shape: [FULLHEAD_SLICES, null, featureSize], name: 'features' });
+  return tf.model({ inputs: input, outputs: pooledResBody(input, featureSize, new TorchInit(options.seed), ''), name: 'pooled_res' });
+}
+
+/** The layers of one Pooled-Res net on `input`, each layer name prefixed with `prefix`; its logits [B, 60, 6]. */
+function pooledResBody(input: Sym, featureSize: number, init: TorchInit, prefix: string): Sym {
   const L = FULLHEAD_SLICES;
   const C = POOLED_RES_WIDTH;
-  const init = new TorchInit(options.seed);
-  const input = tf.input({ shape: [L, null, featureSize], name: 'features' });
   const perCopy = tf.layers.conv2d({
     filters: C,
     kernelSize: [9, 1],
@@ -86,22 +91,44 @@ export function buildPooledRes(featureSize: number, options: BuildFullHeadOption
     useBias: true,
     kernelInitializer: init.kernel(),
     biasInitializer: init.bias(9 * featureSize),
-    name: 'conv_slices',
+    name: `${prefix}conv_slices`,
   }).apply(input) as Sym; // [B, 60, K, 64]
   // Max over the K copies with stock layers: [B, K, 60, 64] -> [B, K, 60*64] -> max over K -> [B, 60, 64].
-  const copiesFirst = tf.layers.permute({ dims: [2, 1, 3], name: 'copy_max_permute' }).apply(perCopy) as Sym;
-  const flat = tf.layers.reshape({ targetShape: [-1, L * C], name: 'copy_max_flatten' }).apply(copiesFirst) as Sym;
-  const pooled = tf.layers.globalMaxPooling1d({ name: 'copy_max' }).apply(flat) as Sym;
-  const slices = tf.layers.reshape({ targetShape: [L, C], name: 'copy_max_unflatten' }).apply(pooled) as Sym;
+  const copiesFirst = tf.layers.permute({ dims: [2, 1, 3], name: `${prefix}copy_max_permute` }).apply(perCopy) as Sym;
+  const flat = tf.layers.reshape({ targetShape: [-1, L * C], name: `${prefix}copy_max_flatten` }).apply(copiesFirst) as Sym;
+  const pooled = tf.layers.globalMaxPooling1d({ name: `${prefix}copy_max` }).apply(flat) as Sym;
+  const slices = tf.layers.reshape({ targetShape: [L, C], name: `${prefix}copy_max_unflatten` }).apply(pooled) as Sym;
 
-  const x0 = batchNorm1d(slices, 'bn0');
-  const relu = (x: Sym, name: string): Sym => tf.layers.reLU({ name }).apply(x) as Sym;
-  const x1 = relu(batchNorm1d(conv1dTorch(x0, init, { filters: C, kernelSize: 7, padding: 'same', name: 'conv1' }), 'bn1'), 'relu1');
-  const cat01 = tf.layers.concatenate({ axis: -1, name: 'cat01' }).apply([x0, x1]) as Sym;
-  const x2 = relu(batchNorm1d(conv1dTorch(cat01, init, { filters: C, kernelSize: 5, padding: 'same', name: 'conv2' }), 'bn2'), 'relu2');
-  const cat012 = tf.layers.concatenate({ axis: -1, name: 'cat012' }).apply([x0, x1, x2]) as Sym;
-  const logits = conv1dTorch(cat012, init, { filters: NUM_CLASSES, kernelSize: 3, padding: 'same', name: 'logits' });
-  return tf.model({ inputs: input, outputs: logits, name: 'pooled_res' });
+  const x0 = batchNorm1d(slices, `${prefix}bn0`);
+  const relu = (x: Sym, name: string): Sym => tf.layers.reLU({ name: `${prefix}${name}` }).apply(x) as Sym;
+  const x1 = relu(batchNorm1d(conv1dTorch(x0, init, { filters: C, kernelSize: 7, padding: 'same', name: `${prefix}conv1` }), `${prefix}bn1`), 'relu1');
+  const cat01 = tf.layers.concatenate({ axis: -1, name: `${prefix}cat01` }).apply([x0, x1]) as Sym;
+  const x2 = relu(batchNorm1d(conv1dTorch(cat01, init, { filters: C, kernelSize: 5, padding: 'same', name: `${prefix}conv2` }), `${prefix}bn2`), 'relu2');
+  const cat012 = tf.layers.concatenate({ axis: -1, name: `${prefix}cat012` }).apply([x0, x1, x2]) as Sym;
+  return conv1dTorch(cat012, init, { filters: NUM_CLASSES, kernelSize: 3, padding: 'same', name: `${prefix}logits` });
+}
+
+/** Layer-name prefix of bag member i in assemblePooledResBag. */
+export const bagPrefix = (i: number): string => `bag${i}_`;
+
+/**
+ * One graph from independently trained Pooled-Res nets of one feature size (a bag, preset pooledRes.bag):
+ * the same input through every member, their logits merged by ProbabilityMean (sigmoid, mean, logit) into
+ * logits [B, 60, 6], so a bag is saved, exported and served like a single net. The members' weights are
+ * copied (layer i of member m becomes `bag{m}_` + its name); the members are left as they were.
+ */
+export function assemblePooledResBag(featureSize: number, members: readonly tf.LayersModel[]): tf.LayersModel {
+  if (members.length < 2) throw new Error(`a Pooled-Res bag needs at least 2 members, got ${members.length}`);
+  const input = tf.input({ shape: [FULLHEAD_SLICES, null, featureSize], name: 'features' });
+  const outs = members.map((_, i) => pooledResBody(input, featureSize, new TorchInit(), bagPrefix(i)));
+  const bag = tf.model({ inputs: input, outputs: new ProbabilityMean({ name: 'logits' }).apply(outs) as Sym, name: 'pooled_res_bag' });
+  members.forEach((m, i) => {
+    for (const layer of m.layers) {
+      if (layer.weights.length === 0) continue;
+      bag.getLayer(`${bagPrefix(i)}${layer.name}`).setWeights(layer.getWeights());
+    }
+  });
+  return bag;
 }
 
 /** Trainable parameters of buildPooledRes(featureSize), by hand (batch-norm moving statistics excluded). */

@@ -425,6 +425,25 @@ function windowingLayer(ctx: ConvertContext): Value[] {
   return [g.op('InstanceNormalization', ins, n, out, cf, { epsilon: attr.float(num(ctx, 'epsilon', 1e-5)) })];
 }
 
+/**
+ * ICHProbabilityMean (nn/layers/probability-mean.ts): log(mean sigmoid(x_i)) - log(mean sigmoid(-x_i)) on
+ * logits clipped to +-limit, the logit of the members' mean probability.
+ */
+function probabilityMeanLayer(ctx: ConvertContext): Value[] {
+  const { g } = ctx;
+  const xs = alignInputs(ctx);
+  const n = ctx.layer.name;
+  const limit = num(ctx, 'limit');
+  const out = outShape(ctx);
+  const layout = xs[0]!.layout;
+  const clipped = xs.map((x, i) => clip(g, x, -limit, limit, `${n}_clip${i}`));
+  const p = clipped.map((x, i) => g.op('Sigmoid', [x.name], `${n}_p${i}`, x.shape, x.layout));
+  const q = clipped.map((x, i) => g.op('Sigmoid', [g.op('Neg', [x.name], `${n}_neg${i}`, x.shape, x.layout).name], `${n}_q${i}`, x.shape, x.layout));
+  const logMean = (vs: Value[], tag: string): Value =>
+    g.op('Log', [g.op('Mean', vs.map((v) => v.name), `${n}_${tag}mean`, out, layout).name], `${n}_log${tag}`, out, layout);
+  return [g.op('Sub', [logMean(p, 'p').name, logMean(q, 'q').name], n, out, layout)];
+}
+
 /** ICHChannelGroupMaxPool: spatial max [B, C], then the max in each run of groupSize channels [B, C/g]. */
 function channelGroupMaxPoolLayer(ctx: ConvertContext): Value[] {
   const { g } = ctx;
@@ -531,5 +550,6 @@ export const CONVERTERS: Record<string, Converter> = {
   GlobalMaxPooling1D: (ctx) => globalPool(ctx, 'ReduceMax'),
   ICHWindowing: windowingLayer,
   ICHChannelGroupMaxPool: channelGroupMaxPoolLayer,
+  ICHProbabilityMean: probabilityMeanLayer,
   ICHCategoricalEmbedding: categoricalEmbeddingLayer,
 };

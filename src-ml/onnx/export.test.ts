@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../base/random.ts';
 import { type BaseCnnArch, baseArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn } from '../models/base-cnn.ts';
-import { buildPooledRes, FULLHEAD_SLICES } from '../models/pooled-res.ts';
+import { assemblePooledResBag, buildPooledRes, FULLHEAD_SLICES } from '../models/pooled-res.ts';
 import { buildShallowNN, seedShallowNnConfig, SHALLOW_CONTINUOUS, SHALLOW_ROWS } from '../models/shallow-nn.ts';
 import { initBackend } from '../nn/backend.ts';
 import { buildBenchCNN } from '../nn/bench-cnn.ts';
@@ -82,6 +82,21 @@ const CASES: Case[] = [
     family: 'pooled-res',
     build: () => buildPooledRes(POOLED_F, { seed: 9 }),
     feeds: (batch) => [{ data: normal(batch * FULLHEAD_SLICES * 3 * POOLED_F, 0, 1, 10), dims: [batch, FULLHEAD_SLICES, 3, POOLED_F] }],
+  },
+  {
+    label: 'Pooled-Res bag of 3, F 16, 4 copies',
+    family: 'pooled-res',
+    build: () => {
+      const members = [21, 22, 23].map((seed) => {
+        const m = buildPooledRes(POOLED_F, { seed });
+        perturbWeights(m, seed);
+        return m;
+      });
+      const bag = assemblePooledResBag(POOLED_F, members);
+      members.forEach((m) => m.dispose());
+      return bag;
+    },
+    feeds: (batch) => [{ data: normal(batch * FULLHEAD_SLICES * 4 * POOLED_F, 0, 1, 24), dims: [batch, FULLHEAD_SLICES, 4, POOLED_F] }],
   },
   { label: 'shallow NN F 8', family: 'shallow', build: () => buildShallowNN(shallowCfg, { seed: 11 }), feeds: shallowFeeds },
   // ich bench train's inference figure: 'same' convolutions, max pooling, a dense head with sigmoid
@@ -188,7 +203,7 @@ describe('details', () => {
   it('exports a saved and reloaded model to the same bytes', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ich-onnx-io-'));
     try {
-      for (const c of [CASES[0]!, CASES[5]!]) {
+      for (const c of CASES.filter((x, i) => i === 0 || x.family !== 'base-cnn')) { // a base CNN, Pooled-Res, its bag, the shallow NN
         const { model, onnx } = await exportOf(c);
         await saveModel(model, path.join(dir, c.family), {});
         const loaded = await loadModel(path.join(dir, c.family));
@@ -228,7 +243,7 @@ describe('details', () => {
   });
 
   it('refuses a model whose inputs do not fit the family', async () => {
-    const { model } = await exportOf(CASES[5]!);
+    const { model } = await exportOf(CASES.find((c) => c.family === 'shallow')!);
     await expect(exportToOnnx(model, 'base-cnn')).rejects.toThrow(/^ONNX export: a base-cnn model has 1 rank-4 input\(s\), got \[\[null, 84, 8\]/);
   });
 });

@@ -31,10 +31,13 @@ export interface ParallelStepSpec {
   backend: string;
 }
 
+/** One optimizer step on a batch, its mean loss back; `release` ends its workers before the run ends. */
+export type ParallelTrainStep = ((batch: Batch, step: number) => Promise<number>) & { release(): void };
+
 /** EpochLoop.trainStep for `run`: one optimizer step on a batch, its mean loss back. */
-export async function parallelTrainStep(run: StageRun, spec: ParallelStepSpec): Promise<(batch: Batch, step: number) => Promise<number>> {
+export async function parallelTrainStep(run: StageRun, spec: ParallelStepSpec): Promise<ParallelTrainStep> {
   const workers = trainWorkerCount(spec.preset.trainWorkers ?? 1, spec.backend);
   const dp = run.own(await createDataParallel({ model: spec.model, loss: spec.loss, optimizer: spec.optimizer, workers, seedKey: spec.seedKey }));
   if (workers > 1) run.message('info', `data-parallel training on ${workers} ranks (each batch split ${workers} ways, batch-norm statistics per slice)`);
-  return (batch, step) => dp.step(batch.xs, batch.y, step);
+  return Object.assign((batch: Batch, step: number) => dp.step(batch.xs, batch.y, step), { release: () => run.release(dp) });
 }

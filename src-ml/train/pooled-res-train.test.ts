@@ -188,6 +188,48 @@ describe('Pooled-Res stage', () => {
     expect(() => inputNormOf({ inputNorm: { mean: [0, 0], std: [1, 0] } }, 2, '/m')).toThrow(/\/m: meta.json inputNorm.std must be 2 finite positive numbers/);
   }, 240_000);
 
+  it('bag: N nets trained one after another, numbered on in the events, saved as one graph averaging their probabilities', async () => {
+    const base = preset.base[0]!;
+    const bagPreset: Preset = { ...preset, pooledRes: { ...preset.pooledRes, epochs: 2, bag: 2, zscore: true } };
+    const events: TrainingEvent[] = [];
+    const before = tf.memory().numTensors;
+    const r = await trainPooledRes({ ws, preset: bagPreset, base, fold: 1, folds: bagPreset.folds, backend: fx.backend, onEvent: (e) => events.push(e) });
+    expect(tf.memory().numTensors).toBe(before);
+    // One run of 2 x 2 epochs: the epoch events count on across the members, out of 4.
+    const epochEvents = events.filter((e) => e.type === 'epoch') as { epoch: number; epochs: number }[];
+    expect(epochEvents.map((e) => [e.epoch, e.epochs])).toEqual([[1, 4], [2, 4], [3, 4], [4, 4]]);
+    const batches = events.filter((e) => e.type === 'batch') as { epoch: number; epochs: number; etaSec: number }[];
+    expect(batches.every((e) => e.epochs === 4)).toBe(true);
+    // The ETA of member 0's last batch still counts member 1's steps.
+    const lastOfFirst = batches.filter((e) => e.epoch === 2).at(-1)!;
+    expect(lastOfFirst.etaSec).toBeGreaterThan(0);
+    expect(r.metrics.curve).toHaveLength(4);
+    const bag = r.metrics.bag as { bestEpoch: number; keptEpochs: number[] }[];
+    expect(bag).toHaveLength(2);
+    const dir = modelDirOf(ws, r.modelId);
+    const { model, meta } = await loadPooledRes(dir);
+    try {
+      expect(meta.config).toMatchObject({ bag: 2 });
+      const names = model.layers.map((l) => l.name);
+      expect(names).toContain('bag0_conv_slices');
+      expect(names).toContain('bag1_logits');
+      expect(model.layers.at(-1)!.getClassName()).toBe('ICHProbabilityMean');
+      // The saved OOF outputs are what the saved bag gives (floored), and the two members differ.
+      const fs = await loadFeatureSet(featureDirOf(ws, base.name, bagPreset.folds.k, 1));
+      const norm = inputNormOf(meta, fs.featureSize, dir)!;
+      const first = seriesWithFeatures(ws, fs, bagPreset.folds).find((s) => s.split === 'train' && s.fold === 1)!;
+      const key = `pooled-res:${base.name}:k${bagPreset.folds.k}:f1:oof:${first.seriesUid}`;
+      const again = clampProbabilities(await predictSeriesProbs(model, fs.train.features, fs.featureSize, fs.train.copies, first.imageRows, bagPreset.pooledRes.trainCopies, bagPreset.pooledRes.oofPasses, createRng(key), norm), meta.probabilityFloor as number);
+      const saved = (await readMemberOutputs(dir)).oofProbs.subarray(0, again.length);
+      for (let i = 0; i < again.length; i++) expect(again[i]).toBeCloseTo(saved[i]!, 5);
+      const w0 = model.getLayer('bag0_conv_slices').getWeights()[0]!.dataSync();
+      const w1 = model.getLayer('bag1_conv_slices').getWeights()[0]!.dataSync();
+      expect(Math.max(...Array.from(w0, (v, i) => Math.abs(v - w1[i]!)))).toBeGreaterThan(1e-3);
+    } finally {
+      model.dispose();
+    }
+  }, 240_000);
+
   it('cancellation through the AbortSignal marks the run cancelled and leaves no tensors', async () => {
     const base = preset.base[0]!;
     const ac = new AbortController();

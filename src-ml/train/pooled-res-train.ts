@@ -4,7 +4,10 @@
  * fold's labelled series with fixed copies, keep the average of the best `bestAverage` epochs' trainable
  * parameters (batch-norm moving statistics of the best epoch) when it is not worse than the best epoch,
  * then write the OOF (fold's validation images, `oofPasses` passes of 3-of-4 copies) and test (unlabelled
- * images, `testPasses` passes of 4-of-8) probabilities next to the saved model.
+ * images, `testPasses` passes of 4-of-8) probabilities next to the saved model. With `bag` > 1 (preset), that
+ * many nets are trained so, each from its own initialisation and sample order, and saved as one graph that
+ * averages their probabilities (models/pooled-res.ts `assemblePooledResBag`): on small data one net's
+ * out-of-fold loss moves by several percent with its seed alone.
  *
  * The runs are short: a killed run is not resumed (the pipeline reruns the stage for a missing model
  * record), and saveModel is atomic, so no half-written model folder is left behind.
@@ -16,7 +19,7 @@ import { LABELS_PER_IMAGE, LAYOUT_SLICES, pooledResSample, type InputNorm } from
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { LABELS as METRIC_LABELS } from '../../src-shared/labels.ts';
 import { maskedWeightedBce } from '../models/fullhead-losses.ts';
-import { buildPooledRes } from '../models/pooled-res.ts';
+import { assemblePooledResBag, buildPooledRes } from '../models/pooled-res.ts';
 import { BertAdam } from '../nn/bert-adam.ts';
 import { lrMultiplier } from '../nn/lr-schedule.ts';
 import { saveModel } from '../nn/model-io.ts';
@@ -30,7 +33,7 @@ import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts'
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type FeatureSetData, type SeriesRecord } from './series-data.ts';
-import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, type EpochRecord, type StageOptions, type Validation } from './stage-runner.ts';
+import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, type AverageOutcome, type EpochRecord, type KeptSnapshot, type StageOptions, type Validation } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export interface FullheadStageOptions extends StageOptions {
@@ -120,21 +123,14 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const norm: InputNorm | undefined = cfg.zscore ? trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)) : undefined;
 
     const seedKey = `pooled-res:${base.name}:k${folds.k}:f${fold}`;
-    const model = run.own(buildPooledRes(F, { seed: initSeed(seedKey) }));
-    // Untrained, the model predicts the training series' prevalence (prior-init.ts).
-    setOutputPrior(model, 'logits', labelPrior(trainLabels), true);
-    // A twin (same layers and weights) carries the optimizer, so the saved model holds no optimizer config.
-    const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
-    const optimizer = run.own(new BertAdam(() => ({ lr: cfg.lr, weightDecay: cfg.weightDecay }), { maxGradNorm: cfg.maxGradNorm }));
-    compiled.compile({ optimizer, loss: maskedWeightedBce });
-    const trainStep = await parallelTrainStep(run, { model, loss: STAGE_LOSSES.pooledRes, optimizer, seedKey, preset, backend: opts.backend });
-
     const samples = windowSamples(trainSeries);
     const dropout = cfg.inputDropout ?? 0;
     const epochs = cfg.epochs;
+    const bagSize = cfg.bag ?? 1;
     // The step floor: with few series, each epoch goes through them several times.
     const { repeats, batches } = stepFloor(samples.length, cfg.batchSize, epochs, cfg.minSteps);
     if (repeats > 1) warn(`${samples.length} training windows: ${repeats} passes per epoch (step floor ${cfg.minSteps})`);
+    if (bagSize > 1) run.message('info', `a bag of ${bagSize} nets: each trained for ${epochs} epochs from its own initialisation and order, their probabilities averaged`);
     const tTotal = epochs * batches;
     const sampleX = LAYOUT_SLICES * trainCopies * F;
     const sampleY = LAYOUT_SLICES * LABELS_PER_IMAGE;
@@ -152,37 +148,59 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     };
 
     const started = performance.now();
-    // The best `bestAverage` parameter sets (the untrained prior, every epoch, every pass of a floored epoch).
-    const { history, kept } = await run.fit({
-      model, compiled, trainStep, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage,
-      beginEpoch: (epoch) => {
-        const order = repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(seedKey, 'shuffle', epoch, r))));
-        const copyRng = createRng(`${seedKey}:copies:${epoch}`);
-        const dropRng = createRng(`${seedKey}:input-dropout:${epoch}`);
-        return (b) => {
-          const chunk = order.subarray(b * cfg.batchSize, (b + 1) * cfg.batchSize);
-          const n = chunk.length;
-          const x = new Float32Array(n * sampleX);
-          const y = new Float32Array(n * sampleY);
-          chunk.forEach((k, i) => {
-            const s = pooledResSample(fs.train.features, F, fs.train.copies, samples[k]!.rows, trainCopies, copyRng, labels, norm);
-            if (dropout > 0) dropInputs(s.x, s.n * trainCopies * F, dropout, dropRng);
-            x.set(s.x, i * sampleX);
-            y.set(s.y, i * sampleY);
-          });
-          return { xs: tf.tensor4d(x, [n, LAYOUT_SLICES, trainCopies, F]), y: tf.tensor3d(y, [n, LAYOUT_SLICES, LABELS_PER_IMAGE]), n };
-        };
-      },
-      learningRate: (step) => {
-        optimizer.multiplier = lrMultiplier(step, tTotal, { cycles: cfg.cycles, tau: cfg.tau, warmup: cfg.warmup });
-        return optimizer.multiplier * cfg.lr;
-      },
-      progress: summarize,
-    });
-
-    // Best epoch, or the average of the best `bestAverage` when it validates no worse.
-    const best = kept[0]!;
-    const chosen = await keepBestOrAverage(model, kept, validate);
+    // Every member's epochs, numbered on across the bag (the run's curve).
+    const curve: EpochRecord[] = [];
+    const members: { net: tf.LayersModel; best: KeptSnapshot; chosen: AverageOutcome }[] = [];
+    for (let b = 0; b < bagSize; b++) {
+      // Member 0 keeps the seed's keys, so a bag of one is the seed's single net.
+      const key = b === 0 ? seedKey : `${seedKey}:bag${b}`;
+      const offset = b * epochs;
+      const net = run.own(buildPooledRes(F, { seed: initSeed(key) }));
+      // Untrained, the model predicts the training series' prevalence (prior-init.ts).
+      setOutputPrior(net, 'logits', labelPrior(trainLabels), true);
+      // A twin (same layers and weights) carries the optimizer, so the saved model holds no optimizer config.
+      const compiled = tf.model({ inputs: net.inputs, outputs: net.outputs });
+      const optimizer = run.own(new BertAdam(() => ({ lr: cfg.lr, weightDecay: cfg.weightDecay }), { maxGradNorm: cfg.maxGradNorm }));
+      compiled.compile({ optimizer, loss: maskedWeightedBce });
+      const trainStep = await parallelTrainStep(run, { model: net, loss: STAGE_LOSSES.pooledRes, optimizer, seedKey: key, preset, backend: opts.backend });
+      const numbered = (h: readonly EpochRecord[]): EpochRecord[] => h.map((r) => ({ ...r, epoch: r.epoch + offset }));
+      // The best `bestAverage` parameter sets (the untrained prior, every epoch, every pass of a floored epoch).
+      const { history, kept } = await run.fit({
+        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage,
+        span: { offset, total: bagSize * epochs },
+        beginEpoch: (epoch) => {
+          const order = repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(key, 'shuffle', epoch, r))));
+          const copyRng = createRng(`${key}:copies:${epoch}`);
+          const dropRng = createRng(`${key}:input-dropout:${epoch}`);
+          return (bi) => {
+            const chunk = order.subarray(bi * cfg.batchSize, (bi + 1) * cfg.batchSize);
+            const n = chunk.length;
+            const x = new Float32Array(n * sampleX);
+            const y = new Float32Array(n * sampleY);
+            chunk.forEach((k, i) => {
+              const s = pooledResSample(fs.train.features, F, fs.train.copies, samples[k]!.rows, trainCopies, copyRng, labels, norm);
+              if (dropout > 0) dropInputs(s.x, s.n * trainCopies * F, dropout, dropRng);
+              x.set(s.x, i * sampleX);
+              y.set(s.y, i * sampleY);
+            });
+            return { xs: tf.tensor4d(x, [n, LAYOUT_SLICES, trainCopies, F]), y: tf.tensor3d(y, [n, LAYOUT_SLICES, LABELS_PER_IMAGE]), n };
+          };
+        },
+        learningRate: (step) => {
+          optimizer.multiplier = lrMultiplier(step, tTotal, { cycles: cfg.cycles, tau: cfg.tau, warmup: cfg.warmup });
+          return optimizer.multiplier * cfg.lr;
+        },
+        progress: (h) => summarize([...curve, ...numbered(h)]),
+      });
+      trainStep.release();
+      run.release(optimizer);
+      curve.push(...numbered(history));
+      // Best epoch, or the average of the best `bestAverage` when it validates no worse.
+      members.push({ net, best: kept[0]!, chosen: await keepBestOrAverage(net, kept, validate) });
+    }
+    const model = bagSize === 1 ? members[0]!.net : run.own(assemblePooledResBag(F, members.map((m) => m.net)));
+    const best = members[0]!.best;
+    const chosen = members[0]!.chosen;
     const finalVal = await validate(model);
 
     // OOF and test outputs: sigmoid per pass, averaged over passes.
@@ -214,9 +232,10 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     const metrics: Record<string, unknown> = {
       valMetric: finalVal.valMetric, valLoss: finalVal.valLoss, perClass: finalVal.perClass, oofMetric: oof.loss, oofPerClass: oof.perClass,
       epoch: best.epoch, bestEpoch: best.epoch, bestEpochMetric: best.valMetric, keptEpochs: chosen.epochs, averaged: chosen.averaged, averageMetric: chosen.averageMetric,
-      baselineMetric: prevalenceBaselineFor(trainLabels, valLabels), epochsDone: history.length,
+      baselineMetric: prevalenceBaselineFor(trainLabels, valLabels), epochsDone: curve.length,
       trainSeries: trainSeries.length, trainSamples: samples.length, valSeries: valSeries.length, valImages: oofIds.length, testSeries: testSeries.length, testImages: testIds.length,
-      curve: curveOf(history),
+      curve: curveOf(curve),
+      ...(bagSize > 1 ? { bag: members.map((m) => ({ bestEpoch: m.best.epoch, bestEpochMetric: m.best.valMetric, keptEpochs: m.chosen.epochs, averaged: m.chosen.averaged, averageMetric: m.chosen.averageMetric })) } : {}),
       seconds: (performance.now() - started) / 1000,
     };
     run.checkCancel();

@@ -96,6 +96,11 @@ export interface PooledResPreset {
   zscore?: boolean;
   /** Inverted dropout on the training samples' input features, 0 <= p < 1 (default 0: the seed has none). */
   inputDropout?: number;
+  /**
+   * Independently initialised and shuffled nets per fold, each trained and its epochs chosen as the seed's
+   * one net is, saved as one graph that averages their probabilities (default 1: the seed's single net).
+   */
+  bag?: number;
 }
 
 /** The shallow NN (docs/seed-pipeline.md section 5). lrSteps: [learning rate, epochs] in order; Adam is re-created each epoch. */
@@ -210,6 +215,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
   const sh = (p.shallow ?? {}) as Record<string, unknown>;
   num(sh.batchSize, `${where}.shallow.batchSize`, 1, 4096, true);
   if (pr.minSteps !== undefined) num(pr.minSteps, `${where}.pooledRes.minSteps`, 0, 1e7, true);
+  if (pr.bag !== undefined) num(pr.bag, `${where}.pooledRes.bag`, 1, 16, true);
   if (pr.inputDropout !== undefined) num(pr.inputDropout, `${where}.pooledRes.inputDropout`, 0, 0.95);
   if (pr.zscore !== undefined && typeof pr.zscore !== 'boolean') fail(`${where}.pooledRes.zscore`, `expected true or false, got ${JSON.stringify(pr.zscore)}`);
   if (sh.minSteps !== undefined) num(sh.minSteps, `${where}.shallow.minSteps`, 0, 1e7, true);

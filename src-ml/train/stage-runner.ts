@@ -131,6 +131,11 @@ export interface EpochLoop {
   from?: Progress | null;
   /** Whether the epoch event carries the epoch's learning rate (default true; the shallow NN's does not). */
   epochEventLr?: boolean;
+  /**
+   * This loop is one part of a longer run (a bag member): its events number epochs from `offset` + 1 of
+   * `total`, and their ETA covers the parts still to come (same length each).
+   */
+  span?: { offset: number; total: number };
 }
 
 export interface FitResult extends Progress {
@@ -304,6 +309,13 @@ export class StageRun {
     return d;
   }
 
+  /** Disposes `d` (handed to `own`) now rather than when the run ends. */
+  release(d: { dispose(): void }): void {
+    const i = this.owned.lastIndexOf(d);
+    if (i >= 0) this.owned.splice(i, 1);
+    d.dispose();
+  }
+
   disposeOwned(): void {
     while (this.owned.length > 0) this.owned.pop()!.dispose();
   }
@@ -334,6 +346,10 @@ export class StageRun {
     const { fold, backend } = this.opts;
     const runId = this.runId;
     const tTotal = epochs * batches;
+    const offset = loop.span?.offset ?? 0;
+    const eventEpochs = loop.span?.total ?? epochs;
+    // Steps still to come after this loop's (the later parts of a span).
+    const laterSteps = (eventEpochs - offset - epochs) * batches;
     const history = loop.from?.history ?? [];
     let step = loop.from?.step ?? 0;
     const best = loop.keepBest ? new BestSnapshots(loop.keepBest) : null;
@@ -371,8 +387,8 @@ export class StageRun {
         stepsHere++;
         const elapsed = (performance.now() - started) / 1000;
         this.record({
-          type: 'batch', runId, stage, model: modelName, fold, epoch: epoch + 1, epochs, batch: b + 1, batches, loss, lr,
-          imagesPerSec: (stepsHere * loop.batchSize) / Math.max(elapsed, 1e-9), etaSec: (elapsed / stepsHere) * (tTotal - step), backend,
+          type: 'batch', runId, stage, model: modelName, fold, epoch: offset + epoch + 1, epochs: eventEpochs, batch: b + 1, batches, loss, lr,
+          imagesPerSec: (stepsHere * loop.batchSize) / Math.max(elapsed, 1e-9), etaSec: (elapsed / stepsHere) * (tTotal - step + laterSteps), backend,
         });
         if (best && passEnds.has(b + 1)) await best.consider(Number((epoch + (b + 1) / batches).toFixed(3)), (await loop.validate(model)).valMetric, model);
       }
@@ -384,7 +400,7 @@ export class StageRun {
       };
       history.push(rec);
       const { lr: _lr, ...withoutLr } = rec;
-      this.record({ type: 'epoch', runId, stage, model: modelName, fold, epochs, ...(loop.epochEventLr === false ? withoutLr : rec) });
+      this.record({ type: 'epoch', runId, stage, model: modelName, fold, epochs: eventEpochs, ...(loop.epochEventLr === false ? withoutLr : rec), epoch: offset + rec.epoch });
       await best?.consider(rec.epoch, rec.valMetric, model);
       if (loop.checkpoints) await this.checkpoint(model, loop.checkpoints, { epoch: rec.epoch, step, history }, v);
       updateRun(this.opts.ws, runId, { metrics: loop.progress(history) });

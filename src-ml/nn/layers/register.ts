@@ -4,3 +4,4 @@ import './windowing.ts';
 import './channel-group-max-pool.ts';
 import './grouped-conv2d.ts';
 import './categorical-embedding.ts';
+import './probability-mean.ts';
