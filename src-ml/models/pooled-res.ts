@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, BN_MOMENTUM, type Sym } from './base-layers.ts';
 import { NUM_CLASSES } from './base-cnn.ts';
-import { ProbabilityMean } from '../nn/layers/probability-mean.ts';
+import { assembleBag } from './bag.ts';
 
 /** Slices per full-head sample (rows of the input; longer series go through sliding-windows.ts). */
 export const FULLHEAD_SLICES = 60;
@@ -108,27 +108,10 @@ function pooledResBody(input: Sym, featureSize: number, init: TorchInit, prefix:
   return conv1dTorch(cat012, init, { filters: NUM_CLASSES, kernelSize: 3, padding: 'same', name: `${prefix}logits` });
 }
 
-/** Layer-name prefix of bag member i in assemblePooledResBag. */
-export const bagPrefix = (i: number): string => `bag${i}_`;
-
-/**
- * One graph from independently trained Pooled-Res nets of one feature size (a bag, preset pooledRes.bag):
- * the same input through every member, their logits merged by ProbabilityMean (sigmoid, mean, logit) into
- * logits [B, 60, 6], so a bag is saved, exported and served like a single net. The members' weights are
- * copied (layer i of member m becomes `bag{m}_` + its name); the members are left as they were.
- */
+/** Independently trained Pooled-Res nets of one feature size as one graph (models/bag.ts); output `logits`. */
 export function assemblePooledResBag(featureSize: number, members: readonly tf.LayersModel[]): tf.LayersModel {
-  if (members.length < 2) throw new Error(`a Pooled-Res bag needs at least 2 members, got ${members.length}`);
   const input = tf.input({ shape: [FULLHEAD_SLICES, null, featureSize], name: 'features' });
-  const outs = members.map((_, i) => pooledResBody(input, featureSize, new TorchInit(), bagPrefix(i)));
-  const bag = tf.model({ inputs: input, outputs: new ProbabilityMean({ name: 'logits' }).apply(outs) as Sym, name: 'pooled_res_bag' });
-  members.forEach((m, i) => {
-    for (const layer of m.layers) {
-      if (layer.weights.length === 0) continue;
-      bag.getLayer(`${bagPrefix(i)}${layer.name}`).setWeights(layer.getWeights());
-    }
-  });
-  return bag;
+  return assembleBag(members, [input], (prefix) => pooledResBody(input, featureSize, new TorchInit(), prefix), { output: 'logits', model: 'pooled_res_bag' });
 }
 
 /** Trainable parameters of buildPooledRes(featureSize), by hand (batch-norm moving statistics excluded). */

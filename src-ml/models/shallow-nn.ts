@@ -28,6 +28,7 @@ import type { Sym } from './base-layers.ts';
 import { NUM_CLASSES } from './base-cnn.ts';
 import { batchNorm1d, type BuildFullHeadOptions, FULLHEAD_SLICES, TorchInit } from './pooled-res.ts';
 import { CategoricalEmbedding } from '../nn/layers/categorical-embedding.ts';
+import { assembleBag } from './bag.ts';
 
 export { CategoricalEmbedding };
 
@@ -99,38 +100,60 @@ function resBlock(x: Sym, nh: number, init: TorchInit, name: string): Sym {
   return relu(sum, `${name}_relu`);
 }
 
-export function buildShallowNN(cfg: ShallowNnConfig, options: BuildFullHeadOptions = {}): tf.LayersModel {
+function checkConfig(cfg: ShallowNnConfig): void {
   const { featureSize, continuous } = cfg;
   if (!Number.isInteger(featureSize) || featureSize < 1) throw new Error(`featureSize must be a positive integer, got ${featureSize}`);
   if (!Number.isInteger(continuous) || continuous < 1) throw new Error(`continuous must be a positive integer, got ${continuous}`);
+}
+
+function shallowInputs(cfg: ShallowNnConfig): [Sym, Sym, Sym] {
   const L = SHALLOW_ROWS;
-  const init = new TorchInit(options.seed);
-  const features = tf.input({ shape: [L, featureSize], name: 'features' });
-  const cont = tf.input({ shape: [L, continuous], name: 'continuous' });
-  const cat = tf.input({ shape: [L, cfg.catCardinality.length], name: 'categorical', dtype: 'int32' });
+  return [
+    tf.input({ shape: [L, cfg.featureSize], name: 'features' }),
+    tf.input({ shape: [L, cfg.continuous], name: 'continuous' }),
+    tf.input({ shape: [L, cfg.catCardinality.length], name: 'categorical', dtype: 'int32' }),
+  ];
+}
+
+export function buildShallowNN(cfg: ShallowNnConfig, options: BuildFullHeadOptions = {}): tf.LayersModel {
+  checkConfig(cfg);
+  const inputs = shallowInputs(cfg);
+  return tf.model({ inputs, outputs: shallowBody(inputs, cfg, new TorchInit(options.seed), '', options.seed), name: 'shallow_nn' });
+}
+
+/** Independently trained shallow NNs of one configuration as one graph (models/bag.ts); output `to_slices`. */
+export function assembleShallowBag(cfg: ShallowNnConfig, members: readonly tf.LayersModel[]): tf.LayersModel {
+  checkConfig(cfg);
+  const inputs = shallowInputs(cfg);
+  return assembleBag(members, inputs, (prefix) => shallowBody(inputs, cfg, new TorchInit(), prefix), { output: 'to_slices', model: 'shallow_nn_bag' });
+}
+
+/** The layers of one shallow NN on `inputs`, each layer name prefixed with `p`; its logits [B, 60, 6]. */
+function shallowBody([features, cont, cat]: [Sym, Sym, Sym], cfg: ShallowNnConfig, init: TorchInit, p: string, seed?: number): Sym {
+  const { featureSize, continuous } = cfg;
+  const L = SHALLOW_ROWS;
   const embedded = new CategoricalEmbedding({
     cardinalities: cfg.catCardinality,
     dims: cfg.catEmbedDims,
-    name: 'cat_embedding',
-    ...(options.seed === undefined ? {} : { seed: options.seed + 1000 }),
+    name: `${p}cat_embedding`,
+    ...(seed === undefined ? {} : { seed: seed + 1000 }),
   }).apply(cat) as Sym;
-  const joined = tf.layers.concatenate({ axis: -1, name: 'inputs_concat' }).apply([features, cont, embedded]) as Sym;
+  const joined = tf.layers.concatenate({ axis: -1, name: `${p}inputs_concat` }).apply([features, cont, embedded]) as Sym;
   const width = featureSize + continuous + channels(embedded);
-  const seq = tf.layers.reshape({ targetShape: [L, 1, width], name: 'to_sequence' }).apply(joined) as Sym;
+  const seq = tf.layers.reshape({ targetShape: [L, 1, width], name: `${p}to_sequence` }).apply(joined) as Sym;
 
-  const x = relu(batchNorm1d(convK(seq, init, 64, 1, 'stem_conv'), 'stem_bn'), 'stem_relu'); // 84 rows
-  const x2 = resBlock(resBlock(x, 64, init, 'res1'), 32, init, 'res2'); // 76
-  const in3 = tf.layers.concatenate({ axis: -1, name: 'cat3' }).apply([crop(x, 4, 'x_crop4'), x2]) as Sym;
-  const x3 = resBlock(resBlock(in3, 64, init, 'res3'), 32, init, 'res4'); // 68
-  const in5 = tf.layers.concatenate({ axis: -1, name: 'cat5' }).apply([crop(x, 8, 'x_crop8'), crop(x2, 4, 'x2_crop4'), x3]) as Sym;
-  const x4 = resBlock(resBlock(in5, 64, init, 'res5'), 32, init, 'res6'); // 60
-  const head = tf.layers.concatenate({ axis: -1, name: 'cat_out' }).apply([
-    crop(x, 12, 'x_crop12'),
-    crop(x2, 8, 'x2_crop8'),
-    crop(x3, 4, 'x3_crop4'),
+  const x = relu(batchNorm1d(convK(seq, init, 64, 1, `${p}stem_conv`), `${p}stem_bn`), `${p}stem_relu`); // 84 rows
+  const x2 = resBlock(resBlock(x, 64, init, `${p}res1`), 32, init, `${p}res2`); // 76
+  const in3 = tf.layers.concatenate({ axis: -1, name: `${p}cat3` }).apply([crop(x, 4, `${p}x_crop4`), x2]) as Sym;
+  const x3 = resBlock(resBlock(in3, 64, init, `${p}res3`), 32, init, `${p}res4`); // 68
+  const in5 = tf.layers.concatenate({ axis: -1, name: `${p}cat5` }).apply([crop(x, 8, `${p}x_crop8`), crop(x2, 4, `${p}x2_crop4`), x3]) as Sym;
+  const x4 = resBlock(resBlock(in5, 64, init, `${p}res5`), 32, init, `${p}res6`); // 60
+  const head = tf.layers.concatenate({ axis: -1, name: `${p}cat_out` }).apply([
+    crop(x, 12, `${p}x_crop12`),
+    crop(x2, 8, `${p}x2_crop8`),
+    crop(x3, 4, `${p}x3_crop4`),
     x4,
   ]) as Sym; // [B, 60, 1, 160]
-  const logits = convK(head, init, NUM_CLASSES, 1, 'logits');
-  const out = tf.layers.reshape({ targetShape: [FULLHEAD_SLICES, NUM_CLASSES], name: 'to_slices' }).apply(logits) as Sym;
-  return tf.model({ inputs: [features, cont, cat], outputs: out, name: 'shallow_nn' });
+  const logits = convK(head, init, NUM_CLASSES, 1, `${p}logits`);
+  return tf.layers.reshape({ targetShape: [FULLHEAD_SLICES, NUM_CLASSES], name: `${p}to_slices` }).apply(logits) as Sym;
 }

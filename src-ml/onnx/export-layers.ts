@@ -426,8 +426,8 @@ function windowingLayer(ctx: ConvertContext): Value[] {
 }
 
 /**
- * ICHProbabilityMean (nn/layers/probability-mean.ts): log(mean sigmoid(x_i)) - log(mean sigmoid(-x_i)) on
- * logits clipped to +-limit, the logit of the members' mean probability.
+ * ICHProbabilityMean (nn/layers/probability-mean.ts), the logit of the members' mean probability, in log space
+ * as the layer computes it: logsumexp_i(-softplus(-x_i)) - logsumexp_i(-softplus(x_i)), x clipped to +-limit.
  */
 function probabilityMeanLayer(ctx: ConvertContext): Value[] {
   const { g } = ctx;
@@ -436,12 +436,19 @@ function probabilityMeanLayer(ctx: ConvertContext): Value[] {
   const limit = num(ctx, 'limit');
   const out = outShape(ctx);
   const layout = xs[0]!.layout;
+  const op = (type: string, ins: Value[], name: string): Value => g.op(type, ins.map((v) => v.name), name, out, layout);
   const clipped = xs.map((x, i) => clip(g, x, -limit, limit, `${n}_clip${i}`));
-  const p = clipped.map((x, i) => g.op('Sigmoid', [x.name], `${n}_p${i}`, x.shape, x.layout));
-  const q = clipped.map((x, i) => g.op('Sigmoid', [g.op('Neg', [x.name], `${n}_neg${i}`, x.shape, x.layout).name], `${n}_q${i}`, x.shape, x.layout));
-  const logMean = (vs: Value[], tag: string): Value =>
-    g.op('Log', [g.op('Mean', vs.map((v) => v.name), `${n}_${tag}mean`, out, layout).name], `${n}_log${tag}`, out, layout);
-  return [g.op('Sub', [logMean(p, 'p').name, logMean(q, 'q').name], n, out, layout)];
+  // log sigmoid(s * x_i) = -softplus(-s * x_i), for s = 1 (p) and s = -1 (q)
+  const logSig = (x: Value, i: number, tag: string, negate: boolean): Value =>
+    op('Neg', [op('Softplus', [negate ? op('Neg', [x], `${n}_${tag}in${i}`) : x], `${n}_${tag}sp${i}`)], `${n}_${tag}${i}`);
+  const logSumExp = (as: Value[], tag: string): Value => {
+    const m = op('Max', as, `${n}_${tag}max`);
+    const sum = op('Sum', as.map((a, i) => op('Exp', [op('Sub', [a, m], `${n}_${tag}shift${i}`)], `${n}_${tag}exp${i}`)), `${n}_${tag}sum`);
+    return op('Add', [m, op('Log', [sum], `${n}_${tag}log`)], `${n}_${tag}lse`);
+  };
+  const logP = logSumExp(clipped.map((x, i) => logSig(x, i, 'p', true)), 'p');
+  const logQ = logSumExp(clipped.map((x, i) => logSig(x, i, 'q', false)), 'q');
+  return [op('Sub', [logP, logQ], n)];
 }
 
 /** ICHChannelGroupMaxPool: spatial max [B, C], then the max in each run of groupSize channels [B, C/g]. */

@@ -12,7 +12,7 @@ import { createRng } from '../base/random.ts';
 import { type BaseCnnArch, baseArch } from '../models/base-cnn-presets.ts';
 import { buildBaseCnn } from '../models/base-cnn.ts';
 import { assemblePooledResBag, buildPooledRes, FULLHEAD_SLICES } from '../models/pooled-res.ts';
-import { buildShallowNN, seedShallowNnConfig, SHALLOW_CONTINUOUS, SHALLOW_ROWS } from '../models/shallow-nn.ts';
+import { assembleShallowBag, buildShallowNN, seedShallowNnConfig, SHALLOW_CONTINUOUS, SHALLOW_ROWS } from '../models/shallow-nn.ts';
 import { initBackend } from '../nn/backend.ts';
 import { buildBenchCNN } from '../nn/bench-cnn.ts';
 import { windowing } from '../nn/layers/windowing.ts';
@@ -99,6 +99,21 @@ const CASES: Case[] = [
     feeds: (batch) => [{ data: normal(batch * FULLHEAD_SLICES * 4 * POOLED_F, 0, 1, 24), dims: [batch, FULLHEAD_SLICES, 4, POOLED_F] }],
   },
   { label: 'shallow NN F 8', family: 'shallow', build: () => buildShallowNN(shallowCfg, { seed: 11 }), feeds: shallowFeeds },
+  {
+    label: 'shallow NN bag of 2, F 8',
+    family: 'shallow',
+    build: () => {
+      const members = [31, 32].map((seed) => {
+        const m = buildShallowNN(shallowCfg, { seed });
+        perturbWeights(m, seed);
+        return m;
+      });
+      const bag = assembleShallowBag(shallowCfg, members);
+      members.forEach((m) => m.dispose());
+      return bag;
+    },
+    feeds: shallowFeeds,
+  },
   // ich bench train's inference figure: 'same' convolutions, max pooling, a dense head with sigmoid
   {
     label: 'BenchCNN 32 px',

@@ -114,6 +114,12 @@ export interface ShallowPreset {
   /** Floor on optimizer steps over the run (default: none); the weighted fine-tune has its own. */
   minSteps?: number;
   weighted: { lrSteps: [number, number][]; minSteps?: number };
+  /**
+   * Independently initialised and shuffled nets per fold, each trained as the seed's one net is, saved as one
+   * graph that averages their probabilities (default 1: the seed's single net). The weighted fine-tune goes
+   * on from that graph as a whole.
+   */
+  bag?: number;
 }
 
 export interface Preset {
@@ -219,6 +225,7 @@ export function validatePreset(raw: unknown, source: string): Preset {
   if (pr.inputDropout !== undefined) num(pr.inputDropout, `${where}.pooledRes.inputDropout`, 0, 0.95);
   if (pr.zscore !== undefined && typeof pr.zscore !== 'boolean') fail(`${where}.pooledRes.zscore`, `expected true or false, got ${JSON.stringify(pr.zscore)}`);
   if (sh.minSteps !== undefined) num(sh.minSteps, `${where}.shallow.minSteps`, 0, 1e7, true);
+  if (sh.bag !== undefined) num(sh.bag, `${where}.shallow.bag`, 1, 16, true);
   const wmin = (sh.weighted as Record<string, unknown> | undefined)?.minSteps;
   if (wmin !== undefined) num(wmin, `${where}.shallow.weighted.minSteps`, 0, 1e7, true);
   num(sh.passes, `${where}.shallow.passes`, 1, 1000, true);

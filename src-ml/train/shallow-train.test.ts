@@ -201,6 +201,42 @@ describe('shallow NN stages on the feature workspace', () => {
     after.model.dispose();
   }, 170_000);
 
+  it('bag: two nets saved as one graph averaging their probabilities; the weighted fine-tune goes on from the whole graph', async () => {
+    const base = fx.preset.base[0]!;
+    const folds = fx.preset.folds;
+    const preset = { ...fx.preset, shallow: { ...fx.preset.shallow, bag: 2 } };
+    const events: TrainingEvent[] = [];
+    const before = tf.memory().numTensors;
+    const r = await trainShallow({ ws, preset, base, fold: 1, folds, backend: fx.backend, lrSteps: [[1e-3, 1]], passes: 1, onEvent: (e) => events.push(e) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(events.filter((e) => e.type === 'epoch').map((e) => [(e as { epoch: number }).epoch, (e as { epochs: number }).epochs])).toEqual([[1, 2], [2, 2]]);
+    expect(r.metrics.bag).toHaveLength(2);
+    expect(r.metrics.curve).toHaveLength(2);
+    const dir = modelDirOf(ws, r.modelId);
+    const bag = await loadShallow(dir);
+    try {
+      const names = bag.model.layers.map((l) => l.name);
+      expect(names).toContain('bag0_stem_conv');
+      expect(names).toContain('bag1_logits');
+      expect(bag.model.layers.at(-1)!.getClassName()).toBe('ICHProbabilityMean');
+      expect(bag.model.outputs[0]!.shape).toEqual([null, 60, 6]);
+      // Its OOF file is what the saved graph predicts (pass 0's seeded layout, floored).
+      const out = await readMemberOutputs(dir);
+      expect(Math.min(...out.oofProbs)).toBeGreaterThanOrEqual(Math.fround(bag.meta.probabilityFloor as number));
+      const w0 = bag.model.getLayer('bag0_stem_conv').getWeights()[0]!.dataSync();
+      const w1 = bag.model.getLayer('bag1_stem_conv').getWeights()[0]!.dataSync();
+      expect(Math.max(...Array.from(w0, (v, i) => Math.abs(v - w1[i]!)))).toBeGreaterThan(1e-3);
+    } finally {
+      bag.model.dispose();
+    }
+    const rw = await trainShallow({ ws, preset, base, fold: 1, folds, backend: fx.backend, weighted: true, lrSteps: [[1e-3, 1]], passes: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    const tuned = await loadShallow(modelDirOf(ws, rw.modelId));
+    expect(tuned.model.layers.map((l) => l.name)).toContain('bag1_logits');
+    expect(rw.metrics.bag).toBeUndefined();
+    tuned.model.dispose();
+  }, 170_000);
+
   it('cancellation marks the run cancelled', async () => {
     const ac = new AbortController();
     let runId = '';

@@ -29,7 +29,7 @@ import { slidingWindows } from '../data/sliding-windows.ts';
 import { weightedLogLoss } from '../metrics/log-loss.ts';
 import { LABELS as METRIC_LABELS } from '../../src-shared/labels.ts';
 import { shallowNnLoss } from '../models/fullhead-losses.ts';
-import { buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
+import { assembleShallowBag, buildShallowNN, seedShallowNnConfig } from '../models/shallow-nn.ts';
 import { saveModel } from '../nn/model-io.ts';
 import { TorchAdam } from '../nn/torch-adam.ts';
 import { featureDirOf } from './feature-stage.ts';
@@ -43,7 +43,7 @@ import { clampProbabilities, probabilityFloor } from '../metrics/probability-flo
 import type { BaseModelPreset } from './presets.ts';
 import { restoreWeights } from './weight-snapshots.ts';
 import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
-import { epochSeedKey, runStage, scoreValidation, stepFloor, type StageOptions } from './stage-runner.ts';
+import { epochSeedKey, runStage, scoreValidation, stepFloor, type EpochRecord, type KeptSnapshot, type StageOptions, type Validation } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export const SHALLOW_STAGE = 'shallow';
@@ -154,21 +154,23 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
 
     // ---- model and statistics ----
     const shallowId = fullheadModelId(SHALLOW_STAGE, base.name, folds, fold);
-    let model: tf.LayersModel;
+    const nnConfig = seedShallowNnConfig(F);
+    // The weighted fine-tune goes on from the fold's shallow model (a bag as a whole); from scratch, a bag of
+    // `bag` nets is trained, each from its own initialisation and order (member 0 with the seed's).
+    let start: tf.LayersModel | null = null;
     let mean: Float32Array;
     let std: Float32Array;
     if (weighted) {
       if (!getModel(ws, shallowId)) throw new Error(`${stage} starts from ${shallowId}, which is not trained yet`);
       const loaded = await loadShallow(modelDirOf(ws, shallowId));
-      model = run.own(loaded.model);
+      start = run.own(loaded.model);
       if (loaded.meta.mean.length !== F) throw new Error(`${shallowId} was trained on ${loaded.meta.mean.length} features, ${fs.dir} has ${F}`);
       ({ mean, std } = loaded.meta);
     } else {
-      model = run.own(buildShallowNN(seedShallowNnConfig(F), { seed: 7919 * (fold + 1) + folds.k }));
-      // Untrained, the model predicts the training series' prevalence (prior-init.ts).
-      setOutputPrior(model, 'logits', labelPrior(labels, trainSeries.flatMap((s) => s.imageRows)), true);
       ({ mean, std } = trainingFeatureStats(fs.train, F, trainSeries.flatMap((s) => s.imageRows)));
     }
+    const bagSize = weighted ? 1 : (sh.bag ?? 1);
+    if (bagSize > 1) run.message('info', `a bag of ${bagSize} nets: each trained for ${epochs} epochs from its own initialisation and order, their probabilities averaged`);
     const trainInputs: ShallowInputs = {
       features: fs.train.features, featureSize: F, copiesPerImage: fs.train.copies, mean, std, black: fs.black, ...trainMeta, labels,
     };
@@ -199,13 +201,7 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       }
     }
 
-    // ---- optimizer on a twin of the model (the saved model carries no optimizer config) ----
-    const compiled = tf.model({ inputs: model.inputs, outputs: model.outputs });
-    const optimizer = run.own(new TorchAdam({ lr: epochLrs[0]!, beta1: sh.betas[0], beta2: sh.betas[1], weightDecay: sh.weightDecay }));
-    compiled.compile({ optimizer, loss: shallowNnLoss });
-
     const seedKey = `${stage}:${base.name}:k${folds.k}:f${fold}`;
-    const trainStep = await parallelTrainStep(run, { model, loss: STAGE_LOSSES.shallow, optimizer, seedKey, preset, backend: opts.backend });
     const bs = Math.min(sh.batchSize, samples.length);
     // The step floor: with few series, each epoch goes through them several times (prior-init.ts).
     const minSteps = weighted ? sh.weighted.minSteps : sh.minSteps;
@@ -216,51 +212,85 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     const floor = probabilityFloor(trainImages);
     const valLabels = collect(valSeries, valSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels;
     const baselineMetric = prevalenceBaselineFor(collect(trainSeries, trainSeries.map((s) => new Float32Array(s.imageIds.length * 6)), labels).labels, valLabels);
-    // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
-    // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
-    const { history, kept } = await run.fit({
-      model, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
-      validate: async (m) => scoreValidation(clampProbabilities(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, floor), valLabels),
-      beginEpoch: (epoch) => {
-        optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
-        const order = weighted
-          ? repeatedOrder(repeats, (r) => weightedDraw(samples.map((s) => s.weight), samples.length, createRng(epochSeedKey(seedKey, 'sampler', epoch, r))))
-          : repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(seedKey, 'shuffle', epoch, r))));
-        return (b) => {
-          const items: ShallowItem[] = [];
-          for (let k = b * bs; k < (b + 1) * bs; k++) {
-            const idx = order[k]!;
-            const s = samples[idx]!;
-            const rng = createRng(1234 + idx + 10000 * epoch);
-            const offset = randomOffset(s.rows.length, rng);
-            const copies = s.rows.map(() => rng.int(0, fs.train.copies - 1));
-            items.push(shallowSample({
-              features: trainInputs.features, featureSize: F, copiesPerImage: trainInputs.copiesPerImage, mean, std, black: fs.black,
-              continuous: trainInputs.continuous, categorical: trainInputs.categorical, sliceRows: s.rows, copyOf: (slot) => copies[slot]!, offset, labels,
-            }));
-          }
-          const { xs, y } = stackShallow(items, F, N_CONTINUOUS, N_CAT);
-          return { xs, y, n: bs };
-        };
-      },
-      learningRate: (_step, epoch) => epochLrs[epoch]!,
-      progress: (h) => ({ valMetric: h[h.length - 1]!.valMetric, epochsDone: h.length, baselineMetric }),
-    });
+    const validate = async (m: tf.LayersModel): Promise<Validation> =>
+      scoreValidation(clampProbabilities(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, floor), valLabels);
 
-    // ---- outputs of the best epoch ----
+    // Every member's epochs, numbered on across the bag (the run's curve).
+    const curve: EpochRecord[] = [];
+    const members: { net: tf.LayersModel; best: KeptSnapshot }[] = [];
+    for (let b = 0; b < bagSize; b++) {
+      const key = b === 0 ? seedKey : `${seedKey}:bag${b}`;
+      const offset = b * epochs;
+      let net: tf.LayersModel;
+      if (start) net = start;
+      else {
+        net = run.own(buildShallowNN(nnConfig, { seed: 7919 * (fold + 1) + folds.k + 104_729 * b }));
+        // Untrained, the model predicts the training series' prevalence (prior-init.ts).
+        setOutputPrior(net, 'logits', labelPrior(labels, trainSeries.flatMap((s) => s.imageRows)), true);
+      }
+      // ---- optimizer on a twin of the model (the saved model carries no optimizer config) ----
+      const compiled = tf.model({ inputs: net.inputs, outputs: net.outputs });
+      const optimizer = run.own(new TorchAdam({ lr: epochLrs[0]!, beta1: sh.betas[0], beta2: sh.betas[1], weightDecay: sh.weightDecay }));
+      compiled.compile({ optimizer, loss: shallowNnLoss });
+      const trainStep = await parallelTrainStep(run, { model: net, loss: STAGE_LOSSES.shallow, optimizer, seedKey: key, preset, backend: opts.backend });
+      // Each image's copy and each series' offset: the seed's per-item seeding for member 0.
+      const itemRng = (idx: number, epoch: number): Rng => (b === 0 ? createRng(1234 + idx + 10000 * epoch) : createRng(`${key}:item:${idx}:${epoch}`));
+      const numbered = (h: readonly EpochRecord[]): EpochRecord[] => h.map((r) => ({ ...r, epoch: r.epoch + offset }));
+      // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
+      // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
+      const { history, kept } = await run.fit({
+        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
+        span: { offset, total: bagSize * epochs }, validate,
+        beginEpoch: (epoch) => {
+          optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
+          const order = weighted
+            ? repeatedOrder(repeats, (r) => weightedDraw(samples.map((s) => s.weight), samples.length, createRng(epochSeedKey(key, 'sampler', epoch, r))))
+            : repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(key, 'shuffle', epoch, r))));
+          return (bi) => {
+            const items: ShallowItem[] = [];
+            for (let k = bi * bs; k < (bi + 1) * bs; k++) {
+              const idx = order[k]!;
+              const s = samples[idx]!;
+              const rng = itemRng(idx, epoch);
+              const offsetRows = randomOffset(s.rows.length, rng);
+              const copies = s.rows.map(() => rng.int(0, fs.train.copies - 1));
+              items.push(shallowSample({
+                features: trainInputs.features, featureSize: F, copiesPerImage: trainInputs.copiesPerImage, mean, std, black: fs.black,
+                continuous: trainInputs.continuous, categorical: trainInputs.categorical, sliceRows: s.rows, copyOf: (slot) => copies[slot]!, offset: offsetRows, labels,
+              }));
+            }
+            const { xs, y } = stackShallow(items, F, N_CONTINUOUS, N_CAT);
+            return { xs, y, n: bs };
+          };
+        },
+        learningRate: (_step, epoch) => epochLrs[epoch]!,
+        progress: (h) => ({ valMetric: h[h.length - 1]!.valMetric, epochsDone: curve.length + h.length, baselineMetric }),
+      });
+      trainStep.release();
+      run.release(optimizer);
+      curve.push(...numbered(history));
+      const best = kept[0]!;
+      restoreWeights(net, best.snap);
+      members.push({ net, best });
+    }
+
+    // ---- outputs of the best epoch (of each member, merged) ----
     run.checkCancel();
-    const best = kept[0]!;
-    restoreWeights(model, best.snap);
+    const model = bagSize === 1 ? members[0]!.net : run.own(assembleShallowBag(nnConfig, members.map((m) => m.net)));
+    const best = members[0]!.best;
+    const bagVal = bagSize === 1 ? null : await validate(model);
     const oof = collect(valSeries, await predictShallowMany(model, trainInputs, valSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 100)), labels);
     const test = collect(testSeries, await predictShallowMany(model, testInputs, testSeries.map((s) => s.imageRows), passes, (i) => createRng(1234 + i + 10000 * 101)));
     clampProbabilities(oof.probs, floor);
     clampProbabilities(test.probs, floor);
     const oofMetric = weightedLogLoss(oof.probs, oof.labels).loss;
-    const chosen = history.find((r) => r.epoch === best.epoch);
+    const chosen = curve.find((r) => r.epoch === best.epoch);
     const metrics: Record<string, unknown> = {
-      valMetric: best.valMetric, valLoss: chosen?.valLoss ?? null, oofMetric, baselineMetric, epoch: best.epoch, bestEpoch: best.epoch, epochsDone: history.length, passes, repeats,
+      valMetric: bagVal?.valMetric ?? best.valMetric, valLoss: bagVal?.valLoss ?? chosen?.valLoss ?? null, oofMetric, baselineMetric, epoch: best.epoch, bestEpoch: best.epoch,
+      epochsDone: curve.length, passes, repeats,
       trainSeries: trainSeries.length, valSeries: valSeries.length, testSeries: testSeries.length, trainSamples: samples.length,
-      curve: history.map((r) => ({ epoch: r.epoch, lr: r.lr, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
+      curve: curve.map((r) => ({ epoch: r.epoch, lr: r.lr, trainLoss: r.trainLoss, valLoss: r.valLoss, valMetric: r.valMetric })),
+      ...(bagSize > 1 ? { bag: members.map((m) => ({ bestEpoch: m.best.epoch, bestEpochMetric: m.best.valMetric })) } : {}),
     };
     const dir = modelDirOf(ws, modelId);
     await saveModel(model, dir, {
