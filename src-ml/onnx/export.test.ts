@@ -71,6 +71,18 @@ function shallowFeeds(batch: number): Feed[] {
   ];
 }
 
+/** A bag of nets `one(seed)`, each with its own perturbed weights, merged by `assemble` (the members disposed). */
+function bagOf(seeds: number[], one: (seed: number) => tf.LayersModel, assemble: (members: tf.LayersModel[]) => tf.LayersModel): tf.LayersModel {
+  const members = seeds.map((seed) => {
+    const m = one(seed);
+    perturbWeights(m, seed);
+    return m;
+  });
+  const bag = assemble(members);
+  members.forEach((m) => m.dispose());
+  return bag;
+}
+
 const CASES: Case[] = [
   { label: 'tiny-se-resnext 64 px', family: 'base-cnn', build: () => buildBaseCnn(baseArch('tiny-se-resnext'), 64, { seed: 1 }).featureModel, feeds: imageFeed(64, 2) },
   { label: 'tiny-se-resnet 64 px', family: 'base-cnn', build: () => buildBaseCnn(baseArch('tiny-se-resnet'), 64, { seed: 3 }).featureModel, feeds: imageFeed(64, 4) },
@@ -86,32 +98,14 @@ const CASES: Case[] = [
   {
     label: 'Pooled-Res bag of 3, F 16, 4 copies',
     family: 'pooled-res',
-    build: () => {
-      const members = [21, 22, 23].map((seed) => {
-        const m = buildPooledRes(POOLED_F, { seed });
-        perturbWeights(m, seed);
-        return m;
-      });
-      const bag = assemblePooledResBag(POOLED_F, members);
-      members.forEach((m) => m.dispose());
-      return bag;
-    },
+    build: () => bagOf([21, 22, 23], (seed) => buildPooledRes(POOLED_F, { seed }), (ms) => assemblePooledResBag(POOLED_F, ms)),
     feeds: (batch) => [{ data: normal(batch * FULLHEAD_SLICES * 4 * POOLED_F, 0, 1, 24), dims: [batch, FULLHEAD_SLICES, 4, POOLED_F] }],
   },
   { label: 'shallow NN F 8', family: 'shallow', build: () => buildShallowNN(shallowCfg, { seed: 11 }), feeds: shallowFeeds },
   {
     label: 'shallow NN bag of 2, F 8',
     family: 'shallow',
-    build: () => {
-      const members = [31, 32].map((seed) => {
-        const m = buildShallowNN(shallowCfg, { seed });
-        perturbWeights(m, seed);
-        return m;
-      });
-      const bag = assembleShallowBag(shallowCfg, members);
-      members.forEach((m) => m.dispose());
-      return bag;
-    },
+    build: () => bagOf([31, 32], (seed) => buildShallowNN(shallowCfg, { seed }), (ms) => assembleShallowBag(shallowCfg, ms)),
     feeds: shallowFeeds,
   },
   // ich bench train's inference figure: 'same' convolutions, max pooling, a dense head with sigmoid
