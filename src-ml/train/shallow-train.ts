@@ -7,7 +7,10 @@
  *     (TorchAdam.reset), loss shallowNnLoss, batch `batchSize` series, shuffled, drop_last; the LAST epoch kept;
  *   - 'shallow-weighted' (the "risky" models): starts from the fold's 'shallow' model (and its z-score
  *     statistics), each epoch draws #train samples with replacement with probability proportional to the
- *     series weight (mean of its images' stored sample weights), lrSteps of preset.shallow.weighted.
+ *     series weight (mean of its images' stored sample weights), lrSteps of preset.shallow.weighted;
+ *   - preset.shallow.bag > 1 ('shallow' only): that many nets, each from its own initialisation and order,
+ *     saved as one graph that averages their probabilities (models/bag.ts); the fine-tune trains that graph;
+ *   - every probability (validation, OOF, test) is clamped to the probability floor of the training images.
  * Every epoch each image draws one random TTA copy and each series a random offset, from
  * createRng(1234 + sample index + 10000·epoch) (the seed's per-item seeding; sample index = position in
  * the stage's sample list, so a series drawn twice in a weighted epoch gets the same layout twice, as in the seed).
