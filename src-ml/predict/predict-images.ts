@@ -181,9 +181,9 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
             let floor = 0;
             if (fam.stage === 'pooled-res') {
               const { forward, meta: pm } = await openPooledRes(dir, memberId, forwardDeps);
-              floor = probabilityFloorOf(pm, dir);
               const pr = (pm as { config?: { testCopies?: number; testPasses?: number } }).config ?? {};
               try {
+                floor = probabilityFloorOf(pm, dir);
                 const norm = inputNormOf(pm, featureSize, dir);
                 for (const rows of sliceRowsOf) {
                   check();
@@ -195,8 +195,8 @@ export async function predictImages(opts: PredictOptions): Promise<PredictResult
               }
             } else {
               const { forward, meta: sm } = await openShallow(dir, memberId, forwardDeps);
-              floor = probabilityFloorOf(sm, dir);
               try {
+                floor = probabilityFloorOf(sm, dir);
                 for (const rows of sliceRowsOf) {
                   check();
                   const p = await predictShallowSeriesOn(forward, { features, featureSize, copiesPerImage: copies, mean: sm.mean, std: sm.std, black, continuous, categorical }, rows, opts.passes ?? (sm as { shallow?: { passes?: number } }).shallow?.passes ?? 8, rng);
