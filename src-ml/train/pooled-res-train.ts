@@ -33,7 +33,7 @@ import { baseModelId, modelDirOf, prevalenceBaselineFor } from './base-train.ts'
 import { fullheadModelId, writeMemberOutputs } from './member-outputs.ts';
 import type { BaseModelPreset } from './presets.ts';
 import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type FeatureSetData, type SeriesRecord } from './series-data.ts';
-import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, type AverageOutcome, type EpochRecord, type KeptSnapshot, type StageOptions, type Validation } from './stage-runner.ts';
+import { bestOf, curveOf, epochSeedKey, keepBestOrAverage, runStage, scoreValidation, stepFloor, trainBag, type EpochRecord, type StageOptions, type Validation } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export interface FullheadStageOptions extends StageOptions {
@@ -148,13 +148,8 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
     };
 
     const started = performance.now();
-    // Every member's epochs, numbered on across the bag (the run's curve).
-    const curve: EpochRecord[] = [];
-    const members: { net: tf.LayersModel; best: KeptSnapshot; chosen: AverageOutcome }[] = [];
-    for (let b = 0; b < bagSize; b++) {
-      // Member 0 keeps the seed's keys, so a bag of one is the seed's single net.
-      const key = b === 0 ? seedKey : `${seedKey}:bag${b}`;
-      const offset = b * epochs;
+    // Each member: its own initialisation and order (member 0 keeps the seed's keys: a bag of one is the seed's net).
+    const { results: members, curve } = await trainBag(bagSize, epochs, seedKey, async ({ key, span, curveWith }) => {
       const net = run.own(buildPooledRes(F, { seed: initSeed(key) }));
       // Untrained, the model predicts the training series' prevalence (prior-init.ts).
       setOutputPrior(net, 'logits', labelPrior(trainLabels), true);
@@ -163,11 +158,9 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
       const optimizer = run.own(new BertAdam(() => ({ lr: cfg.lr, weightDecay: cfg.weightDecay }), { maxGradNorm: cfg.maxGradNorm }));
       compiled.compile({ optimizer, loss: maskedWeightedBce });
       const trainStep = await parallelTrainStep(run, { model: net, loss: STAGE_LOSSES.pooledRes, optimizer, seedKey: key, preset, backend: opts.backend });
-      const numbered = (h: readonly EpochRecord[]): EpochRecord[] => h.map((r) => ({ ...r, epoch: r.epoch + offset }));
       // The best `bestAverage` parameter sets (the untrained prior, every epoch, every pass of a floored epoch).
       const { history, kept } = await run.fit({
-        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage,
-        span: { offset, total: bagSize * epochs },
+        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: cfg.batchSize, validate, trainLoss: 'per-sample', keepBest: cfg.bestAverage, span,
         beginEpoch: (epoch) => {
           const order = repeatedOrder(repeats, (r) => shuffledIndices(samples.length, createRng(epochSeedKey(key, 'shuffle', epoch, r))));
           const copyRng = createRng(`${key}:copies:${epoch}`);
@@ -190,14 +183,13 @@ export async function trainPooledRes(opts: FullheadStageOptions): Promise<Fullhe
           optimizer.multiplier = lrMultiplier(step, tTotal, { cycles: cfg.cycles, tau: cfg.tau, warmup: cfg.warmup });
           return optimizer.multiplier * cfg.lr;
         },
-        progress: (h) => summarize([...curve, ...numbered(h)]),
+        progress: (h) => summarize(curveWith(h)),
       });
       trainStep.release();
       run.release(optimizer);
-      curve.push(...numbered(history));
       // Best epoch, or the average of the best `bestAverage` when it validates no worse.
-      members.push({ net, best: kept[0]!, chosen: await keepBestOrAverage(net, kept, validate) });
-    }
+      return { result: { net, best: kept[0]!, chosen: await keepBestOrAverage(net, kept, validate) }, history };
+    });
     const model = bagSize === 1 ? members[0]!.net : run.own(assemblePooledResBag(F, members.map((m) => m.net)));
     const best = members[0]!.best;
     const chosen = members[0]!.chosen;

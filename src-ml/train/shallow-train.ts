@@ -46,7 +46,7 @@ import { clampProbabilities, probabilityFloor } from '../metrics/probability-flo
 import type { BaseModelPreset } from './presets.ts';
 import { restoreWeights } from './weight-snapshots.ts';
 import { loadFeatureSet, seriesWithFeatures, trainingFeatureStats, trainLabelMatrix, type SeriesRecord } from './series-data.ts';
-import { epochSeedKey, runStage, scoreValidation, stepFloor, type EpochRecord, type KeptSnapshot, type StageOptions, type Validation } from './stage-runner.ts';
+import { epochSeedKey, runStage, scoreValidation, stepFloor, trainBag, type Validation, type StageOptions } from './stage-runner.ts';
 import { parallelTrainStep, STAGE_LOSSES } from './parallel-step.ts';
 
 export const SHALLOW_STAGE = 'shallow';
@@ -218,12 +218,8 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
     const validate = async (m: tf.LayersModel): Promise<Validation> =>
       scoreValidation(clampProbabilities(collect(valSeries, await predictShallowMany(m, trainInputs, valSeries.map((s) => s.imageRows), 1, () => 'fixed')).probs, floor), valLabels);
 
-    // Every member's epochs, numbered on across the bag (the run's curve).
-    const curve: EpochRecord[] = [];
-    const members: { net: tf.LayersModel; best: KeptSnapshot }[] = [];
-    for (let b = 0; b < bagSize; b++) {
-      const key = b === 0 ? seedKey : `${seedKey}:bag${b}`;
-      const offset = b * epochs;
+    // Each member: its own initialisation and order (member 0 keeps the seed's keys: a bag of one is the seed's net).
+    const { results: members, curve } = await trainBag(bagSize, epochs, seedKey, async ({ index: b, key, span, curveWith }) => {
       let net: tf.LayersModel;
       if (start) net = start;
       else {
@@ -238,12 +234,10 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
       const trainStep = await parallelTrainStep(run, { model: net, loss: STAGE_LOSSES.shallow, optimizer, seedKey: key, preset, backend: opts.backend });
       // Each image's copy and each series' offset: the seed's per-item seeding for member 0.
       const itemRng = (idx: number, epoch: number): Rng => (b === 0 ? createRng(1234 + idx + 10000 * epoch) : createRng(`${key}:item:${idx}:${epoch}`));
-      const numbered = (h: readonly EpochRecord[]): EpochRecord[] => h.map((r) => ({ ...r, epoch: r.epoch + offset }));
       // The best epoch by validation metric is kept; the starting point (the prior, or for the weighted
       // fine-tune the shallow model) is epoch 0, so a run that never improves on it keeps it.
       const { history, kept } = await run.fit({
-        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false,
-        span: { offset, total: bagSize * epochs }, validate,
+        model: net, compiled, trainStep, epochs, batches, repeats, batchSize: bs, trainLoss: 'per-batch', keepBest: 1, epochEventLr: false, span, validate,
         beginEpoch: (epoch) => {
           optimizer.reset(epochLrs[epoch]!); // a new Adam every epoch
           const order = weighted
@@ -267,15 +261,14 @@ export async function trainShallow(opts: ShallowStageOptions): Promise<{ modelId
           };
         },
         learningRate: (_step, epoch) => epochLrs[epoch]!,
-        progress: (h) => ({ valMetric: h[h.length - 1]!.valMetric, epochsDone: curve.length + h.length, baselineMetric }),
+        progress: (h) => ({ valMetric: h[h.length - 1]!.valMetric, epochsDone: curveWith(h).length, baselineMetric }),
       });
       trainStep.release();
       run.release(optimizer);
-      curve.push(...numbered(history));
       const best = kept[0]!;
       restoreWeights(net, best.snap);
-      members.push({ net, best });
-    }
+      return { result: { net, best }, history };
+    });
 
     // ---- outputs of the best epoch (of each member, merged) ----
     run.checkCancel();

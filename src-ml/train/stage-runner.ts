@@ -180,6 +180,36 @@ export function epochSeedKey(seedKey: string, what: string, epoch: number, r: nu
 }
 
 /** The epoch with the lowest validation metric (the first of equal ones). */
+/** One member of a bag (preset `bag`), as trainBag hands it to the trainer. */
+export interface BagMember {
+  index: number;
+  /** The run's seed key for member 0 (a bag of one is the single net), `${key}:bag${i}` for the others. */
+  key: string;
+  /** EpochLoop.span: the member's epochs numbered on across the bag. */
+  span: { offset: number; total: number };
+  /** The bag's curve so far with `history` (this member's epochs) appended, numbered on. */
+  curveWith(history: readonly EpochRecord[]): EpochRecord[];
+}
+
+/**
+ * Trains the `size` members of a bag one after another (`train` fits one and returns what it keeps with its
+ * epoch history); returns each member's result and the bag's curve, the members' epochs numbered on.
+ */
+export async function trainBag<T>(size: number, epochs: number, seedKey: string, train: (m: BagMember) => Promise<{ result: T; history: readonly EpochRecord[] }>): Promise<{ results: T[]; curve: EpochRecord[] }> {
+  const curve: EpochRecord[] = [];
+  const results: T[] = [];
+  for (let index = 0; index < size; index++) {
+    const offset = index * epochs;
+    const numbered = (h: readonly EpochRecord[]): EpochRecord[] => h.map((r) => ({ ...r, epoch: r.epoch + offset }));
+    const { result, history } = await train({
+      index, key: index === 0 ? seedKey : `${seedKey}:bag${index}`, span: { offset, total: size * epochs }, curveWith: (h) => [...curve, ...numbered(h)],
+    });
+    curve.push(...numbered(history));
+    results.push(result);
+  }
+  return { results, curve };
+}
+
 export function bestOf(history: readonly EpochRecord[]): EpochRecord {
   return history.reduce((a, r) => (r.valMetric < a.valMetric ? r : a));
 }
