@@ -33,7 +33,7 @@ interface StageFlags {
 function foldSpec(preset: Preset, flag?: string): FoldSpec {
   if (!flag) return foldsOf(preset, preset.base.find((m) => m.features) ?? preset.base[0]!);
   const k = positiveInt(flag, '--folds');
-  return { k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed };
+  return { ...preset.folds, k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed };
 }
 
 function foldList(folds: FoldSpec, flag?: string): number[] {

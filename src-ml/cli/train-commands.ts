@@ -77,7 +77,7 @@ export async function trainBaseCommand(flags: TrainBaseFlags): Promise<void> {
     }
     const preset = loadPreset(flags.preset);
     const k = flags.folds ? positiveInt(flags.folds, '--folds') : undefined;
-    const override: FoldSpec | undefined = k ? { k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed } : undefined;
+    const override: FoldSpec | undefined = k ? { ...preset.folds, k, seed: DEFAULT_FOLD_SEEDS[k as 3 | 5] ?? preset.folds.seed } : undefined;
     const models = flags.model ? preset.base.filter((m) => m.name === flags.model) : preset.base;
     if (models.length === 0) throw new Error(`preset ${preset.name} has no base model ${flags.model} (has: ${preset.base.map((m) => m.name).join(', ')})`);
     const epochs = flags.epochs ? positiveInt(flags.epochs, '--epochs') : undefined;

@@ -230,4 +230,21 @@ ${metadataDdl},
     UPDATE files SET identity = NULL WHERE file_id = NEW.file_id;
   END;
   `,
+  // 6: how folds were drawn, as part of their key: 'kfold' (the seed's shuffled KFold; every fold made before
+  // this version) or 'stratified' (balanced in each label's positives, data/folds.ts). The same k and seed drawn
+  // both ways are two fold sets.
+  `
+  CREATE TABLE folds_v6 (
+    n_folds INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    scheme TEXT NOT NULL DEFAULT 'kfold' CHECK (scheme IN ('kfold', 'stratified')),
+    patient_id TEXT NOT NULL,
+    fold INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    PRIMARY KEY (n_folds, seed, scheme, patient_id)
+  );
+  INSERT INTO folds_v6 (n_folds, seed, scheme, patient_id, fold, batch) SELECT n_folds, seed, 'kfold', patient_id, fold, batch FROM folds;
+  DROP TABLE folds;
+  ALTER TABLE folds_v6 RENAME TO folds;
+  `,
 ];

@@ -90,18 +90,21 @@ export function unlabeledImages(ws: Workspace): ImageRecord[] {
 
 // ---- folds ----
 
-export function loadFolds(ws: Workspace, nFolds: number, seed: number): Map<string, number> {
-  const rows = ws.db.prepare('SELECT patient_id, fold FROM folds WHERE n_folds = ? AND seed = ?').all(nFolds, seed) as { patient_id: string; fold: number }[];
+/** How a fold set was drawn (data/folds.ts): part of its key, with the number of folds and the seed. */
+export type FoldScheme = 'kfold' | 'stratified';
+
+export function loadFolds(ws: Workspace, nFolds: number, seed: number, scheme: FoldScheme = 'kfold'): Map<string, number> {
+  const rows = ws.db.prepare('SELECT patient_id, fold FROM folds WHERE n_folds = ? AND seed = ? AND scheme = ?').all(nFolds, seed, scheme) as { patient_id: string; fold: number }[];
   return new Map(rows.map((r) => [r.patient_id, r.fold]));
 }
 
 /** Adds fold assignments for new patients (existing ones never move: every stage shares them). */
-export function addFolds(ws: Workspace, nFolds: number, seed: number, assignments: Map<string, number>): number {
-  const batch = ((ws.db.prepare('SELECT MAX(batch) b FROM folds WHERE n_folds = ? AND seed = ?').get(nFolds, seed) as { b: number | null }).b ?? -1) + 1;
-  const ins = ws.db.prepare('INSERT OR IGNORE INTO folds (n_folds, seed, patient_id, fold, batch) VALUES (?, ?, ?, ?, ?)');
+export function addFolds(ws: Workspace, nFolds: number, seed: number, assignments: Map<string, number>, scheme: FoldScheme = 'kfold'): number {
+  const batch = ((ws.db.prepare('SELECT MAX(batch) b FROM folds WHERE n_folds = ? AND seed = ? AND scheme = ?').get(nFolds, seed, scheme) as { b: number | null }).b ?? -1) + 1;
+  const ins = ws.db.prepare('INSERT OR IGNORE INTO folds (n_folds, seed, scheme, patient_id, fold, batch) VALUES (?, ?, ?, ?, ?, ?)');
   let added = 0;
   ws.transaction(() => {
-    for (const [pid, fold] of assignments) added += Number(ins.run(nFolds, seed, pid, fold, batch).changes);
+    for (const [pid, fold] of assignments) added += Number(ins.run(nFolds, seed, scheme, pid, fold, batch).changes);
   });
   return added;
 }

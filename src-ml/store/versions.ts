@@ -160,11 +160,11 @@ export function promoteVersion(ws: Workspace, version: string): { version: strin
  * What a version was trained on: counts and hashes of its studies, images, labels and folds, and the
  * preset (name, version, hash of its settings), so any two versions can be told apart or matched.
  */
-export function dataFingerprint(ws: Workspace, folds: { k: number; seed: number }, preset: { name: string; version: number; json: string }): Record<string, unknown> {
+export function dataFingerprint(ws: Workspace, folds: { k: number; seed: number; stratify?: boolean }, preset: { name: string; version: number; json: string }): Record<string, unknown> {
   const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
   // The labelled images as columns (752,797 at the RSNA size): the labels hash is fed line by line.
   const labelled = labelledImageTable(ws);
-  const foldOf = loadFolds(ws, folds.k, folds.seed);
+  const foldOf = loadFolds(ws, folds.k, folds.seed, folds.stratify ? 'stratified' : 'kfold');
   const n = labelled.ids.length;
   const c = LABELS.length;
   const labelsHash = createHash('sha256');
@@ -181,7 +181,7 @@ export function dataFingerprint(ws: Workspace, folds: { k: number; seed: number 
     unlabelledImages: unlabeledImages(ws).length,
     labels: labelsHash.digest('hex').slice(0, 16),
     positives: Object.fromEntries(LABELS.map((l, k) => [l, positives[k]!])),
-    folds: { k: folds.k, seed: folds.seed, assignment: hash([...labelled.patients].sort().map((p) => `${p}:${foldOf.get(p) ?? -1}`).join('\n')) },
+    folds: { k: folds.k, seed: folds.seed, ...(folds.stratify ? { scheme: 'stratified' } : {}), assignment: hash([...labelled.patients].sort().map((p) => `${p}:${foldOf.get(p) ?? -1}`).join('\n')) },
     preset: { name: preset.name, version: preset.version, settings: hash(preset.json) },
   };
 }

@@ -34,7 +34,7 @@ import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf, runDirOf } from '../store/workspace-paths.ts';
 import { applyImportedBody, describeInit, resolveBaseInit, type BaseInit } from './base-init.ts';
 import { checkpointFile } from './checkpoint.ts';
-import { ensureFolds } from './ensure-folds.ts';
+import { countsByPatient, ensureFolds } from './ensure-folds.ts';
 import { clampProbabilities, probabilityFloor } from '../metrics/probability-floor.ts';
 import { labelPrior, repeatedOrder, samplingCorrection, setOutputPrior, shiftClassifierBias } from './prior-init.ts';
 import type { BaseModelPreset, FoldSpec } from './presets.ts';
@@ -97,20 +97,22 @@ interface FoldData {
   valLabels: Uint8Array;
 }
 
+/** The images' labels, 6 per image, in list order. */
+function packLabels(list: readonly LabeledImage[]): Uint8Array {
+  const out = new Uint8Array(list.length * 6);
+  list.forEach((im, i) => out.set(im.labels, i * 6));
+  return out;
+}
+
 function splitFold(ws: Workspace, folds: FoldSpec, fold: number): FoldData {
   const images = labeledImages(ws);
   if (images.length === 0) throw new Error(`workspace ${ws.dir} has no labelled images: import labels first (ich labels import)`);
-  const assign = ensureFolds(ws, folds, images.map((im) => im.patientId));
+  const assign = ensureFolds(ws, folds, countsByPatient(images.length, (i) => images[i]!.patientId, packLabels(images), 6));
   if (!(fold >= 0 && fold < folds.k)) throw new Error(`fold ${fold} is outside 0..${folds.k - 1}`);
   const train = images.filter((im) => assign.get(im.patientId) !== fold);
   const val = images.filter((im) => assign.get(im.patientId) === fold);
   if (train.length === 0 || val.length === 0) throw new Error(`fold ${fold} of ${folds.k}: ${train.length} training and ${val.length} validation images; need patients on both sides`);
-  const pack = (list: LabeledImage[]): Uint8Array => {
-    const out = new Uint8Array(list.length * 6);
-    list.forEach((im, i) => out.set(im.labels, i * 6));
-    return out;
-  };
-  return { train, val, trainLabels: pack(train), valLabels: pack(val) };
+  return { train, val, trainLabels: packLabels(train), valLabels: packLabels(val) };
 }
 
 function sampledOnce(model: BaseModelPreset, labels: Uint8Array, key: string): Int32Array {

@@ -8,7 +8,8 @@ import { familyId, parseFamilyId, parseModelId } from '../base/model-id.ts';
 import { applyEnsemble, buildEnsemble, type EnsembleFit, type EnsembleMember, type EnsemblePredictions } from '../ensemble/safe-risky.ts';
 import { prevalenceBaseline, weightedLogLoss, type MetricResult } from '../metrics/log-loss.ts';
 import { savePredictions, saveEnsembleRecord, type PredictionRow } from '../store/predictions.ts';
-import { labelledImageTable, listModels, loadFolds, sampleWeightsByRow, type LabelledImageTable } from '../store/training-store.ts';
+import { labelledImageTable, listModels, sampleWeightsByRow, type LabelledImageTable } from '../store/training-store.ts';
+import { loadFoldsOf } from './ensure-folds.ts';
 import { setVersionEnsemble } from '../store/versions.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { modelDirOf } from './base-train.ts';
@@ -173,7 +174,7 @@ export async function runEnsembleStage(ws: Workspace, folds: FoldSpec, log: (lin
   const ids = Array.from(rows, (r) => labelled.ids[r]!);
   const labels = new Uint8Array(rows.length * 6);
   rows.forEach((r, i) => labels.set(labelled.labels.subarray(r * 6, r * 6 + 6), i * 6));
-  const foldOf = loadFolds(ws, folds.k, folds.seed);
+  const foldOf = loadFoldsOf(ws, folds);
   const foldArr = Int32Array.from(rows, (r) => foldOf.get(labelled.patients[labelled.patient[r]!]!) ?? 0);
   const stored = sampleWeightsByRow(ws, labelledRow, labelled.ids.length);
   const imageWeights = stored.stored > 0 ? Float32Array.from(rows, (r) => (Number.isNaN(stored.weights[r]!) ? 1 : stored.weights[r]!)) : undefined;

@@ -17,9 +17,10 @@ import { DEFAULT_FLAG_THRESHOLD } from '../../src-shared/engine.ts';
 import type { ClassCalibration } from '../../src-shared/training.ts';
 import { extractFeatures, featureDirOf } from './feature-stage.ts';
 import { importLabels } from '../store/labels.ts';
+import { LABELS } from '../../src-shared/labels.ts';
 import { imageIdsOfFiles } from '../store/image-files.ts';
 import { scanFolders } from '../store/scan.ts';
-import { getModel, labelledImageTable, listRuns, loadFolds, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
+import { getModel, labelledImageTable, listRuns, unlabeledImages, type LabelledImageTable } from '../store/training-store.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { activeVersion, beginVersion, dataFingerprint, finishVersion } from '../store/versions.ts';
 import { describeInit, resolveBaseInit, type BaseInit, type InitFlags } from './base-init.ts';
@@ -30,7 +31,7 @@ import { flooredBaseOof } from './oof.ts';
 import { trainPooledRes } from './pooled-res-train.ts';
 import { foldsOf, type BaseModelPreset, type FoldSpec, type Preset } from './presets.ts';
 import { computeAndStoreSampleWeights, describeWeights } from './sample-weights-stage.ts';
-import { ensureFolds } from './ensure-folds.ts';
+import { countsByPatient, ensureFolds, loadFoldsOf } from './ensure-folds.ts';
 import { checkDataFolder, checkLabelsMatch, checkTrainable, pipelineFoldCount } from './preflight.ts';
 import { trainShallow } from './shallow-train.ts';
 import { existsSync, readFileSync } from 'node:fs';
@@ -211,7 +212,7 @@ export async function buildReport(ws: Workspace, preset: Preset, folds: FoldSpec
   rows.forEach((r, i) => all.set(table.labels.subarray(r * 6, r * 6 + 6), i * 6));
   const prior = rows.length > 0 ? prevalenceBaseline(all) : null;
   const baseline = prior ? prior.loss : Number.NaN;
-  const foldOfPatient = loadFolds(ws, folds.k, folds.seed);
+  const foldOfPatient = loadFoldsOf(ws, folds);
   const fold = Int32Array.from(rows, (r) => foldOfPatient.get(table.patients[table.patient[r]!]!) ?? -1);
   const outOfFold = rows.length > 0 ? foldPrevalenceBaseline(all, fold) : null;
   return {
@@ -266,7 +267,7 @@ function resumableRun(ws: Workspace, m: BaseModelPreset, folds: FoldSpec, fold: 
     if (r.stage !== 'base' || r.modelName !== m.name || r.fold !== fold || r.nFolds !== folds.k) return false;
     if (r.status !== 'failed' && r.status !== 'cancelled') return false;
     const cfg = r.config as unknown as BaseRunConfig;
-    return JSON.stringify(cfg.model) === JSON.stringify(m) && cfg.folds.seed === folds.seed;
+    return JSON.stringify(cfg.model) === JSON.stringify(m) && cfg.folds.seed === folds.seed && !!cfg.folds.stratify === !!folds.stratify;
   });
   return runs.at(-1)?.id;
 }
@@ -358,7 +359,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineReport
   }));
   // Patients added after the base CNNs were trained (the seed's stage-2 data) get their folds now:
   // their own seeded KFold, existing patients keep theirs.
-  ensureFolds(ws, folds, labelledImageTable(ws).patients);
+  {
+    const table = labelledImageTable(ws);
+    ensureFolds(ws, folds, countsByPatient(table.ids.length, (i) => table.patients[table.patient[i]!]!, table.labels, LABELS.length));
+  }
   const refreshed = new Set<string>();
   if (selected.has('features')) requireModels(baseModels.flatMap((m) => Array.from({ length: foldsOf(preset, m, opts.folds).k }, (_, f) => baseModelId(m.name, foldsOf(preset, m, opts.folds), f))), 'features');
   await stage('features', baseModels.flatMap((m) => {

@@ -21,6 +21,11 @@ export type { AugmentName, TtaAugmentName };
 export interface FoldSpec {
   k: number;
   seed: number;
+  /**
+   * Draw the folds as a stratified group KFold (patients kept whole, each label's positives spread evenly:
+   * data/folds.ts) instead of the seed's shuffled KFold. Small data sets need it; at the RSNA size the two agree.
+   */
+  stratify?: boolean;
 }
 
 /**
@@ -152,7 +157,8 @@ function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[
 
 function checkFolds(f: unknown, where: string): FoldSpec {
   const o = (f ?? {}) as Record<string, unknown>;
-  return { k: num(o.k, `${where}.k`, 2, 20, true), seed: num(o.seed, `${where}.seed`, 0, 2 ** 32, true) };
+  if (o.stratify !== undefined && typeof o.stratify !== 'boolean') fail(`${where}.stratify`, `expected true or false, got ${JSON.stringify(o.stratify)}`);
+  return { k: num(o.k, `${where}.k`, 2, 20, true), seed: num(o.seed, `${where}.seed`, 0, 2 ** 32, true), ...(o.stratify ? { stratify: true } : {}) };
 }
 
 function checkInit(v: unknown, w: string, groups: string[], hasInitFrom: boolean): void {

@@ -12,7 +12,8 @@ import { featureRow, type FeatureSource } from '../data/feature-rows.ts';
 import { readNpy } from '../store/npy.ts';
 import { CachedNpyRows, NpyRowFile } from '../store/npy-rows.ts';
 import { listSeries } from '../store/queries.ts';
-import { labelledImageTable, loadFolds } from '../store/training-store.ts';
+import { labelledImageTable } from '../store/training-store.ts';
+import { loadFoldsOf } from './ensure-folds.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { FoldSpec } from './presets.ts';
 
@@ -88,7 +89,7 @@ export interface SeriesRecord {
  * without features (indexed after the extraction) leaves its series out, with a warning.
  */
 export function seriesWithFeatures(ws: Workspace, fs: FeatureSetData, folds: FoldSpec, warn: (line: string) => void = () => {}): SeriesRecord[] {
-  const assign = loadFolds(ws, folds.k, folds.seed);
+  const assign = loadFoldsOf(ws, folds);
   const out: SeriesRecord[] = [];
   for (const s of listSeries(ws)) {
     if (s.modality !== 'CT') continue;
