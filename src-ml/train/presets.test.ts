@@ -367,6 +367,15 @@ describe('validatePreset', () => {
     expect(() => loadPreset('/nonexistent/p.json')).toThrow(/preset \/nonexistent\/p\.json/);
   });
 
+  it('folds: tiny draws them stratified, rsna as the seed (plain KFold); stratify must be a boolean', () => {
+    const tiny = loadPreset('tiny');
+    expect(tiny.folds).toEqual({ k: 3, seed: 8153, stratify: true });
+    expect(loadPreset('rsna').folds.stratify).toBeUndefined();
+    const bad = structuredClone(tiny) as unknown as { folds: { stratify: unknown } };
+    bad.folds.stratify = 'yes';
+    expect(() => validatePreset(bad, 'x.json')).toThrow(/x\.json\.folds\.stratify: expected true or false, got "yes"/);
+  });
+
   it("rejects rsna's staged runs out of order and its sampler and feature fields when malformed", () => {
     const rsna = loadPreset('rsna');
     const staged = rsna.base.findIndex((m) => m.initFrom);
