@@ -13,19 +13,24 @@ export function foldSizes(n: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
 }
 
+/** The seeded Fisher-Yates shuffle both fold draws start from. */
+function shuffleInPlace(ids: string[], seed: number): void {
+  const rng = createRng(seed);
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    const t = ids[i]!;
+    ids[i] = ids[j]!;
+    ids[j] = t;
+  }
+}
+
 /** Maps each distinct patient id to its fold in [0, k). Duplicated ids are fine (one entry per patient). */
 export function assignFolds(patientIds: readonly string[], k: number, seed: number): Map<string, number> {
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`assignFolds: k must be an integer >= 2, got ${k}`);
   // Sorted unique ids first, so the folds do not depend on the order the images were listed in.
   const unique = [...new Set(patientIds)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (unique.length < k) throw new RangeError(`assignFolds: ${unique.length} patients cannot fill ${k} folds`);
-  const rng = createRng(seed);
-  for (let i = unique.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    const t = unique[i]!;
-    unique[i] = unique[j]!;
-    unique[j] = t;
-  }
+  shuffleInPlace(unique, seed);
   const folds = new Map<string, number>();
   let at = 0;
   foldSizes(unique.length, k).forEach((size, fold) => {
@@ -87,13 +92,7 @@ export function assignStratifiedFolds(counts: PatientCounts, k: number, seed: nu
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`assignStratifiedFolds: k must be an integer >= 2, got ${k}`);
   const order = [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (order.length < k) throw new RangeError(`assignStratifiedFolds: ${order.length} patients cannot fill ${k} folds`);
-  const rng = createRng(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
+  shuffleInPlace(order, seed);
   // Dimension 0: patients; 1: slices; 2..: each label's positives.
   const width = counts.get(order[0]!)!.length + 1;
   const vec = (id: string): Float64Array => {
